@@ -1,0 +1,1 @@
+"""weavefn: serverless lifecycle management for Weaviate on Kubernetes."""

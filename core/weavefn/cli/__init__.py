@@ -1,0 +1,1 @@
+"""The weavefn command line."""

@@ -1,0 +1,38 @@
+"""Reading manifests from files and writing objects as YAML or JSON for the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from weavefn.errors import FieldError, InvalidInputError
+from weavefn.model.resource import WeaviateCluster, parse_cluster
+
+
+def load_yaml_file(path: str) -> Any:
+    """Read one YAML document, turning every failure into an InvalidInputError."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InvalidInputError([FieldError(path, f"cannot read file: {reason}")]) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise InvalidInputError([FieldError(path, f"{problem}{where}")]) from None
+
+
+def load_cluster_file(path: str) -> WeaviateCluster:
+    return parse_cluster(load_yaml_file(path), with_status=False)
+
+
+def dump(objects: list[dict[str, Any]], output: str) -> str:
+    if output == "json":
+        return json.dumps(objects if len(objects) != 1 else objects[0], indent=2) + "\n"
+    return yaml.safe_dump_all(objects, sort_keys=False)

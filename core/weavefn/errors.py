@@ -1,0 +1,55 @@
+"""The error hierarchy: retryable errors ask the platform to try again, terminal ones do not."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class WeavefnError(Exception):
+    """Base of every error weavefn raises on purpose."""
+
+    retryable: bool = False
+
+
+class RetryableError(WeavefnError):
+    """A transient failure (API 5xx, timeout, conflict): the platform should retry."""
+
+    retryable = True
+
+
+class TerminalError(WeavefnError):
+    """A failure that retrying cannot fix: acknowledge, record, do not retry."""
+
+
+class NotFoundError(TerminalError):
+    """The named object does not exist."""
+
+
+class ConflictError(RetryableError):
+    """A write lost a race (stale resourceVersion, field-manager conflict): re-read and retry."""
+
+
+class UnavailableError(RetryableError):
+    """A dependency (API server, Weaviate, a metric source) did not answer in time."""
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with an input, located by a dotted field path."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class InvalidInputError(TerminalError):
+    """Bad input: every problem found, each with its field path."""
+
+    def __init__(self, errors: Iterable[FieldError], *, what: str = "input") -> None:
+        self.errors: tuple[FieldError, ...] = tuple(errors)
+        self.what = what
+        lines = "; ".join(str(e) for e in self.errors) or "invalid"
+        super().__init__(f"invalid {what}: {lines}")

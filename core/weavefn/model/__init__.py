@@ -1,0 +1,1 @@
+"""The WeaviateCluster resource model: spec, status and parsing."""

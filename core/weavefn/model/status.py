@@ -1,0 +1,108 @@
+"""The WeaviateCluster status: everything weavefn remembers between invocations lives here."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class StatusModel(BaseModel):
+    """Status parts: camelCase, tolerant of fields written by newer weavefn versions."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class Phase(StrEnum):
+    PENDING = "Pending"
+    CREATING = "Creating"
+    RUNNING = "Running"
+    SCALING = "Scaling"
+    UPGRADING = "Upgrading"
+    DEGRADED = "Degraded"
+    INVALID = "Invalid"
+
+
+class ConditionType(StrEnum):
+    READY = "Ready"
+    PROGRESSING = "Progressing"
+    DEGRADED = "Degraded"
+    INVALID_SPEC = "InvalidSpec"
+    SCALE_IN_BLOCKED = "ScaleInBlocked"
+    AUTOSCALING = "AutoscalingActive"
+    STORAGE = "StorageResizable"
+    BACKUP = "BackupSucceeded"
+    UPGRADE = "UpgradeSucceeded"
+
+
+class Condition(StatusModel):
+    type: str
+    status: Literal["True", "False", "Unknown"]
+    reason: str
+    message: str = ""
+    last_transition_time: str = Field(alias="lastTransitionTime")
+    observed_generation: int | None = Field(default=None, alias="observedGeneration")
+
+
+class Recommendation(StatusModel):
+    time: str
+    replicas: int
+
+
+class AutoscalingStatus(StatusModel):
+    recommendations: list[Recommendation] = Field(default_factory=list)
+    last_scale_time: str | None = Field(default=None, alias="lastScaleTime")
+    scale_events: list[Recommendation] = Field(
+        default_factory=list, alias="scaleEvents", description="Recent scales for rate policies."
+    )
+    processed_events: list[str] = Field(default_factory=list, alias="processedEvents")
+    consecutive_metric_failures: int = Field(default=0, alias="consecutiveMetricFailures")
+    last_decision: str | None = Field(default=None, alias="lastDecision")
+    desired_replicas: int | None = Field(default=None, alias="desiredReplicas")
+
+
+class OperationKind(StrEnum):
+    UPGRADE = "Upgrade"
+    SCALE_IN_DRAIN = "ScaleInDrain"
+    VOLUME_EXPANSION = "VolumeExpansion"
+
+
+class Operation(StatusModel):
+    """The one in-flight operation; its phase and details say exactly where it stands."""
+
+    kind: OperationKind
+    phase: str
+    started_at: str = Field(alias="startedAt")
+    phase_started_at: str = Field(alias="phaseStartedAt")
+    message: str = ""
+    details: dict[str, Any] = Field(
+        default_factory=dict, description="Kind-specific resumable state."
+    )
+
+
+class BackupRecord(StatusModel):
+    id: str
+    backend: str
+    status: str
+    started_at: str = Field(alias="startedAt")
+    reason: str | None = None
+
+
+class WeaviateClusterStatus(StatusModel):
+    observed_generation: int | None = Field(default=None, alias="observedGeneration")
+    phase: Phase = Phase.PENDING
+    conditions: list[Condition] = Field(default_factory=list)
+    replicas: int = 0
+    ready_replicas: int = Field(default=0, alias="readyReplicas")
+    selector: str | None = None
+    current_version: str | None = Field(default=None, alias="currentVersion")
+    voters: list[str] = Field(default_factory=list)
+    autoscaling: AutoscalingStatus = Field(default_factory=AutoscalingStatus)
+    operation: Operation | None = None
+    last_operation: Operation | None = Field(default=None, alias="lastOperation")
+    backups: list[BackupRecord] = Field(default_factory=list)
+    last_reconcile_time: str | None = Field(default=None, alias="lastReconcileTime")
+
+    def condition(self, kind: ConditionType | str) -> Condition | None:
+        return next((c for c in self.conditions if c.type == kind), None)

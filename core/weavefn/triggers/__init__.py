@@ -1,0 +1,1 @@
+"""Triggers: what happened, in the core's own types, parsed from each platform's payload."""

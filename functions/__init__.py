@@ -1,0 +1,1 @@
+"""Thin cloud-function adapters over the weavefn core."""
