@@ -73,6 +73,17 @@ class ObjectApi(Protocol):
 
     def get(self, ref: ObjectRef) -> Obj | None: ...
 
+    def list_objects(
+        self,
+        api_version: str,
+        kind: str,
+        *,
+        namespace: str | None = None,
+        selector: dict[str, str] | None = None,
+    ) -> list[Obj]:
+        """One list call (all namespaces when namespace is None), filtered by labels."""
+        ...
+
     def apply(self, obj: Obj, *, field_manager: str = FIELD_MANAGER, force: bool = True) -> Obj:
         """Server-side apply (``application/apply-patch+yaml``)."""
         ...
