@@ -1,0 +1,1 @@
+"""Cluster lifecycle: admission of spec changes, CI/CD upgrade requests and Weaviate version rules."""

@@ -1,0 +1,253 @@
+"""The validating admission webhook for WeaviateCluster: an AdmissionReview in, the answer out.
+
+Reading the review (size, JSON, envelope) is kept apart from the decision, which is a pure
+function of the request. A malformed review gets HTTP 400 (413 when oversize) and still an
+AdmissionReview body; a well-formed one always gets HTTP 200, allowed or not, as the API
+server expects. Messages name field paths and versions, never other spec values, so a
+credential pasted into the spec cannot leak through a denial.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from http import HTTPStatus
+from typing import Any
+
+from weavefn.errors import FieldError, InvalidInputError
+from weavefn.lifecycle.admission_rules import immutable_field_errors, spec_warnings
+from weavefn.lifecycle.versions import VERSION_PATH, allows_downtime, check_version_change
+from weavefn.model.resource import API_VERSION, KIND, WeaviateCluster, parse_cluster
+
+REVIEW_API_VERSION = "admission.k8s.io/v1"
+REVIEW_KIND = "AdmissionReview"
+MAX_REVIEW_BYTES = 1024 * 1024
+"""Above what the API server sends for one object (etcd's limit is 1.5 MiB for the stored form)."""
+_MAX_MESSAGE = 1000
+_MAX_ITEM = 200
+_MAX_LISTED = 10
+
+
+class Operation(StrEnum):
+    CREATE = "CREATE"
+    UPDATE = "UPDATE"
+    DELETE = "DELETE"
+    CONNECT = "CONNECT"
+
+
+@dataclass(frozen=True)
+class AdmissionResult:
+    """The response AdmissionReview, the HTTP status to send it with, and what to enqueue."""
+
+    response: dict[str, Any]
+    http_status: int
+    enqueue: str | None = None
+    """``namespace/name`` to reconcile: set only for an allowed, real change of the spec."""
+    reviewed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def allowed(self) -> bool:
+        return bool(self.response["response"]["allowed"])
+
+    @property
+    def message(self) -> str:
+        status = self.response["response"].get("status") or {}
+        return str(status.get("message", ""))
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self.response["response"].get("warnings", []))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to answer a well-formed review."""
+
+    allowed: bool
+    code: int = HTTPStatus.OK
+    message: str = ""
+    warnings: tuple[str, ...] = ()
+    enqueue: str | None = None
+
+
+@dataclass(frozen=True)
+class ReviewRequest:
+    """The parts of ``AdmissionReview.request`` the decision reads."""
+
+    uid: str
+    operation: str
+    obj: dict[str, Any] | None
+    old: dict[str, Any] | None
+    dry_run: bool
+    namespace: str | None
+
+
+class _MalformedReview(Exception):
+    def __init__(self, message: str, *, status: int = HTTPStatus.BAD_REQUEST, uid: str = ""):
+        super().__init__(message)
+        self.status = status
+        self.uid = uid
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _load(body: bytes | str | dict[str, Any]) -> Any:
+    if isinstance(body, dict):
+        return body  # already parsed by the platform, under its own size limit
+    raw = body.encode() if isinstance(body, str) else body
+    if len(raw) > MAX_REVIEW_BYTES:
+        raise _MalformedReview(
+            f"AdmissionReview exceeds {MAX_REVIEW_BYTES} bytes",
+            status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+        )
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        raise _MalformedReview(
+            "body is not JSON: expected an admission.k8s.io/v1 AdmissionReview"
+        ) from None
+
+
+def _read_request(body: bytes | str | dict[str, Any]) -> ReviewRequest:
+    document = _load(body)
+    if not isinstance(document, dict):
+        raise _MalformedReview("body is not a JSON object: expected an AdmissionReview")
+    request = document.get("request")
+    uid = request.get("uid") if isinstance(request, dict) else None
+    uid = uid if isinstance(uid, str) and uid else ""
+    if document.get("apiVersion") != REVIEW_API_VERSION or document.get("kind") != REVIEW_KIND:
+        raise _MalformedReview(
+            f"expected apiVersion {REVIEW_API_VERSION} and kind {REVIEW_KIND}", uid=uid
+        )
+    if not isinstance(request, dict):
+        raise _MalformedReview("request is missing or not an object")
+    if not uid:
+        raise _MalformedReview("request.uid is missing")
+    operation = str(request.get("operation", ""))
+    obj, old = request.get("object"), request.get("oldObject")
+    if operation in (Operation.CREATE, Operation.UPDATE):
+        _check_is_cluster(obj, "request.object", uid=uid)
+    if operation == Operation.UPDATE:
+        _check_is_cluster(old, "request.oldObject", uid=uid)
+    namespace = request.get("namespace")
+    return ReviewRequest(
+        uid=uid,
+        operation=operation,
+        obj=obj if isinstance(obj, dict) else None,
+        old=old if isinstance(old, dict) else None,
+        dry_run=request.get("dryRun") is True,
+        namespace=namespace if isinstance(namespace, str) and namespace else None,
+    )
+
+
+def _check_is_cluster(obj: Any, where: str, *, uid: str) -> None:
+    if not isinstance(obj, dict):
+        raise _MalformedReview(f"{where} is missing or not an object", uid=uid)
+    if obj.get("apiVersion") != API_VERSION or obj.get("kind") != KIND:
+        found = _clip(f"{obj.get('apiVersion')!s} {obj.get('kind')!s}", 80)
+        raise _MalformedReview(
+            f"{where} is {found}, not a {API_VERSION} {KIND}: check the webhook's rules",
+            uid=uid,
+        )
+
+
+def _spec(obj: dict[str, Any] | None) -> dict[str, Any]:
+    spec = (obj or {}).get("spec")
+    return spec if isinstance(spec, dict) else {}
+
+
+def _meta(obj: dict[str, Any] | None) -> dict[str, Any]:
+    meta = (obj or {}).get("metadata")
+    return meta if isinstance(meta, dict) else {}
+
+
+def _with_namespace(obj: dict[str, Any], namespace: str | None) -> dict[str, Any]:
+    # On CREATE the object may omit its namespace; the request carries the one it lands in.
+    meta = _meta(obj)
+    if meta.get("namespace") or not namespace:
+        return obj
+    return {**obj, "metadata": {**meta, "namespace": namespace}}
+
+
+def _display_name(obj: dict[str, Any]) -> str:
+    meta = _meta(obj)
+    parts = [meta.get("namespace"), meta.get("name")]
+    if all(isinstance(p, str) and 0 < len(p) <= 63 for p in parts):
+        return f"{KIND} {parts[0]}/{parts[1]}"
+    return KIND
+
+
+def _denial(obj: dict[str, Any], errors: list[FieldError]) -> str:
+    listed = [_clip(str(e), _MAX_ITEM) for e in errors[:_MAX_LISTED]]
+    more = len(errors) - len(listed)
+    tail = f"; and {more} more" if more else ""
+    return _clip(f"{_display_name(obj)} is invalid: " + "; ".join(listed) + tail, _MAX_MESSAGE)
+
+
+def _version_errors(request: ReviewRequest, obj: dict[str, Any]) -> list[FieldError]:
+    new = _spec(obj).get("version")
+    if not isinstance(new, str):
+        return []  # the model validation already reports a missing or non-text version
+    old = _spec(request.old).get("version") if request.operation == Operation.UPDATE else None
+    return check_version_change(
+        old if isinstance(old, str) else None,
+        new,
+        allow_downtime=allows_downtime(_meta(obj).get("annotations")),
+    )
+
+
+def decide(request: ReviewRequest) -> Decision:
+    """The answer to a well-formed review: validation, version rules, immutables and warnings."""
+    if request.operation not in (Operation.CREATE, Operation.UPDATE) or request.obj is None:
+        return Decision(allowed=True)
+    obj = _with_namespace(request.obj, request.namespace)
+    errors: list[FieldError] = []
+    cluster: WeaviateCluster | None = None
+    try:
+        cluster = parse_cluster(obj, with_status=False)
+    except InvalidInputError as invalid:
+        errors.extend(invalid.errors)
+    if not any(e.path == VERSION_PATH for e in errors):
+        errors.extend(_version_errors(request, obj))
+    if request.operation == Operation.UPDATE:
+        errors.extend(immutable_field_errors(old=request.old or {}, new=_spec(obj)))
+    warnings = tuple(spec_warnings(cluster, old=request.old)) if cluster else ()
+    if errors or cluster is None:
+        return Decision(
+            allowed=False,
+            code=HTTPStatus.UNPROCESSABLE_ENTITY,
+            message=_denial(obj, errors),
+            warnings=warnings,
+        )
+    changed = request.operation == Operation.CREATE or _spec(request.old) != _spec(obj)
+    enqueue = cluster.key if changed and not request.dry_run else None
+    return Decision(allowed=True, warnings=warnings, enqueue=enqueue)
+
+
+def _answer(*, uid: str, decision: Decision, http_status: int, now: datetime) -> AdmissionResult:
+    response: dict[str, Any] = {"uid": uid, "allowed": decision.allowed}
+    if not decision.allowed:
+        response["status"] = {"code": int(decision.code), "message": decision.message}
+    if decision.warnings:
+        response["warnings"] = list(decision.warnings)
+    return AdmissionResult(
+        response={"apiVersion": REVIEW_API_VERSION, "kind": REVIEW_KIND, "response": response},
+        http_status=int(http_status),
+        enqueue=decision.enqueue,
+        reviewed_at=now,
+    )
+
+
+def review(body: bytes | str | dict[str, Any], *, now: datetime | None = None) -> AdmissionResult:
+    """Answer one AdmissionReview for a WeaviateCluster; never raises on any input."""
+    now = now or datetime.now(UTC)
+    try:
+        request = _read_request(body)
+    except _MalformedReview as bad:
+        refusal = Decision(allowed=False, code=bad.status, message=str(bad))
+        return _answer(uid=bad.uid, decision=refusal, http_status=bad.status, now=now)
+    return _answer(uid=request.uid, decision=decide(request), http_status=HTTPStatus.OK, now=now)
