@@ -48,6 +48,9 @@ class Condition(StatusModel):
 class Recommendation(StatusModel):
     time: str
     replicas: int
+    change: int | None = Field(
+        default=None, description="Scale events only: the signed replica change (+2, -1)."
+    )
 
 
 class AutoscalingStatus(StatusModel):

@@ -1,0 +1,1 @@
+"""Autoscaling: the pure replica decision and the metric sources that feed it."""

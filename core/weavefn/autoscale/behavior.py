@@ -1,0 +1,175 @@
+"""HPA v2 behavior, pure: defaults, stabilization windows and rate-policy limits.
+
+Mirrors the Kubernetes HPA controller (``stabilizeRecommendationWithBehaviors``,
+``calculateScaleUpLimitWithScalingRules``, ``calculateScaleDownLimitWithBehaviors``) so a
+cluster configured like an HPA scales exactly as fast as one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from weavefn.model.autoscaling import Behavior, PolicyType, ScalingRules, SelectPolicy
+
+DEFAULT_TOLERANCE = 0.1
+DEFAULT_UP_WINDOW = 0
+DEFAULT_DOWN_WINDOW = 300
+
+
+@dataclass(frozen=True)
+class Policy:
+    type: PolicyType
+    value: int
+    period_seconds: int
+
+
+@dataclass(frozen=True)
+class Rules:
+    """One direction's behavior with every HPA default filled in."""
+
+    window_seconds: int
+    select: SelectPolicy
+    policies: tuple[Policy, ...]
+    tolerance: float
+
+
+@dataclass(frozen=True)
+class TimedReplicas:
+    """A replica recommendation made at a moment."""
+
+    time: datetime
+    replicas: int
+
+
+@dataclass(frozen=True)
+class ScaleEvent:
+    """A scale that happened: ``change`` is signed (+2 scaled up by two)."""
+
+    time: datetime
+    change: int
+
+
+DEFAULT_UP_POLICIES = (Policy(PolicyType.PODS, 4, 15), Policy(PolicyType.PERCENT, 100, 15))
+DEFAULT_DOWN_POLICIES = (Policy(PolicyType.PERCENT, 100, 15),)
+
+
+def _resolve(rules: ScalingRules, *, window: int, policies: tuple[Policy, ...]) -> Rules:
+    given = tuple(Policy(p.type, p.value, p.period_seconds) for p in rules.policies or ())
+    return Rules(
+        window_seconds=(
+            window
+            if rules.stabilization_window_seconds is None
+            else rules.stabilization_window_seconds
+        ),
+        select=rules.select_policy,
+        policies=given or policies,
+        tolerance=DEFAULT_TOLERANCE if rules.tolerance is None else rules.tolerance,
+    )
+
+
+def scale_up_rules(behavior: Behavior) -> Rules:
+    return _resolve(behavior.scale_up, window=DEFAULT_UP_WINDOW, policies=DEFAULT_UP_POLICIES)
+
+
+def scale_down_rules(behavior: Behavior) -> Rules:
+    return _resolve(behavior.scale_down, window=DEFAULT_DOWN_WINDOW, policies=DEFAULT_DOWN_POLICIES)
+
+
+def stabilize(
+    desired: int,
+    *,
+    current: int,
+    history: Iterable[TimedReplicas],
+    now: datetime,
+    up_window: int,
+    down_window: int,
+) -> int:
+    """Scale up no further than the lowest, and down no further than the highest,
+    recommendation within each direction's window (the new one included)."""
+    up_cutoff = now - timedelta(seconds=up_window)
+    down_cutoff = now - timedelta(seconds=down_window)
+    up_bound = down_bound = desired
+    for rec in history:
+        if rec.time > up_cutoff:
+            up_bound = min(up_bound, rec.replicas)
+        if rec.time > down_cutoff:
+            down_bound = max(down_bound, rec.replicas)
+    return min(max(current, up_bound), down_bound)
+
+
+def _change_in_period(
+    events: Iterable[ScaleEvent], *, now: datetime, period: int
+) -> tuple[int, int]:
+    cutoff = now - timedelta(seconds=period)
+    added = removed = 0
+    for event in events:
+        if event.time > cutoff:
+            if event.change > 0:
+                added += event.change
+            else:
+                removed -= event.change
+    return added, removed
+
+
+def scale_up_limit(
+    current: int, *, events: Iterable[ScaleEvent], rules: Rules, now: datetime
+) -> int:
+    """The most replicas the policies allow now, counting what was added in each period."""
+    if rules.select == SelectPolicy.DISABLED or not rules.policies:
+        return current
+    seen = tuple(events)
+    proposals = []
+    for policy in rules.policies:
+        added, removed = _change_in_period(seen, now=now, period=policy.period_seconds)
+        start = current - added + removed
+        if policy.type == PolicyType.PODS:
+            proposals.append(start + policy.value)
+        else:
+            # rounded up so that a small percentage of a small cluster still adds a pod
+            proposals.append(math.ceil(start * (1 + policy.value / 100)))
+    limit = min(proposals) if rules.select == SelectPolicy.MIN else max(proposals)
+    # the HPA never proposes fewer than the current count on the way up
+    return max(limit, current)
+
+
+def scale_down_limit(
+    current: int, *, events: Iterable[ScaleEvent], rules: Rules, now: datetime
+) -> int:
+    """The fewest replicas the policies allow now, counting what was removed in each period."""
+    if rules.select == SelectPolicy.DISABLED or not rules.policies:
+        return current
+    seen = tuple(events)
+    proposals = []
+    for policy in rules.policies:
+        added, removed = _change_in_period(seen, now=now, period=policy.period_seconds)
+        start = current - added + removed
+        if policy.type == PolicyType.PODS:
+            proposals.append(start - policy.value)
+        else:
+            proposals.append(int(start * (1 - policy.value / 100)))
+    # Min picks the smallest change, which on the way down is the highest count
+    limit = max(proposals) if rules.select == SelectPolicy.MIN else min(proposals)
+    return min(limit, current)
+
+
+def prune_recommendations(
+    history: Iterable[TimedReplicas], *, now: datetime, keep_seconds: int
+) -> tuple[TimedReplicas, ...]:
+    cutoff = now - timedelta(seconds=keep_seconds)
+    return tuple(r for r in history if r.time > cutoff)
+
+
+def prune_events(
+    events: Iterable[ScaleEvent], *, now: datetime, keep_seconds: int
+) -> tuple[ScaleEvent, ...]:
+    cutoff = now - timedelta(seconds=keep_seconds)
+    return tuple(e for e in events if e.time > cutoff)
+
+
+def longest_period(up: Rules, down: Rules) -> int:
+    """How long scale events matter: the longest policy period of either direction."""
+    periods = [p.period_seconds for p in (*up.policies, *down.policies)]
+    return max(periods, default=0)
