@@ -1,0 +1,319 @@
+"""WeaviateSim: one simulated Weaviate cluster, advanced lazily by an injected clock.
+
+Membership comes from outside (``sync_nodes``, fed from pods); data placement, backups,
+replica movement and Raft agreement follow Weaviate's rules. Every request method takes
+``via``, the node answering it (None: any ready node, as a Service would pick), and raises
+SimRefusal with the HTTP status Weaviate would answer. SimWeaviateApi (sim_api.py) and the
+fake HTTP server in the tests are thin shells over these methods.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from weavefn.model.units import Version
+from weavefn.weaviate import sim_backups, sim_health, sim_replication
+from weavefn.weaviate.port import (
+    REPLICA_MOVEMENT_SINCE,
+    BackupInfo,
+    CollectionSharding,
+    NodeInfo,
+    RaftStatistics,
+    ReplicationKind,
+    ReplicationOp,
+    ShardReplicas,
+)
+from weavefn.weaviate.sim_state import (
+    BackupFailure,
+    LostReplica,
+    NodeView,
+    SimCollection,
+    SimNode,
+    SimRefusal,
+    SimShard,
+    SimState,
+    SimTiming,
+    default_voters,
+    natural_key,
+    place,
+    shard_name,
+    state_from_dict,
+    state_to_dict,
+)
+
+Clock = Callable[[], float]
+
+__all__ = ["BackupFailure", "LostReplica", "NodeView", "SimRefusal", "SimTiming", "WeaviateSim"]
+
+
+class WeaviateSim:
+    """One simulated Weaviate cluster. Not thread-safe: callers serialize access."""
+
+    def __init__(
+        self,
+        *,
+        clock: Clock = time.time,
+        timing: SimTiming | None = None,
+        state: SimState | None = None,
+    ) -> None:
+        self.clock = clock
+        self.state = state or SimState(timing=timing or SimTiming())
+
+    @classmethod
+    def seeded(
+        cls,
+        nodes: list[str],
+        *,
+        collections: int,
+        shards_per_collection: int,
+        replication_factor: int,
+        seed: int,
+        version: str = REPLICA_MOVEMENT_SINCE,
+        clock: Clock = time.time,
+        timing: SimTiming | None = None,
+    ) -> WeaviateSim:
+        """A cluster of ready nodes holding deterministic data (same seed, same placement)."""
+        sim = cls(clock=clock, timing=timing)
+        sim.sync_nodes([NodeView(name, True, version) for name in nodes])
+        rng = random.Random(seed)
+        for index in range(collections):
+            sim.add_collection(
+                f"Collection{index + 1}",
+                shards=shards_per_collection,
+                replication_factor=replication_factor,
+                rng=rng,
+            )
+        return sim
+
+    # persistence
+
+    def to_dict(self) -> dict[str, Any]:
+        return state_to_dict(self.state)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, clock: Clock = time.time) -> WeaviateSim:
+        return cls(clock=clock, state=state_from_dict(data))
+
+    # driven from outside: membership, data, failures
+
+    def sync_nodes(self, nodes: list[NodeView]) -> None:
+        """Make membership match the pods. Joining nodes hold nothing; leaving ones lose data."""
+        self._advance()
+        state = self.state
+        seen = {view.name for view in nodes}
+        for view in nodes:
+            node = state.node(view.name)
+            if node is None:
+                state.nodes.append(SimNode(view.name, view.version, view.ready))
+            else:
+                node.ready, node.version = view.ready, view.version
+        for gone in [n.name for n in state.nodes if n.name not in seen]:
+            self._remove_node(gone)
+        state.nodes.sort(key=lambda n: natural_key(n.name))
+        if not state.voters and state.nodes:
+            state.voters = default_voters([n.name for n in state.nodes])
+
+    def set_voters(self, names: list[str]) -> None:
+        self.state.voters = list(names)
+
+    def add_collection(
+        self,
+        name: str,
+        *,
+        shards: int,
+        replication_factor: int,
+        rng: random.Random | None = None,
+    ) -> None:
+        rng = rng or random.Random(name)
+        members = [n.name for n in self.state.nodes]
+        placement = place(
+            members, shards=shards, factor=replication_factor, offset=rng.randrange(len(members))
+        )
+        self.state.collections.append(
+            SimCollection(
+                name=name,
+                factor=replication_factor,
+                shards=[
+                    SimShard(shard_name(rng), replicas, objects=rng.randint(100, 10_000))
+                    for replicas in placement
+                ],
+            )
+        )
+
+    def fail_next_backup(self, mode: BackupFailure) -> None:
+        self.state.next_backup_failure = mode
+
+    def fail_next_replication(self, message: str) -> None:
+        """The next replica operation ends CANCELLED with this error after hydrating."""
+        self.state.next_replication_failure = message
+
+    def set_node_healthy(self, name: str, healthy: bool) -> None:
+        self._member(name).healthy = healthy
+
+    def set_raft_synchronized(self, synchronized: bool) -> None:
+        self.state.raft_desynchronized = not synchronized
+
+    def set_replica_movement(self, enabled: bool) -> None:
+        """``REPLICA_MOVEMENT_ENABLED`` on every node."""
+        self.state.replica_movement_enabled = enabled
+
+    def set_shard_readonly(self, collection: str, shard: str) -> None:
+        """What Weaviate does when a disk crosses DISK_USE_READONLY_PERCENTAGE."""
+        self._shard(collection, shard).status = "READONLY"
+
+    # observations for tests and the local cluster
+
+    def lost_replicas(self) -> list[LostReplica]:
+        return list(self.state.lost)
+
+    def shard_status(self, collection: str, shard: str) -> str:
+        return self._shard(collection, shard).status
+
+    # the REST API, one method per endpoint
+
+    def nodes(self, *, via: str | None = None) -> list[NodeInfo]:
+        self._answering(via)
+        return [sim_health.node_info(self.state, node) for node in self.state.nodes]
+
+    def cluster_statistics(self, *, via: str | None = None) -> RaftStatistics:
+        self._answering(via)
+        return sim_health.raft_statistics(self.state)
+
+    def create_backup(
+        self,
+        backend: str,
+        backup_id: str,
+        *,
+        include: list[str] | None = None,
+        via: str | None = None,
+    ) -> BackupInfo:
+        self._answering(via)
+        return sim_backups.create(
+            self.state, now=self.clock(), backend=backend, backup_id=backup_id, include=include
+        )
+
+    def backup_status(self, backend: str, backup_id: str, *, via: str | None = None) -> BackupInfo:
+        self._answering(via)
+        record = sim_backups.find(self.state, backend, backup_id, restore=False)
+        return sim_backups.info(self.state, record, self.clock())
+
+    def restore_backup(self, backend: str, backup_id: str, *, via: str | None = None) -> BackupInfo:
+        self._answering(via)
+        return sim_backups.start_restore(
+            self.state, now=self.clock(), backend=backend, backup_id=backup_id
+        )
+
+    def restore_status(self, backend: str, backup_id: str, *, via: str | None = None) -> BackupInfo:
+        self._answering(via)
+        record = sim_backups.find(self.state, backend, backup_id, restore=True)
+        return sim_backups.info(self.state, record, self.clock())
+
+    def collections(self, *, via: str | None = None) -> list[tuple[str, int, int]]:
+        """(name, replication factor, shard count) of every collection, as the schema says."""
+        self._answering(via)
+        return [(c.name, c.factor, len(c.shards)) for c in self.state.collections]
+
+    def sharding_state(self, collection: str, *, via: str | None = None) -> CollectionSharding:
+        self._replica_movement_api(via)
+        coll = self.state.collection(collection)
+        if coll is None:
+            raise SimRefusal(404, f"collection {collection!r} not found")
+        return CollectionSharding(
+            collection=coll.name,
+            shards=tuple(ShardReplicas(s.name, tuple(s.replicas)) for s in coll.shards),
+        )
+
+    def replicate(
+        self,
+        *,
+        collection: str,
+        shard: str,
+        source_node: str,
+        target_node: str,
+        kind: ReplicationKind,
+        via: str | None = None,
+    ) -> str:
+        self._replica_movement_api(via)
+        return sim_replication.start(
+            self.state,
+            now=self.clock(),
+            collection=collection,
+            shard=shard,
+            source=source_node,
+            target=target_node,
+            kind=kind,
+        )
+
+    def replication_operation(self, op_id: str, *, via: str | None = None) -> ReplicationOp:
+        self._replica_movement_api(via)
+        return sim_replication.view(
+            self.state, sim_replication.find(self.state, op_id), self.clock()
+        )
+
+    def set_shard_ready(self, collection: str, shard: str, *, via: str | None = None) -> None:
+        self._answering(via)
+        self._shard(collection, shard).status = "READY"
+
+    # internals
+
+    def _advance(self) -> None:
+        now = self.clock()
+        sim_replication.advance(self.state, now)
+        sim_backups.advance(self.state, now)
+
+    def _answering(self, via: str | None) -> SimNode:
+        """Advance time, then pick the node that answers; a node that is down cannot."""
+        self._advance()
+        if via is None:
+            node = next((n for n in self.state.nodes if n.ready), None)
+            if node is None:
+                raise SimRefusal(503, "no Weaviate node is ready")
+            return node
+        node = self.state.node(via)
+        if node is None or not node.ready:
+            raise SimRefusal(503, f"node {via!r} is not ready")
+        return node
+
+    def _replica_movement_api(self, via: str | None) -> None:
+        node = self._answering(via)
+        # Across a rolling upgrade the oldest ready node decides what the cluster can do.
+        versions = [node.version] if via else [n.version for n in self.state.nodes if n.ready]
+        if any(_below(v, REPLICA_MOVEMENT_SINCE) for v in versions):
+            raise SimRefusal(404, "path /v1/replication/replicate was not found")
+        if not self.state.replica_movement_enabled:
+            raise SimRefusal(501, "replica movement is not enabled (REPLICA_MOVEMENT_ENABLED)")
+
+    def _remove_node(self, name: str) -> None:
+        state = self.state
+        for coll in state.collections:
+            for shard in coll.shards:
+                if name in shard.replicas:
+                    shard.replicas.remove(name)
+                    state.lost.append(LostReplica(coll.name, shard.name, name, not shard.replicas))
+        for op in state.ops:
+            if op.final is None and name in (op.source, op.target):
+                sim_replication.cancel(op, f"node {name!r} left the cluster")
+        state.nodes = [n for n in state.nodes if n.name != name]
+
+    def _member(self, name: str) -> SimNode:
+        node = self.state.node(name)
+        if node is None:
+            raise KeyError(f"no simulated node {name!r}")
+        return node
+
+    def _shard(self, collection: str, shard: str) -> SimShard:
+        coll = self.state.collection(collection)
+        entry = coll.shard(shard) if coll else None
+        if entry is None:
+            raise SimRefusal(404, f"shard {shard!r} of collection {collection!r} not found")
+        return entry
+
+
+def _below(version: str, floor: str) -> bool:
+    try:
+        return Version.parse(version) < Version.parse(floor)
+    except ValueError:
+        return True  # an unreadable tag promises nothing
