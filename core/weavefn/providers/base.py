@@ -1,0 +1,56 @@
+"""The cloud profile interface and the explicit registry of profiles, one module per cloud."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from weavefn.model.resource import WeaviateCluster
+from weavefn.model.spec import ProviderType
+from weavefn.providers import aws, azure, gcp
+from weavefn.providers.settings import PodSettings, StorageClassParams
+
+
+class CloudProfile(Protocol):
+    """What one cloud adds to a cluster's objects; pure functions of the resource."""
+
+    def pod_settings(self, cluster: WeaviateCluster) -> PodSettings: ...
+
+    def storage_class(self, cluster: WeaviateCluster) -> StorageClassParams: ...
+
+    def backup_backend(self, cluster: WeaviateCluster) -> str | None:
+        """The backend name of Weaviate's backup REST API, when a backup target is set."""
+        ...
+
+
+# Adding a cloud is one module and one line here.
+PROFILES: dict[ProviderType, CloudProfile] = {
+    ProviderType.AWS: aws.AwsProfile(),
+    ProviderType.GCP: gcp.GcpProfile(),
+    ProviderType.AZURE: azure.AzureProfile(),
+}
+
+
+def profile_for(cluster: WeaviateCluster) -> CloudProfile | None:
+    provider = cluster.spec.cloud_provider
+    return PROFILES[provider.type] if provider else None
+
+
+def pod_settings(cluster: WeaviateCluster) -> PodSettings:
+    profile = profile_for(cluster)
+    return profile.pod_settings(cluster) if profile else PodSettings()
+
+
+def backup_backend(cluster: WeaviateCluster) -> str | None:
+    """The backup backend for ``POST /v1/backups/{backend}``, or None when none is configured.
+
+    A cloud backup target wins; otherwise an explicitly enabled ``backup-*`` module (e.g.
+    ``backup-filesystem``) names the backend.
+    """
+    profile = profile_for(cluster)
+    backend = profile.backup_backend(cluster) if profile else None
+    if backend:
+        return backend
+    for module in cluster.spec.enabled_modules:
+        if module.name.startswith("backup-"):
+            return module.name.removeprefix("backup-")
+    return None

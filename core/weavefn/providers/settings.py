@@ -1,0 +1,47 @@
+"""Values a cloud profile contributes to rendering; plain data, no provider logic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SCRATCH_VOLUME = "local-scratch"
+SCRATCH_PATH = "/var/cache/weaviate"
+
+
+@dataclass(frozen=True)
+class StorageClassParams:
+    """What differs between clouds in a StorageClass; the rest is common (see render.config)."""
+
+    provisioner: str
+    parameters: dict[str, str]
+
+
+@dataclass(frozen=True)
+class PodSettings:
+    """Additions to the Weaviate pod and its service account."""
+
+    node_selector: dict[str, str] = field(default_factory=dict)
+    pod_labels: dict[str, str] = field(default_factory=dict)
+    service_account_annotations: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    modules: tuple[str, ...] = ()
+    volumes: tuple[dict[str, Any], ...] = ()
+    volume_mounts: tuple[dict[str, Any], ...] = ()
+
+
+def scratch_volume() -> tuple[
+    tuple[dict[str, Any], ...], tuple[dict[str, Any], ...], dict[str, str]
+]:
+    """An emptyDir on the node's local disk, used as TMPDIR.
+
+    Weaviate keeps all durable data (LSM segments, HNSW commit logs, Raft state) under
+    PERSISTENCE_DATA_PATH and has no read-cache tier that could live on another disk, so local
+    NVMe/SSD cannot hold or speed up the data itself without risking it on node loss. What it
+    can do is host temporary files (Go's TMPDIR). The emptyDir lands on local NVMe only when the
+    node pool puts kubelet ephemeral storage there (EKS instance-store RAID0, GKE
+    ephemeral-storage-local-ssd).
+    """
+    volumes = ({"name": SCRATCH_VOLUME, "emptyDir": {}},)
+    mounts = ({"name": SCRATCH_VOLUME, "mountPath": SCRATCH_PATH},)
+    return volumes, mounts, {"TMPDIR": SCRATCH_PATH}

@@ -1,0 +1,63 @@
+"""Rendering: a WeaviateCluster becomes the Kubernetes objects that run it, in apply order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from weavefn.model.resource import WeaviateCluster
+from weavefn.providers import pod_settings
+from weavefn.render.config import (
+    config_map,
+    pod_disruption_budget,
+    service_account,
+    storage_class,
+)
+from weavefn.render.env import plain_settings, weaviate_env
+from weavefn.render.labels import (
+    client_service_name,
+    headless_service_name,
+    selector_labels,
+    selector_string,
+    statefulset_name,
+)
+from weavefn.render.mesh import mesh_objects
+from weavefn.render.modules import inference_objects
+from weavefn.render.raft import default_voters
+from weavefn.render.services import client_service, headless_service
+from weavefn.render.statefulset import render_statefulset
+
+__all__ = [
+    "client_service_name",
+    "default_voters",
+    "headless_service_name",
+    "render_all",
+    "render_statefulset",
+    "selector_labels",
+    "selector_string",
+    "statefulset_name",
+]
+
+
+def render_all(
+    cluster: WeaviateCluster, *, voters: list[str], include_replicas: bool = True
+) -> list[dict[str, Any]]:
+    """Every object of the cluster in apply order; the StatefulSet last, once all it needs exists.
+
+    With ``include_replicas=False`` the StatefulSet carries no ``spec.replicas``: the reconcile
+    path must never write them, the scaling path owns them through the scale subresource.
+    """
+    settings = pod_settings(cluster)
+    objects: list[dict[str, Any]] = [
+        service_account(cluster, settings),
+        config_map(
+            cluster, plain_settings(weaviate_env(cluster, voters=voters, settings=settings))
+        ),
+    ]
+    provisioned = storage_class(cluster)
+    if provisioned:
+        objects.append(provisioned)
+    objects += [headless_service(cluster), client_service(cluster), pod_disruption_budget(cluster)]
+    objects += inference_objects(cluster)
+    objects += mesh_objects(cluster)
+    objects.append(render_statefulset(cluster, voters=voters, include_replicas=include_replicas))
+    return objects

@@ -1,0 +1,223 @@
+"""The Weaviate StatefulSet: pods, probes, placement, security and the data volume claim."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from weavefn.model.resource import WeaviateCluster
+from weavefn.providers import PodSettings, pod_settings
+from weavefn.render import mesh
+from weavefn.render.env import DATA_PATH, DATA_PORT, GOSSIP_PORT, weaviate_env
+from weavefn.render.labels import (
+    Component,
+    common_labels,
+    headless_service_name,
+    object_meta,
+    selector_labels,
+    service_account_name,
+    statefulset_name,
+)
+from weavefn.render.services import (
+    GRPC_PORT,
+    HTTP_PORT,
+    METRICS_PORT,
+    RAFT_PORT,
+    RAFT_RPC_PORT,
+)
+
+DATA_VOLUME = "weaviate-data"
+CONTAINER = "weaviate"
+USER_ID = 1000
+HOSTNAME_TOPOLOGY = "kubernetes.io/hostname"
+# WAL recovery on a large node can take long; allow an hour before the kubelet gives up.
+STARTUP_PERIOD_SECONDS = 10
+STARTUP_FAILURE_THRESHOLD = 360
+
+
+def _probe(path: str, *, period: int, timeout: int, failures: int) -> dict[str, Any]:
+    return {
+        "httpGet": {"path": path, "port": HTTP_PORT},
+        "periodSeconds": period,
+        "timeoutSeconds": timeout,
+        "failureThreshold": failures,
+    }
+
+
+def _container_ports() -> list[dict[str, Any]]:
+    ports = [
+        ("http", HTTP_PORT, "TCP"),
+        ("grpc", GRPC_PORT, "TCP"),
+        ("metrics", METRICS_PORT, "TCP"),
+        ("gossip", GOSSIP_PORT, "TCP"),
+        ("gossip-udp", GOSSIP_PORT, "UDP"),
+        ("data", DATA_PORT, "TCP"),
+        ("raft", RAFT_PORT, "TCP"),
+        ("raft-rpc", RAFT_RPC_PORT, "TCP"),
+    ]
+    return [{"name": n, "containerPort": p, "protocol": proto} for n, p, proto in ports]
+
+
+def _affinity(cluster: WeaviateCluster) -> dict[str, Any]:
+    """Spread pods over nodes (preferred), keeping whatever affinity the spec adds."""
+    affinity = copy.deepcopy(cluster.spec.affinity or {})
+    anti = affinity.setdefault("podAntiAffinity", {})
+    preferred = anti.setdefault("preferredDuringSchedulingIgnoredDuringExecution", [])
+    if not any(
+        term.get("podAffinityTerm", {}).get("topologyKey") == HOSTNAME_TOPOLOGY
+        for term in preferred
+    ):
+        preferred.append(
+            {
+                "weight": 100,
+                "podAffinityTerm": {
+                    "topologyKey": HOSTNAME_TOPOLOGY,
+                    "labelSelector": {"matchLabels": selector_labels(cluster)},
+                },
+            }
+        )
+    return affinity
+
+
+def _resources(cluster: WeaviateCluster) -> dict[str, Any]:
+    resources = cluster.spec.resources.model_dump(exclude_none=True)
+    return {k: v for k, v in resources.items() if v}
+
+
+def _container(
+    cluster: WeaviateCluster, *, voters: list[str], settings: PodSettings, image: str
+) -> dict[str, Any]:
+    container: dict[str, Any] = {
+        "name": CONTAINER,
+        "image": image,
+        "imagePullPolicy": cluster.spec.image.pull_policy,
+        "ports": _container_ports(),
+        "env": weaviate_env(cluster, voters=voters, settings=settings),
+        "volumeMounts": [
+            {"name": DATA_VOLUME, "mountPath": DATA_PATH},
+            *settings.volume_mounts,
+        ],
+        "startupProbe": _probe(
+            "/v1/.well-known/live",
+            period=STARTUP_PERIOD_SECONDS,
+            timeout=3,
+            failures=STARTUP_FAILURE_THRESHOLD,
+        ),
+        "readinessProbe": _probe("/v1/.well-known/ready", period=10, timeout=3, failures=3),
+        # Lenient: a busy node answering slowly must not be restarted into a long recovery.
+        "livenessProbe": _probe("/v1/.well-known/live", period=30, timeout=5, failures=6),
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "runAsNonRoot": True,
+            "runAsUser": USER_ID,
+        },
+    }
+    resources = _resources(cluster)
+    if resources:
+        container["resources"] = resources
+    return container
+
+
+def _pod_spec(
+    cluster: WeaviateCluster, *, voters: list[str], settings: PodSettings, image: str
+) -> dict[str, Any]:
+    spec = cluster.spec
+    pod: dict[str, Any] = {
+        "serviceAccountName": service_account_name(cluster),
+        "automountServiceAccountToken": False,
+        # Service links inject one variable per Service in the namespace: noise in the env.
+        "enableServiceLinks": False,
+        "terminationGracePeriodSeconds": spec.termination_grace_period_seconds,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": USER_ID,
+            "runAsGroup": USER_ID,
+            "fsGroup": USER_ID,
+            # Large volumes: re-chowning every file at each start would delay startup.
+            "fsGroupChangePolicy": "OnRootMismatch",
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "affinity": _affinity(cluster),
+        "containers": [
+            _container(cluster, voters=voters, settings=settings, image=image),
+        ],
+    }
+    node_selector = {**settings.node_selector, **spec.node_selector}
+    if node_selector:
+        pod["nodeSelector"] = dict(sorted(node_selector.items()))
+    if spec.tolerations:
+        pod["tolerations"] = copy.deepcopy(spec.tolerations)
+    if spec.image_pull_secrets:
+        pod["imagePullSecrets"] = [{"name": s.name} for s in spec.image_pull_secrets]
+    if settings.volumes:
+        pod["volumes"] = [dict(v) for v in settings.volumes]
+    return pod
+
+
+def _claim_template(cluster: WeaviateCluster) -> dict[str, Any]:
+    storage = cluster.spec.storage
+    claim: dict[str, Any] = {
+        "accessModes": list(storage.volume_claim_template.access_modes),
+        "resources": {"requests": {"storage": storage.size}},
+    }
+    if storage.storage_class_name:
+        claim["storageClassName"] = storage.storage_class_name
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        # Labelled so the volume operations can list a cluster's claims by selector.
+        "metadata": {"name": DATA_VOLUME, "labels": selector_labels(cluster)},
+        "spec": claim,
+    }
+
+
+def render_statefulset(
+    cluster: WeaviateCluster,
+    *,
+    voters: list[str],
+    include_replicas: bool = True,
+    image_version: str | None = None,
+    partition: int | None = None,
+) -> dict[str, Any]:
+    """The StatefulSet; ``image_version`` pins the image during an upgrade, ``partition`` the
+    lowest ordinal that gets the new template."""
+    spec = cluster.spec
+    version = image_version or spec.version
+    settings = pod_settings(cluster)
+    labels = common_labels(cluster, Component.DATABASE, version=version)
+    pod_labels = {**labels, **settings.pod_labels, **mesh.pod_labels(cluster)}
+    annotations = {**spec.pod_annotations, **mesh.pod_annotations(cluster)}
+    template_meta: dict[str, Any] = {"labels": dict(sorted(pod_labels.items()))}
+    if annotations:
+        template_meta["annotations"] = dict(sorted(annotations.items()))
+    image = f"{spec.image.repository}:{version}"
+    body: dict[str, Any] = {}
+    if include_replicas:
+        body["replicas"] = spec.replicas
+    body.update(
+        {
+            "serviceName": headless_service_name(cluster),
+            "podManagementPolicy": "Parallel",
+            "selector": {"matchLabels": selector_labels(cluster)},
+            "updateStrategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"partition": partition or 0},
+            },
+            "persistentVolumeClaimRetentionPolicy": {
+                "whenDeleted": "Retain",
+                "whenScaled": "Retain",
+            },
+            "template": {
+                "metadata": template_meta,
+                "spec": _pod_spec(cluster, voters=voters, settings=settings, image=image),
+            },
+            "volumeClaimTemplates": [_claim_template(cluster)],
+        }
+    )
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": object_meta(cluster, statefulset_name(cluster), labels),
+        "spec": body,
+    }
