@@ -6,7 +6,9 @@ from typing import Protocol
 
 from weavefn.model.resource import WeaviateCluster
 from weavefn.model.spec import ProviderType
-from weavefn.providers import aws, azure, gcp
+from weavefn.providers.aws import AwsProfile
+from weavefn.providers.azure import AzureProfile
+from weavefn.providers.gcp import GcpProfile
 from weavefn.providers.settings import PodSettings, StorageClassParams
 
 
@@ -24,9 +26,9 @@ class CloudProfile(Protocol):
 
 # Adding a cloud is one module and one line here.
 PROFILES: dict[ProviderType, CloudProfile] = {
-    ProviderType.AWS: aws.AwsProfile(),
-    ProviderType.GCP: gcp.GcpProfile(),
-    ProviderType.AZURE: azure.AzureProfile(),
+    ProviderType.AWS: AwsProfile(),
+    ProviderType.GCP: GcpProfile(),
+    ProviderType.AZURE: AzureProfile(),
 }
 
 
