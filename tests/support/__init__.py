@@ -1,0 +1,1 @@
+"""Test support: fakes of weavefn's dependencies that behave like the real thing."""

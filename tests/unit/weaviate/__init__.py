@@ -1,0 +1,1 @@
+"""Tests of the Weaviate port: HTTP client, simulation and fake server."""
