@@ -2,95 +2,25 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from weavefn.lifecycle.admission import MAX_REVIEW_BYTES, review
 
-SECRET_VALUE = "sk-live-DO-NOT-LEAK-4242"
-
-
-def cluster(
-    *,
-    name: str = "wv",
-    namespace: str | None = "prod",
-    annotations: dict[str, str] | None = None,
-    status: dict[str, Any] | None = None,
-    **spec: Any,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "version": "1.27.3",
-        "replicas": 3,
-        "storage": {"size": "100Gi", "storageClassName": "gp3"},
-        "replication": {"factor": 2},
-    }
-    body.update(spec)
-    meta: dict[str, Any] = {"name": name, "annotations": annotations or {}}
-    if namespace is not None:
-        meta["namespace"] = namespace
-    obj = {
-        "apiVersion": "weaviate.io/v1",
-        "kind": "WeaviateCluster",
-        "metadata": meta,
-        "spec": body,
-    }
-    if status is not None:
-        obj["status"] = status
-    return obj
-
-
-def admission(
-    operation: str,
-    obj: dict[str, Any] | None,
-    old: dict[str, Any] | None = None,
-    *,
-    uid: str = "5a7c1e1b-uid",
-    dry_run: bool = False,
-    namespace: str = "prod",
-) -> dict[str, Any]:
-    request: dict[str, Any] = {
-        "uid": uid,
-        "kind": {"group": "weaviate.io", "version": "v1", "kind": "WeaviateCluster"},
-        "resource": {"group": "weaviate.io", "version": "v1", "resource": "weaviateclusters"},
-        "namespace": namespace,
-        "operation": operation,
-        "object": obj,
-        "oldObject": old,
-        "dryRun": dry_run,
-        "userInfo": {"username": "alice"},
-    }
-    return {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request}
-
-
-def update(old: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    new = copy.deepcopy(old)
-    new["spec"].update(changes)
-    return admission("UPDATE", new, old)
-
-
-def with_(review_doc: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
-    doc = copy.deepcopy(review_doc)
-    *parents, last = path.split(".")
-    target = doc
-    for part in parents:
-        target = target[part]
-    if value is _DELETE:
-        del target[last]
-    else:
-        target[last] = value
-    return doc
-
-
-_DELETE = object()
-UID = "5a7c1e1b-uid"
-BASE = cluster()
-CREATE = admission("CREATE", BASE)
-AUTOSCALING = {"enabled": True, "minReplicas": 3, "maxReplicas": 6, "targetCPU": 70}
+from tests.unit.lifecycle.reviews import (
+    AUTOSCALING,
+    BASE,
+    CREATE,
+    DELETE,
+    SECRET_VALUE,
+    UID,
+    admission,
+    cluster,
+    update,
+    with_,
+)
 
 
 @dataclass(frozen=True)
@@ -260,7 +190,7 @@ CASES = [
     pytest.param(malformed(b"\xff\xfe", "not JSON"), id="malformed-not-utf8"),
     pytest.param(malformed("[1, 2]", "not a JSON object"), id="malformed-json-array"),
     pytest.param(
-        malformed(with_(CREATE, "request.uid", _DELETE), "request.uid"), id="malformed-missing-uid"
+        malformed(with_(CREATE, "request.uid", DELETE), "request.uid"), id="malformed-missing-uid"
     ),
     pytest.param(
         malformed(with_(CREATE, "request", None), "request"), id="malformed-missing-request"
@@ -349,44 +279,3 @@ def test_denial_message_stays_short_with_many_errors() -> None:
 def test_review_is_json_serialisable_as_sent_to_the_api_server() -> None:
     result = review(update(BASE, version="1.29.0"))
     assert json.loads(json.dumps(result.response)) == result.response
-
-
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
-    ),
-    max_leaves=30,
-)
-SPEC_KEYS = [
-    "version",
-    "replicas",
-    "storage",
-    "voters",
-    "autoScaling",
-    "replication",
-    "env",
-    "modules",
-]
-
-
-@settings(max_examples=150, deadline=None)
-@given(body=st.one_of(st.binary(max_size=200), st.text(max_size=200), JSON.map(json.dumps)))
-def test_any_body_gets_an_answer_never_an_exception(body: bytes | str) -> None:
-    result = review(body)
-    assert result.http_status in (200, 400, 413)
-    assert result.response["kind"] == "AdmissionReview"
-
-
-@settings(max_examples=150, deadline=None)
-@given(
-    operation=st.sampled_from(["CREATE", "UPDATE"]),
-    new=st.dictionaries(st.sampled_from(SPEC_KEYS), JSON, max_size=5),
-    old=st.dictionaries(st.sampled_from(SPEC_KEYS), JSON, max_size=5),
-)
-def test_any_spec_gets_an_answer_never_an_exception(
-    operation: str, new: dict[str, Any], old: dict[str, Any]
-) -> None:
-    result = review(admission(operation, cluster(**new), cluster(**old)))
-    assert result.http_status == 200
-    assert result.allowed or result.response["response"]["status"]["code"] == 422
