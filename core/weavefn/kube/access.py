@@ -1,0 +1,245 @@
+"""Reaching a Kubernetes API server: the cluster setting, bearer credentials and the client."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import importlib
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from weavefn.errors import FieldError, InvalidInputError
+from weavefn.kube.port import KubeApi
+
+DEFAULT_CLUSTER = "local:.weavefn/cluster.json"
+CLUSTER_ENV = "WEAVEFN_CLUSTER"
+
+
+class AccessKind(StrEnum):
+    KUBECONFIG = "kubeconfig"
+    IN_CLUSTER = "in-cluster"
+    EKS = "eks"
+    GKE = "gke"
+    AKS = "aks"
+    LOCAL = "local"
+
+
+_FORMS = (
+    "kubeconfig:PATH[#context], in-cluster, eks:REGION/NAME, gke:PROJECT/LOCATION/NAME, "
+    "aks:SUBSCRIPTION/RESOURCE_GROUP/NAME, local:PATH"
+)
+_PARTS: dict[AccessKind, tuple[re.Pattern[str], ...]] = {
+    AccessKind.EKS: (
+        re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$"),
+        re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$"),
+    ),
+    AccessKind.GKE: (
+        re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$"),
+        re.compile(r"^[a-z]+-[a-z]+[0-9]+(-[a-z])?$"),
+        re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$"),
+    ),
+    AccessKind.AKS: (
+        re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$"),
+        re.compile(r"^[-\w.()]{0,89}[-\w()]$"),
+        re.compile(r"^[A-Za-z0-9]([-_A-Za-z0-9]{0,61}[A-Za-z0-9])?$"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ClusterSetting:
+    """A parsed cluster setting: how to reach the API server and what identifies the cluster."""
+
+    kind: AccessKind
+    parts: tuple[str, ...] = ()
+    """PATH for kubeconfig/local; REGION, NAME for eks; PROJECT, LOCATION, NAME for gke; ..."""
+    context: str | None = None
+
+
+def cluster_setting(flag: str | None) -> str:
+    """The ``--cluster`` flag, else ``WEAVEFN_CLUSTER``, else the local in-memory cluster."""
+    return flag or os.environ.get(CLUSTER_ENV) or DEFAULT_CLUSTER
+
+
+def parse_setting(setting: str) -> ClusterSetting:
+    """Parse one setting string; anything unknown or malformed is an InvalidInputError."""
+    scheme, colon, rest = setting.strip().partition(":")
+    try:
+        kind = AccessKind(scheme)
+    except ValueError:
+        raise _bad(setting, "unknown form") from None
+    if kind is AccessKind.IN_CLUSTER:
+        if colon:
+            raise _bad(setting, "in-cluster takes no value")
+        return ClusterSetting(kind)
+    if not rest:
+        raise _bad(setting, f"{kind} needs a value")
+    if kind in (AccessKind.KUBECONFIG, AccessKind.LOCAL):
+        path, hashed, context = rest.partition("#")
+        if kind is AccessKind.LOCAL and hashed:
+            raise _bad(setting, "local takes no context")
+        if not path or (hashed and not context):
+            raise _bad(setting, "empty path or context")
+        return ClusterSetting(kind, (os.path.expanduser(path),), context or None)
+    parts = tuple(rest.split("/"))
+    patterns = _PARTS[kind]
+    if len(parts) != len(patterns) or not all(
+        p.match(part) for p, part in zip(patterns, parts, strict=True)
+    ):
+        raise _bad(setting, f"expected {kind}:{_shape(kind)}")
+    return ClusterSetting(kind, parts)
+
+
+def connect(setting: str) -> AbstractContextManager[KubeApi]:
+    """Open the cluster a setting names; the connection closes when the context exits."""
+    parsed = parse_setting(setting)
+    if parsed.kind is AccessKind.LOCAL:
+        # Imported here so the real-cluster paths load nothing of the in-memory backend.
+        local: Any = importlib.import_module("weavefn.kube.local")
+        opened = local.open_local(parsed.parts[0])
+        if isinstance(opened, AbstractContextManager):
+            return opened
+        return nullcontext(opened)
+    return _real(parsed)
+
+
+@contextmanager
+def _real(parsed: ClusterSetting) -> Iterator[KubeApi]:
+    from kubernetes.client import ApiClient
+
+    from weavefn.kube.real import RealKube
+
+    client: Any = ApiClient(configuration(parsed))
+    try:
+        yield RealKube(client)
+    finally:
+        client.close()
+
+
+def configuration(parsed: ClusterSetting) -> Any:
+    """A ``kubernetes.client.Configuration`` for a parsed (non-local) setting."""
+    from kubernetes import config as kube_config
+    from kubernetes.client import Configuration
+    from kubernetes.config.config_exception import ConfigException
+
+    if parsed.kind is AccessKind.EKS:
+        from weavefn.kube.eks import eks_configuration
+
+        return _bounded(eks_configuration(*parsed.parts))
+    if parsed.kind is AccessKind.GKE:
+        from weavefn.kube.gke import gke_configuration
+
+        return _bounded(gke_configuration(*parsed.parts))
+    if parsed.kind is AccessKind.AKS:
+        from weavefn.kube.aks import aks_configuration
+
+        return _bounded(aks_configuration(*parsed.parts))
+    loader: Any = kube_config  # its loaders are untyped
+    cfg = Configuration()
+    try:
+        if parsed.kind is AccessKind.IN_CLUSTER:
+            loader.load_incluster_config(client_configuration=cfg)
+        else:
+            loader.load_kube_config(
+                config_file=parsed.parts[0],
+                context=parsed.context,
+                client_configuration=cfg,
+                persist_config=False,
+            )
+    except (ConfigException, OSError) as exc:
+        raise _bad(str(parsed.kind), f"cannot load: {exc}") from None
+    return _bounded(cfg)
+
+
+# -- bearer-token clusters (EKS, GKE, AKS) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClusterEndpoint:
+    """Where a managed cluster's API server listens and the CA that signs its certificate."""
+
+    host: str
+    ca: str | bytes | None
+    """PEM text, DER bytes, or None to use the system trust store."""
+
+
+@dataclass(frozen=True)
+class Token:
+    value: str
+    expires_at: float
+    """Seconds since the epoch."""
+
+
+class CachedToken:
+    """A bearer token fetched once and re-fetched ``margin`` seconds before it expires."""
+
+    def __init__(
+        self,
+        fetch: Callable[[], Token],
+        *,
+        clock: Callable[[], float] = time.time,
+        margin: float = 60.0,
+    ) -> None:
+        self._fetch = fetch
+        self._clock = clock
+        self._margin = margin
+        self._token: Token | None = None
+
+    def __call__(self) -> str:
+        if self._token is None or self._clock() >= self._token.expires_at - self._margin:
+            self._token = self._fetch()
+        return self._token.value
+
+
+def bearer_configuration(endpoint: ClusterEndpoint, token: Callable[[], str]) -> Any:
+    """A client Configuration that sends ``token()``'s current value on every request."""
+    from kubernetes.client import Configuration
+
+    cfg: Any = Configuration(host=endpoint.host.rstrip("/"))
+    cfg.api_key_prefix["BearerToken"] = "Bearer"
+    cfg.api_key["BearerToken"] = ""
+
+    def refresh(target: Any) -> None:
+        # Called by the client before each request; the cache makes it cheap.
+        target.api_key["BearerToken"] = token()
+
+    cfg.refresh_api_key_hook = refresh
+    cfg.ca_cert_data = endpoint.ca
+    return cfg
+
+
+def decode_ca(data: str, *, what: str) -> str | bytes:
+    """Base64 CA data as clouds return it: PEM text when it is PEM, DER bytes otherwise."""
+    try:
+        raw = base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInputError([FieldError(what, "CA data is not base64")]) from None
+    return raw.decode("ascii") if raw.lstrip().startswith(b"-----BEGIN") else raw
+
+
+def _bounded(cfg: Any) -> Any:
+    from urllib3.util.retry import Retry
+
+    # Connection failures are retried; a request the server may have received is not, so one
+    # slow API server costs one timeout, not several.
+    cfg.retries = Retry(total=2, read=0, status=0, redirect=0)
+    return cfg
+
+
+def _shape(kind: AccessKind) -> str:
+    return {
+        AccessKind.EKS: "REGION/NAME",
+        AccessKind.GKE: "PROJECT/LOCATION/NAME",
+        AccessKind.AKS: "SUBSCRIPTION/RESOURCE_GROUP/NAME",
+    }[kind]
+
+
+def _bad(setting: str, why: str) -> InvalidInputError:
+    message = f"{setting!r}: {why}; use one of {_FORMS}"
+    return InvalidInputError([FieldError("cluster", message)], what="cluster setting")

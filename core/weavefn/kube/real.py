@@ -1,0 +1,318 @@
+"""The KubeApi port on the official kubernetes client: plain dicts in and out, weavefn errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Any
+
+import urllib3
+from kubernetes.client import ApiClient
+from kubernetes.client.exceptions import ApiException
+
+from weavefn.errors import (
+    ConflictError,
+    FieldError,
+    InvalidInputError,
+    NotFoundError,
+    UnavailableError,
+)
+from weavefn.kube.port import FIELD_MANAGER, Obj, ObjectRef, Scale
+from weavefn.kube.real_errors import Call, Verb, error_for_status, error_for_transport
+from weavefn.kube.real_paths import Resource, label_selector, resource_for, resource_of
+
+SCALER_FIELD_MANAGER = "weavefn-scaler"
+CLUSTER_API_VERSION = "weaviate.io/v1"
+CLUSTER_KIND = "WeaviateCluster"
+# Server-owned metadata: sending it back in an apply is rejected or acts as a stale precondition.
+_SERVER_METADATA = ("managedFields", "uid", "creationTimestamp", "generation", "resourceVersion")
+
+
+class ContentType(StrEnum):
+    JSON = "application/json"
+    APPLY = "application/apply-patch+yaml"
+    MERGE = "application/merge-patch+json"
+
+
+class Propagation(StrEnum):
+    """DeleteOptions.propagationPolicy; Orphan keeps pods and PVCs of a re-created StatefulSet."""
+
+    ORPHAN = "Orphan"
+    BACKGROUND = "Background"
+    FOREGROUND = "Foreground"
+
+
+Query = Sequence[tuple[str, str]]
+
+
+class RealKube:
+    """Every KubeApi protocol against one API server, each request bounded by ``timeout``."""
+
+    def __init__(self, api_client: ApiClient, *, timeout: float = 10.0) -> None:
+        self._client = api_client
+        self._timeout = timeout
+
+    @property
+    def api_client(self) -> ApiClient:
+        return self._client
+
+    # -- WeaviateCluster custom resources -------------------------------------------------
+
+    def list_clusters(self, namespace: str | None = None) -> list[Obj]:
+        return self.list_objects(CLUSTER_API_VERSION, CLUSTER_KIND, namespace=namespace)
+
+    def get_cluster(self, namespace: str, name: str) -> Obj:
+        return self._get(_clusters(namespace), name)
+
+    def replace_cluster_status(self, cluster: Obj) -> Obj:
+        meta = cluster.get("metadata") or {}
+        if not meta.get("resourceVersion"):
+            raise InvalidInputError(
+                [FieldError("metadata.resourceVersion", "required for a status write")],
+                what=CLUSTER_KIND,
+            )
+        resource = _clusters(meta.get("namespace"))
+        call = _call(Verb.UPDATE, resource, meta.get("name"))
+        path = resource.item(meta["name"], "status")
+        return self._send(call, "PUT", path, body=cluster)
+
+    def apply_cluster(self, cluster: Obj) -> Obj:
+        meta = cluster.get("metadata") or {}
+        kept = {
+            k: v for k, v in meta.items() if k in ("name", "namespace", "labels", "annotations")
+        }
+        body = {
+            "apiVersion": CLUSTER_API_VERSION,
+            "kind": CLUSTER_KIND,
+            "metadata": kept,
+            "spec": cluster.get("spec") or {},
+        }
+        return self.apply(body)
+
+    def patch_cluster_spec(
+        self, namespace: str, name: str, spec_patch: Obj, *, resource_version: str
+    ) -> Obj:
+        resource = _clusters(namespace)
+        body = {"metadata": {"resourceVersion": resource_version}, "spec": spec_patch}
+        return self._send(
+            _call(Verb.PATCH, resource, name),
+            "PATCH",
+            resource.item(name),
+            query=[("fieldManager", FIELD_MANAGER)],
+            body=body,
+            content_type=ContentType.MERGE,
+        )
+
+    # -- any object -----------------------------------------------------------------------
+
+    def get(self, ref: ObjectRef) -> Obj | None:
+        try:
+            return self._get(resource_of(ref), ref.name)
+        except NotFoundError:
+            return None
+
+    def list_objects(
+        self,
+        api_version: str,
+        kind: str,
+        *,
+        namespace: str | None = None,
+        selector: dict[str, str] | None = None,
+    ) -> list[Obj]:
+        resource = resource_for(api_version, kind, namespace, all_namespaces=True)
+        return self._list(resource, selector)
+
+    def apply(self, obj: Obj, *, field_manager: str = FIELD_MANAGER, force: bool = True) -> Obj:
+        ref = _ref_of(obj)
+        resource = resource_of(ref)
+        meta = {k: v for k, v in obj["metadata"].items() if k not in _SERVER_METADATA}
+        body = {**obj, "metadata": meta}
+        query = [("fieldManager", field_manager), ("force", "true" if force else "false")]
+        return self._send(
+            _call(Verb.PATCH, resource, ref.name),
+            "PATCH",
+            resource.item(ref.name),
+            query=query,
+            body=body,
+            content_type=ContentType.APPLY,
+        )
+
+    def delete(self, ref: ObjectRef, *, propagation: str = "Background") -> None:
+        try:
+            policy = Propagation(propagation)
+        except ValueError:
+            choices = ", ".join(Propagation)
+            raise InvalidInputError(
+                [FieldError("propagationPolicy", f"{propagation!r} is not one of {choices}")],
+                what=str(ref),
+            ) from None
+        resource = resource_of(ref)
+        body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": str(policy)}
+        try:
+            self._send(
+                _call(Verb.DELETE, resource, ref.name), "DELETE", resource.item(ref.name), body=body
+            )
+        except NotFoundError:
+            # Already gone is the outcome asked for; a retried step must not fail on it.
+            return
+
+    # -- scale subresource ----------------------------------------------------------------
+
+    def get_scale(self, namespace: str, name: str) -> Scale:
+        resource = _statefulsets(namespace)
+        call = _call(Verb.GET, resource, name)
+        return _scale(self._send(call, "GET", resource.item(name, "scale")))
+
+    def patch_scale(
+        self, namespace: str, name: str, replicas: int, *, resource_version: str | None = None
+    ) -> Scale:
+        if isinstance(replicas, bool) or not isinstance(replicas, int) or replicas < 0:
+            raise InvalidInputError([FieldError("spec.replicas", f"{replicas!r} is not a count")])
+        body: Obj = {"spec": {"replicas": replicas}}
+        if resource_version is not None:
+            body["metadata"] = {"resourceVersion": resource_version}
+        resource = _statefulsets(namespace)
+        answer = self._send(
+            _call(Verb.PATCH, resource, name),
+            "PATCH",
+            resource.item(name, "scale"),
+            query=[("fieldManager", SCALER_FIELD_MANAGER)],
+            body=body,
+            content_type=ContentType.MERGE,
+        )
+        return _scale(answer)
+
+    # -- pods and volumes -----------------------------------------------------------------
+
+    def list_pods(self, namespace: str, selector: dict[str, str]) -> list[Obj]:
+        return self._list(resource_for("v1", "Pod", namespace), selector)
+
+    def list_pvcs(self, namespace: str, selector: dict[str, str]) -> list[Obj]:
+        return self._list(resource_for("v1", "PersistentVolumeClaim", namespace), selector)
+
+    def patch_pvc_size(self, namespace: str, name: str, size: str) -> Obj:
+        resource = resource_for("v1", "PersistentVolumeClaim", namespace)
+        body = {"spec": {"resources": {"requests": {"storage": size}}}}
+        return self._send(
+            _call(Verb.PATCH, resource, name),
+            "PATCH",
+            resource.item(name),
+            query=[("fieldManager", FIELD_MANAGER)],
+            body=body,
+            content_type=ContentType.MERGE,
+        )
+
+    # -- events ---------------------------------------------------------------------------
+
+    def create_event(self, event: Obj) -> None:
+        meta = event.get("metadata") or {}
+        namespace = meta.get("namespace") or (event.get("regarding") or {}).get("namespace")
+        if not namespace:
+            raise InvalidInputError(
+                [FieldError("metadata.namespace", "an Event needs the namespace of its object")],
+                what="Event",
+            )
+        body = {**event, "apiVersion": "events.k8s.io/v1", "kind": "Event"}
+        body["metadata"] = {**meta, "namespace": namespace}
+        resource = resource_for("events.k8s.io/v1", "Event", namespace)
+        try:
+            self._send(
+                _call(Verb.CREATE, resource, meta.get("name")),
+                "POST",
+                resource.collection(),
+                body=body,
+            )
+        except ConflictError:
+            # The same Event was already recorded (a retried step): nothing is missing.
+            return
+
+    # -- transport ------------------------------------------------------------------------
+
+    def _get(self, resource: Resource, name: str) -> Obj:
+        return self._send(_call(Verb.GET, resource, name), "GET", resource.item(name))
+
+    def _list(self, resource: Resource, selector: dict[str, str] | None) -> list[Obj]:
+        labels = label_selector(selector)
+        query = [("labelSelector", labels)] if labels else []
+        answer = self._send(
+            _call(Verb.LIST, resource, None), "GET", resource.collection(), query=query
+        )
+        items = answer.get("items") or []
+        # Built-in lists omit apiVersion/kind on items; ObjectRef.of needs them.
+        kind = str(answer.get("kind", "")).removesuffix("List") or resource.kind
+        version = answer.get("apiVersion") or resource.api_version
+        return [{"apiVersion": version, "kind": kind, **item} for item in items]
+
+    def _send(
+        self,
+        call: Call,
+        method: str,
+        path: str,
+        *,
+        query: Query = (),
+        body: Obj | None = None,
+        content_type: ContentType = ContentType.JSON,
+    ) -> Obj:
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = content_type
+        request = self._client.param_serialize(
+            method=method,
+            resource_path=path,
+            query_params=list(query),
+            header_params=headers,
+            body=body,
+            auth_settings=["BearerToken"],
+        )
+        try:
+            # The client's response object is untyped; only status and body are used.
+            response: Any = self._client.call_api(*request, _request_timeout=self._timeout)
+            data: bytes = response.read()
+        except (urllib3.exceptions.HTTPError, ApiException, OSError) as exc:
+            raise error_for_transport(call, exc) from None
+        if not 200 <= response.status <= 299:
+            raise error_for_status(call, response.status, data)
+        return _json(call, data)
+
+
+def _json(call: Call, data: bytes) -> Obj:
+    if not data:
+        return {}
+    try:
+        parsed: Any = json.loads(data)
+    except ValueError:
+        # A proxy or load balancer answered instead of the API server.
+        raise UnavailableError(f"no JSON from the API server ({call.target()})") from None
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _call(verb: Verb, resource: Resource, name: str | None) -> Call:
+    return Call(verb, resource.permission(), resource.kind, resource.namespace, name)
+
+
+def _clusters(namespace: str | None) -> Resource:
+    return resource_for(CLUSTER_API_VERSION, CLUSTER_KIND, namespace)
+
+
+def _statefulsets(namespace: str) -> Resource:
+    return resource_for("apps/v1", "StatefulSet", namespace)
+
+
+def _ref_of(obj: Obj) -> ObjectRef:
+    try:
+        return ObjectRef.of(obj)
+    except (KeyError, TypeError, AttributeError):
+        raise InvalidInputError(
+            [FieldError("metadata.name", "an object needs apiVersion, kind and metadata.name")],
+            what=str(obj.get("kind") or "object"),
+        ) from None
+
+
+def _scale(answer: Obj) -> Scale:
+    spec = answer.get("spec") or {}
+    meta = answer.get("metadata") or {}
+    return Scale(
+        replicas=int(spec.get("replicas") or 0),
+        resource_version=str(meta.get("resourceVersion", "")),
+    )

@@ -1,0 +1,120 @@
+"""Turning API server answers and transport failures into weavefn errors (pure, no I/O)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from weavefn.errors import (
+    ConflictError,
+    FieldError,
+    InvalidInputError,
+    NotFoundError,
+    TerminalError,
+    UnavailableError,
+    WeavefnError,
+)
+
+# Server messages are echoed to users; bounded so a pathological answer cannot flood logs.
+_MESSAGE_LIMIT = 300
+# Validation messages may quote submitted values; for these kinds only field paths are kept.
+_SENSITIVE_KINDS = frozenset({"Secret"})
+
+
+class Verb(StrEnum):
+    """The RBAC verb of a call, so a 403 can say which permission is missing."""
+
+    GET = "get"
+    LIST = "list"
+    CREATE = "create"
+    UPDATE = "update"
+    PATCH = "patch"
+    DELETE = "delete"
+
+
+@dataclass(frozen=True)
+class Call:
+    """What a request tried to do, in the words an error message needs."""
+
+    verb: Verb
+    resource: str
+    kind: str
+    namespace: str | None = None
+    name: str | None = None
+
+    def target(self) -> str:
+        where = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind} {where}{self.name}" if self.name else f"{self.kind} list"
+
+    def permission(self) -> str:
+        scope = f" in namespace {self.namespace}" if self.namespace else " (cluster-wide)"
+        return f"{self.verb} {self.resource}{scope}"
+
+
+def error_for_status(call: Call, status: int, body: bytes) -> WeavefnError:
+    """The error for a non-2xx answer. Only the Status message is kept, never the raw body."""
+    answer = _status_object(body)
+    message = _message(call, answer) or f"HTTP {status}"
+    if status in (400, 422):
+        return InvalidInputError(_field_errors(call, answer, message), what=call.target())
+    if status in _BY_STATUS:
+        return _BY_STATUS[status](call, message)
+    if status == 429 or status >= 500:
+        return UnavailableError(f"API server unavailable ({call.target()}): {message}")
+    return TerminalError(f"{call.target()}: {message}")
+
+
+_BY_STATUS: dict[int, Callable[[Call, str], WeavefnError]] = {
+    401: lambda call, _: TerminalError(
+        f"the API server rejected weavefn's credentials ({call.target()})"
+    ),
+    403: lambda call, _: TerminalError(
+        f"forbidden: weavefn needs permission to {call.permission()}"
+    ),
+    404: lambda call, _: NotFoundError(f"{call.target()} not found"),
+    409: lambda call, message: ConflictError(f"{call.target()}: {message}"),
+}
+
+
+def error_for_transport(call: Call, exc: Exception) -> WeavefnError:
+    """The error for a request that got no HTTP answer (timeout, refused, TLS)."""
+    cause = getattr(exc, "reason", None)
+    # The client wraps TLS failures in an ApiException whose reason starts with the class name.
+    names = (type(exc).__name__, type(cause).__name__, str(cause).partition("\n")[0])
+    if any("SSL" in name for name in names):
+        return TerminalError(
+            f"TLS to the API server failed ({call.target()}): check the cluster's CA and endpoint"
+        )
+    kind = type(cause).__name__ if isinstance(cause, Exception) else type(exc).__name__
+    return UnavailableError(f"API server unreachable ({call.target()}): {kind}")
+
+
+def _status_object(body: bytes) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) and parsed.get("kind") == "Status" else {}
+
+
+def _message(call: Call, answer: dict[str, Any]) -> str:
+    if call.kind in _SENSITIVE_KINDS:
+        return str(answer.get("reason") or "")
+    return str(answer.get("message") or "")[:_MESSAGE_LIMIT]
+
+
+def _field_errors(call: Call, answer: dict[str, Any], message: str) -> list[FieldError]:
+    details = answer.get("details")
+    causes = details.get("causes") if isinstance(details, dict) else None
+    errors = []
+    for cause in causes if isinstance(causes, list) else []:
+        if not isinstance(cause, dict):
+            continue
+        text = str(cause.get("reason") or "invalid")
+        if call.kind not in _SENSITIVE_KINDS:
+            text = str(cause.get("message") or text)[:_MESSAGE_LIMIT]
+        errors.append(FieldError(str(cause.get("field") or call.target()), text))
+    return errors or [FieldError(call.target(), message)]
