@@ -85,8 +85,6 @@ def start(
     for node in (source, target):
         if state.node(node) is None:
             raise SimRefusal(422, f"node {node!r} is not a member of the cluster")
-    if source == target:
-        raise SimRefusal(422, "source and target node must differ")
     if source not in entry.replicas:
         raise SimRefusal(422, f"node {source!r} holds no replica of shard {shard!r}")
     if target in entry.replicas:
