@@ -282,9 +282,11 @@ def _json(call: Call, data: bytes) -> Obj:
     try:
         parsed: Any = json.loads(data)
     except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
         # A proxy or load balancer answered instead of the API server.
-        raise UnavailableError(f"no JSON from the API server ({call.target()})") from None
-    return parsed if isinstance(parsed, dict) else {}
+        raise UnavailableError(f"no JSON object from the API server ({call.target()})")
+    return parsed
 
 
 def _call(verb: Verb, resource: Resource, name: str | None) -> Call:

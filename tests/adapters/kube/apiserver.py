@@ -96,7 +96,10 @@ def _handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
             answer = server.respond(request)
             if answer.delay:
                 server.release.wait(answer.delay)
-            payload = json.dumps(answer.body).encode() if answer.body is not None else b""
+            if isinstance(answer.body, str):
+                payload = answer.body.encode()  # a proxy's page, not JSON
+            else:
+                payload = json.dumps(answer.body).encode() if answer.body is not None else b""
             try:
                 self.send_response(answer.status)
                 self.send_header("Content-Type", "application/json")
