@@ -10,8 +10,8 @@ import os
 from pathlib import Path
 
 import yaml
-
 from weavefn.render import default_voters, render_statefulset
+
 from tests.unit.render.conftest import load_example
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "production-aws-statefulset.yaml"
