@@ -129,3 +129,19 @@ def metric_for_alarm(metric_name: str) -> MetricName | None:
         if any(word in lowered for word in words):
             return metric
     return None
+
+
+def split_query(text: str, *, field: str) -> tuple[str, dict[str, str]]:
+    """``head;key=value;key=value`` -> (head, {key: value}); bad parts name the field."""
+    from weavefn.errors import FieldError, InvalidInputError
+
+    head, *parts = [p.strip() for p in text.split(";")]
+    options: dict[str, str] = {}
+    for part in parts:
+        key, sep, value = part.partition("=")
+        if not sep or not key:
+            raise InvalidInputError(
+                [FieldError(field, f"{part!r} is not key=value (parts are separated by ';')")]
+            )
+        options[key.strip()] = value.strip()
+    return head, options
