@@ -27,6 +27,7 @@ from weavefn.weaviate.port import (
     ReplicationOp,
     ShardingState,
     error_for_status,
+    replication_kind,
     require_names,
     validate_backup_id,
 )
@@ -138,7 +139,7 @@ class WeaviateHttpApi:
             shard=shard,
             source_node=source_node,
             target_node=target_node,
-            kind=ReplicationKind(kind),
+            kind=replication_kind(kind),
         )
         answer = self._call("POST", "/v1/replication/replicate", body=body, feature_gate=True)
         return wire.decode_replicate_id(answer)

@@ -264,6 +264,15 @@ def require_names(**names: str) -> None:
         raise InvalidInputError(problems, what="Weaviate request")
 
 
+def replication_kind(kind: str) -> ReplicationKind:
+    try:
+        return ReplicationKind(kind)
+    except ValueError:
+        raise InvalidInputError(
+            [FieldError("kind", f"{kind!r} is not one of MOVE, COPY")], what="Weaviate request"
+        ) from None
+
+
 def error_for_status(status: int, message: str, *, feature_gate: bool = False) -> WeavefnError:
     """Map one of Weaviate's HTTP refusals to a weavefn error.
 

@@ -19,6 +19,7 @@ from weavefn.weaviate.port import (
     ShardingState,
     WeaviateApi,
     error_for_status,
+    replication_kind,
     require_names,
     validate_backup_id,
 )
@@ -100,7 +101,7 @@ class SimWeaviateApi:
                 shard=shard,
                 source_node=source_node,
                 target_node=target_node,
-                kind=ReplicationKind(kind),
+                kind=replication_kind(kind),
                 via=self.node,
             ),
             feature_gate=True,

@@ -301,3 +301,24 @@ def test_nobody_listening_is_unavailable() -> None:
 def test_an_unknown_operation_is_not_found(api: WeaviateHttpApi) -> None:
     with pytest.raises(NotFoundError):
         api.replication_operation("00000000-0000-0000-0000-000000000000")
+
+
+@pytest.mark.parametrize(
+    ("source", "kind", "field"),
+    [("", "MOVE", "source_node"), ("weaviate-0", "SWAP", "kind")],
+    ids=["empty-source", "unknown-kind"],
+)
+def test_bad_replicate_input_names_the_field(
+    api: WeaviateHttpApi, servers: dict[str, FakeWeaviate], source: str, kind: str, field: str
+) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        api.replicate(
+            collection="Collection1",
+            shard="s",
+            source_node=source,
+            target_node="weaviate-1",
+            kind=kind,  # type: ignore[arg-type]
+        )
+
+    assert [e.path for e in caught.value.errors] == [field]
+    assert servers["weaviate-0"].requests == []
