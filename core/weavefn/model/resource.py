@@ -55,6 +55,18 @@ class WeaviateCluster(BaseModel):
         return self.model_dump(by_alias=True, exclude_none=True, mode="json")
 
 
+def object_key(raw: dict[str, Any]) -> str:
+    """``namespace/name`` of a raw object, tolerant of missing metadata (for reports)."""
+    meta = raw.get("metadata") or {}
+    return f"{meta.get('namespace', 'default')}/{meta.get('name', '?')}"
+
+
+def split_key(key: str) -> tuple[str, str]:
+    """Split ``namespace/name``; a bare name means the default namespace."""
+    namespace, _, name = key.rpartition("/")
+    return namespace or "default", name
+
+
 def _path(loc: tuple[int | str, ...]) -> str:
     path = ""
     for part in loc:

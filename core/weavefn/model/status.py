@@ -105,7 +105,6 @@ class WeaviateClusterStatus(StatusModel):
     operation: Operation | None = None
     last_operation: Operation | None = Field(default=None, alias="lastOperation")
     backups: list[BackupRecord] = Field(default_factory=list)
-    last_reconcile_time: str | None = Field(default=None, alias="lastReconcileTime")
 
     def condition(self, kind: ConditionType | str) -> Condition | None:
         return next((c for c in self.conditions if c.type == kind), None)

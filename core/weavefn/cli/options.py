@@ -1,0 +1,29 @@
+"""Options shared by the commands that reach a cluster, and opening the runtime they use."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from weavefn.kube.access import cluster_setting
+from weavefn.runtime import Runtime, open_runtime_for
+
+
+def add_target_options(parser: Any, *, names: bool = True) -> None:
+    parser.add_argument(
+        "--cluster",
+        help="where the Kubernetes API is: kubeconfig:PATH[#CONTEXT], in-cluster, "
+        "eks:REGION/NAME, gke:PROJECT/LOCATION/NAME, aks:SUB/RG/NAME or local:PATH "
+        "(default: $WEAVEFN_CLUSTER, else the local cluster in .weavefn/cluster.json)",
+    )
+    if names:
+        parser.add_argument("-n", "--namespace", help="namespace (default: all)")
+        parser.add_argument("name", nargs="?", help="one WeaviateCluster by name")
+
+
+@contextmanager
+def open_runtime(args: argparse.Namespace) -> Iterator[Runtime]:
+    with open_runtime_for(cluster_setting(args.cluster)) as runtime:
+        yield runtime

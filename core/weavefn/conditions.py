@@ -1,0 +1,71 @@
+"""Kubernetes-style status conditions: set one, keeping lastTransitionTime honest (pure)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from weavefn.model.status import Condition, ConditionType
+
+
+class ConditionReason(StrEnum):
+    ALL_READY = "AllReplicasReady"
+    PODS_NOT_READY = "PodsNotReady"
+    CREATING = "Creating"
+    ROLLING_OUT = "RollingOut"
+    OPERATION = "OperationInProgress"
+    RECONCILED = "Reconciled"
+    APPLY_FAILED = "ApplyFailed"
+    API_UNAVAILABLE = "ApiUnavailable"
+    INVALID_SPEC = "InvalidSpec"
+    VALID_SPEC = "ValidSpec"
+    EXPANSION_NOT_SUPPORTED = "ExpansionNotSupported"
+    SHRINK_REFUSED = "ShrinkRefused"
+    CLASS_CHANGE_REFUSED = "StorageClassChangeRefused"
+    EXPANDABLE = "Expandable"
+    VERSION_UNSUPPORTED = "ReplicaMovementUnsupported"
+    MOVEMENT_DISABLED = "ReplicaMovementDisabled"
+    DRAIN_FAILED = "DrainFailed"
+    SCALE_IN_ALLOWED = "ScaleInAllowed"
+    AUTOSCALING_ACTIVE = "Active"
+    AUTOSCALING_PAUSED = "Paused"
+    AUTOSCALING_WAITING = "WaitingForOperation"
+    AUTOSCALING_DISABLED = "Disabled"
+
+
+def timestamp(now: datetime) -> str:
+    """RFC 3339 in UTC with whole seconds, as Kubernetes writes condition times."""
+    return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def set_condition(
+    conditions: list[Condition],
+    *,
+    kind: ConditionType,
+    status: bool,
+    reason: StrEnum,
+    message: str,
+    now: datetime,
+    generation: int | None = None,
+) -> list[Condition]:
+    """Return ``conditions`` with ``kind`` set; the transition time moves only on a flip."""
+    value = "True" if status else "False"
+    previous = next((c for c in conditions if c.type == kind), None)
+    since = (
+        previous.last_transition_time
+        if previous is not None and previous.status == value
+        else timestamp(now)
+    )
+    updated = Condition(
+        type=str(kind),
+        status=value,
+        reason=str(reason),
+        message=message,
+        last_transition_time=since,
+        observed_generation=generation,
+    )
+    return [c for c in conditions if c.type != kind] + [updated]
+
+
+def drop_condition(conditions: list[Condition], kind: ConditionType) -> list[Condition]:
+    return [c for c in conditions if c.type != kind]

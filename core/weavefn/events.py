@@ -1,0 +1,81 @@
+"""Kubernetes Events about a WeaviateCluster: reasons, and the events.k8s.io/v1 object (pure)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from weavefn.model.resource import API_VERSION, KIND
+
+CONTROLLER = "weaviate.io/weavefn"
+NOTE_LIMIT = 1024
+
+
+class EventType(StrEnum):
+    NORMAL = "Normal"
+    WARNING = "Warning"
+
+
+class EventReason(StrEnum):
+    CREATED = "Created"
+    REPAIRED = "DriftRepaired"
+    APPLY_FAILED = "ApplyFailed"
+    INVALID_SPEC = "InvalidSpec"
+    STORAGE_EXPANDING = "StorageExpanding"
+    STORAGE_EXPANDED = "StorageExpanded"
+    STORAGE_REFUSED = "StorageChangeRefused"
+    SCALED_UP = "ScaledUp"
+    SCALED_DOWN = "ScaledDown"
+    SCALE_IN_BLOCKED = "ScaleInBlocked"
+    DRAIN_STARTED = "DrainStarted"
+    DRAIN_FAILED = "DrainFailed"
+    UPGRADE_STARTED = "UpgradeStarted"
+    UPGRADE_PROGRESS = "UpgradeProgress"
+    UPGRADE_SUCCEEDED = "UpgradeSucceeded"
+    UPGRADE_FAILED = "UpgradeFailed"
+    ROLLBACK_STARTED = "RollbackStarted"
+    ROLLED_BACK = "RolledBack"
+    BACKUP_STARTED = "BackupStarted"
+    BACKUP_SUCCEEDED = "BackupSucceeded"
+    BACKUP_FAILED = "BackupFailed"
+
+
+@dataclass(frozen=True)
+class ClusterEvent:
+    """Something weavefn did or refused to do to one cluster."""
+
+    reason: EventReason
+    note: str
+    type: EventType = EventType.NORMAL
+    action: str = "Reconcile"
+
+
+def event_object(event: ClusterEvent, *, cluster: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The events.k8s.io/v1 Event for ``event``, regarding the custom resource ``cluster``."""
+    meta = cluster["metadata"]
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    digest = hashlib.sha256(f"{stamp}{event.reason}{event.note}".encode()).hexdigest()[:10]
+    regarding = {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "name": meta["name"],
+        "namespace": meta.get("namespace", "default"),
+    }
+    if meta.get("uid"):
+        regarding["uid"] = meta["uid"]
+    return {
+        "apiVersion": "events.k8s.io/v1",
+        "kind": "Event",
+        "metadata": {"name": f"{meta['name']}.{digest}", "namespace": regarding["namespace"]},
+        "eventTime": stamp,
+        "reportingController": CONTROLLER,
+        "reportingInstance": "weavefn",
+        "action": event.action,
+        "reason": str(event.reason),
+        "note": event.note[:NOTE_LIMIT],
+        "type": str(event.type),
+        "regarding": regarding,
+    }

@@ -1,0 +1,212 @@
+"""One cluster's pass: validate, advance operations, apply drift, run steps, write status."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from weavefn.conditions import ConditionReason, set_condition
+from weavefn.errors import InvalidInputError, RetryableError, WeavefnError
+from weavefn.events import ClusterEvent, EventReason, EventType, event_object
+from weavefn.kube.port import KubeApi, Obj, ObjectRef
+from weavefn.model.resource import WeaviateCluster, object_key, parse_cluster
+from weavefn.model.status import ConditionType, Phase, WeaviateClusterStatus
+from weavefn.reconcile.context import ClusterContext, log, status_dict
+from weavefn.reconcile.live import LiveState
+from weavefn.reconcile.objects import apply_objects, plan_objects
+from weavefn.reconcile.storage import advance_expansion, check_storage
+from weavefn.reconcile.summary import summarize
+from weavefn.render import default_voters, render_all, render_statefulset, selector_labels
+
+
+class Step(Protocol):
+    """A part of every pass that advances an operation or acts (upgrades, autoscaling)."""
+
+    def __call__(self, ctx: ClusterContext) -> None: ...
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """The image version and partition an in-flight upgrade pins the StatefulSet to."""
+
+    version: str
+    partition: int
+
+
+RolloutPin = Callable[[ClusterContext], Rollout | None]
+
+
+@dataclass(frozen=True)
+class ClusterReport:
+    """What one pass did to one cluster."""
+
+    cluster: str
+    ok: bool
+    phase: str
+    actions: tuple[str, ...] = ()
+    error: str | None = None
+    retryable: bool = False
+    writes: int = 0
+
+    def summary(self) -> str:
+        if self.error:
+            return f"{self.phase}: {self.error}"
+        return f"{self.phase}: " + ("; ".join(self.actions) if self.actions else "no change")
+
+
+def desired_objects(ctx: ClusterContext, pin: Rollout | None) -> list[Obj]:
+    """Everything the cluster should have; the StatefulSet pinned by an in-flight upgrade."""
+    voters = ctx.status.voters
+    objects = render_all(ctx.cluster, voters=voters, include_replicas=False)
+    if pin is None:
+        version = ctx.status.current_version or ctx.cluster.spec.version
+        pin = Rollout(version, 0)
+    statefulset = render_statefulset(
+        ctx.cluster,
+        voters=voters,
+        include_replicas=False,
+        image_version=pin.version,
+        partition=pin.partition,
+    )
+    return [statefulset if o["kind"] == "StatefulSet" else o for o in objects]
+
+
+class Reconciler:
+    """Brings one WeaviateCluster to its spec; safe to run any number of times."""
+
+    def __init__(
+        self,
+        kube: KubeApi,
+        *,
+        clock: Callable[[], datetime],
+        before: Sequence[Step] = (),
+        after: Sequence[Step] = (),
+        pin: RolloutPin | None = None,
+    ) -> None:
+        self.kube = kube
+        self.clock = clock
+        self.before = tuple(before)
+        self.after = tuple(after)
+        self.pin = pin or (lambda ctx: None)
+
+    def context(self, raw: Obj, live: LiveState) -> ClusterContext | ClusterReport:
+        """A context for a valid cluster, or the report of marking an invalid one."""
+        try:
+            cluster = parse_cluster(raw)
+        except InvalidInputError as exc:
+            return self._mark_invalid(raw, exc)
+        status = cluster.status.model_copy(deep=True)
+        ctx = ClusterContext(self.kube, raw, cluster, live, self.clock(), status)
+        if not status.voters:  # fixed at creation, never re-derived from the replica count
+            status.voters = default_voters(
+                cluster.metadata.name, cluster.spec.replicas, cluster.spec.voters
+            )
+        if status.condition(ConditionType.INVALID_SPEC) is not None:
+            ctx.status.conditions = [
+                c for c in status.conditions if c.type != ConditionType.INVALID_SPEC
+            ]
+        return ctx
+
+    def reconcile(self, raw: Obj, live: LiveState) -> ClusterReport:
+        ctx = self.context(raw, live)
+        if isinstance(ctx, ClusterReport):
+            return ctx
+        failure: str | None = None
+        try:
+            for step in self.before:
+                step(ctx)
+            desired = desired_objects(ctx, self.pin(ctx))
+            statefulset = next(o for o in desired if o["kind"] == "StatefulSet")
+            check_storage(ctx, statefulset)
+            advance_expansion(ctx, statefulset, selector_labels(ctx.cluster))
+            apply_objects(ctx, desired, replicas=ctx.cluster.spec.replicas)
+            for step in self.after:
+                step(ctx)
+        except RetryableError:
+            raise
+        except WeavefnError as exc:
+            failure = str(exc)
+            ctx.note(ClusterEvent(EventReason.APPLY_FAILED, failure, EventType.WARNING))
+        sts_ref = ObjectRef(
+            "apps/v1", "StatefulSet", ctx.cluster.metadata.namespace, ctx.cluster.metadata.name
+        )
+        statefulset_live = ctx.live.get(sts_ref)
+        if ctx.writes:  # what was just created or scaled: look again rather than guess
+            statefulset_live = ctx.kube.get(sts_ref)
+            ctx.live.pods = ctx.kube.list_objects(
+                "v1",
+                "Pod",
+                namespace=ctx.cluster.metadata.namespace,
+                selector=selector_labels(ctx.cluster),
+            )
+        summarize(ctx, statefulset=statefulset_live, failure=failure)
+        ctx.save_status()
+        ctx.emit_events()
+        return ClusterReport(
+            cluster=ctx.key,
+            ok=failure is None,
+            phase=str(ctx.status.phase),
+            actions=tuple(ctx.actions),
+            error=failure,
+            writes=ctx.writes,
+        )
+
+    def plan(self, raw: Obj, live: LiveState) -> list[str]:
+        """The changes a pass would make to objects, without writing anything."""
+        try:
+            cluster: WeaviateCluster = parse_cluster(raw)
+        except InvalidInputError as exc:
+            return [f"! invalid spec: {e}" for e in exc.errors]
+        status = cluster.status.model_copy(deep=True)
+        if not status.voters:
+            status.voters = default_voters(
+                cluster.metadata.name, cluster.spec.replicas, cluster.spec.voters
+            )
+        ctx = ClusterContext(self.kube, raw, cluster, live, self.clock(), status)
+        return plan_objects(ctx, desired_objects(ctx, self.pin(ctx)))
+
+    def record_failure(self, raw: Obj, message: str) -> None:
+        """Best effort, after retries ran out: say in status that the cluster is not converging."""
+        status = WeaviateClusterStatus.model_validate(raw.get("status") or {})
+        now = self.clock()
+        for kind, value in ((ConditionType.DEGRADED, True), (ConditionType.READY, False)):
+            status.conditions = set_condition(
+                status.conditions,
+                kind=kind,
+                status=value,
+                reason=ConditionReason.API_UNAVAILABLE,
+                message=message,
+                now=now,
+                generation=raw.get("metadata", {}).get("generation"),
+            )
+        status.phase = Phase.DEGRADED
+        try:
+            self.kube.replace_cluster_status({**raw, "status": status_dict(status)})
+        except WeavefnError:
+            log.warning("could not record the failure", extra={"cluster": object_key(raw)})
+
+    def _mark_invalid(self, raw: Obj, error: InvalidInputError) -> ClusterReport:
+        meta = raw.get("metadata", {})
+        key = object_key(raw)
+        status = WeaviateClusterStatus.model_validate(raw.get("status") or {})
+        message = "; ".join(str(e) for e in error.errors)
+        now = self.clock()
+        status.conditions = set_condition(
+            status.conditions,
+            kind=ConditionType.INVALID_SPEC,
+            status=True,
+            reason=ConditionReason.INVALID_SPEC,
+            message=message,
+            now=now,
+            generation=meta.get("generation"),
+        )
+        status.phase = Phase.INVALID
+        writes = 0
+        if status_dict(status) != (raw.get("status") or {}):
+            self.kube.replace_cluster_status({**raw, "status": status_dict(status)})
+            event = ClusterEvent(EventReason.INVALID_SPEC, message, EventType.WARNING)
+            self.kube.create_event(event_object(event, cluster=raw, now=now))
+            writes = 2
+        return ClusterReport(key, ok=False, phase=str(Phase.INVALID), error=message, writes=writes)

@@ -1,0 +1,110 @@
+"""Derive phase, replica counts, version and the Ready/Progressing/Degraded conditions (no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from weavefn.conditions import ConditionReason
+from weavefn.kube.port import Obj
+from weavefn.model.status import ConditionType, OperationKind, Phase
+from weavefn.reconcile.context import ClusterContext
+
+_OPERATION_PHASES = {
+    OperationKind.UPGRADE: Phase.UPGRADING,
+    OperationKind.SCALE_IN_DRAIN: Phase.SCALING,
+    OperationKind.VOLUME_EXPANSION: Phase.RUNNING,
+}
+
+
+def pod_ready(pod: Obj) -> bool:
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in pod.get("status", {}).get("conditions", [])
+    )
+
+
+def pod_version(pod: Obj) -> str | None:
+    for container in pod.get("spec", {}).get("containers", []):
+        if container.get("name") == "weaviate":
+            return str(container.get("image", "")).rpartition(":")[2] or None
+    return None
+
+
+@dataclass(frozen=True)
+class Observed:
+    """The facts the summary rests on, read from the StatefulSet and its pods."""
+
+    desired: int
+    ready: int
+    versions: frozenset[str]
+
+    @classmethod
+    def of(cls, statefulset: Obj | None, pods: list[Obj]) -> Observed:
+        desired = int((statefulset or {}).get("spec", {}).get("replicas", 0))
+        ready = sum(1 for p in pods if pod_ready(p))
+        versions = frozenset(v for p in pods if (v := pod_version(p)))
+        return cls(desired, ready, versions)
+
+    @property
+    def all_ready(self) -> bool:
+        return self.desired > 0 and self.ready == self.desired
+
+
+def _phase(ctx: ClusterContext, seen: Observed, *, previous_replicas: int, failure: bool) -> Phase:
+    operation = ctx.status.operation
+    if failure:
+        return Phase.DEGRADED
+    if operation is not None:
+        return _OPERATION_PHASES[operation.kind]
+    if seen.all_ready:
+        return Phase.RUNNING
+    if ctx.status.current_version is None:
+        return Phase.CREATING
+    # Pods added by a scale-out are expected to be unready for a while; others are not.
+    return Phase.SCALING if seen.desired > previous_replicas else Phase.DEGRADED
+
+
+def summarize(ctx: ClusterContext, *, statefulset: Obj | None, failure: str | None) -> None:
+    """Set status fields and conditions from what was observed in this pass."""
+    seen = Observed.of(statefulset, ctx.live.pods)
+    status = ctx.status
+    previous_replicas = status.replicas
+    status.observed_generation = ctx.generation
+    status.replicas = seen.desired
+    status.ready_replicas = seen.ready
+    if len(seen.versions) == 1 and seen.all_ready:
+        status.current_version = next(iter(seen.versions))
+    status.phase = _phase(ctx, seen, previous_replicas=previous_replicas, failure=bool(failure))
+    counts = f"{seen.ready}/{seen.desired} pods ready"
+
+    ctx.condition(
+        ConditionType.READY,
+        status=seen.all_ready and not failure,
+        reason=ConditionReason.ALL_READY if seen.all_ready else ConditionReason.PODS_NOT_READY,
+        message=counts,
+    )
+    degraded = status.phase is Phase.DEGRADED
+    ctx.condition(
+        ConditionType.DEGRADED,
+        status=degraded,
+        reason=ConditionReason.APPLY_FAILED
+        if failure
+        else (ConditionReason.PODS_NOT_READY if degraded else ConditionReason.RECONCILED),
+        message=failure or counts,
+    )
+    operation = status.operation
+    if operation is not None:
+        message = f"{operation.kind} {operation.phase}: {operation.message}"
+        ctx.condition(
+            ConditionType.PROGRESSING,
+            status=True,
+            reason=ConditionReason.OPERATION,
+            message=message,
+        )
+    else:
+        ctx.condition(
+            ConditionType.PROGRESSING,
+            status=not seen.all_ready,
+            reason=ConditionReason.CREATING if not seen.all_ready else ConditionReason.RECONCILED,
+            message="waiting for pods to become ready" if not seen.all_ready else "up to date",
+        )
