@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from weavefn.errors import FieldError, InvalidInputError
 from weavefn.triggers.fields import (
     CLUSTER_KEY,
     PayloadModel,
@@ -64,11 +65,23 @@ def threshold_from_reason(reason: str) -> float | None:
 
 
 def find_cluster(dimensions: Iterable[tuple[str, str, str]], *, what: str) -> str | None:
-    """The first ``weaviate.io/cluster`` among (name, value, path) dimensions, checked."""
+    """The ``weaviate.io/cluster`` among (name, value, path) dimensions, every one checked.
+
+    Metric-math alarms repeat the dimension on each metric; two different clusters in one
+    alarm would scale the wrong one, so that is refused.
+    """
+    found: str | None = None
     for name, value, path in dimensions:
-        if name == CLUSTER_KEY:
-            return check_cluster(value, path=path, what=what)
-    return None
+        if name != CLUSTER_KEY:
+            continue
+        cluster = check_cluster(value, path=path, what=what)
+        if found is not None and cluster != found:
+            raise InvalidInputError(
+                [FieldError(path, "names a different cluster than an earlier dimension")],
+                what=what,
+            )
+        found = cluster
+    return found
 
 
 # --- the alarm message inside SNS (PascalCase, dimensions as a list) -----------------------

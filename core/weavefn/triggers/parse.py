@@ -77,7 +77,7 @@ def parse_trigger(payload: object, *, received_at: datetime | None = None) -> li
     parser = PARSERS.get(detected.kind)
     if parser is None:
         raise InvalidInputError(
-            [FieldError("(root)", f"a {detected.kind} payload carries no trigger")],
+            [FieldError("(root)", f"a payload of kind {detected.kind} carries no trigger")],
             what="trigger payload",
         )
     return list(parser(payload, received_at))
@@ -88,7 +88,7 @@ def parse_alarm(payload: object) -> list[AlarmTrigger]:
     detected = detect(payload)
     if detected.category is not Category.ALARM:
         raise InvalidInputError(
-            [FieldError("(root)", f"not an alarm notification (a {detected.kind} payload)")],
+            [FieldError("(root)", f"not an alarm notification (kind {detected.kind})")],
             what="alarm notification",
         )
     return [t for t in PARSERS[detected.kind](payload, None) if isinstance(t, AlarmTrigger)]

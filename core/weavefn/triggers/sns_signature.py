@@ -129,7 +129,8 @@ class SnsVerifier:
 
     def verify(self, message: Mapping[str, object]) -> None:
         """Return if ``message`` is signed by SNS; raise SignatureError otherwise."""
-        algorithm = _HASHES.get(str(message.get("SignatureVersion")))
+        version = message.get("SignatureVersion")
+        algorithm = _HASHES.get(version) if isinstance(version, str) else None
         if algorithm is None:
             raise SignatureError("SignatureVersion must be 1 or 2")
         url = check_certificate_url(message.get("SigningCertURL"))
