@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from weavefn.errors import UnavailableError
+from weavefn.triggers.parse import parse_alarm
 from weavefn.triggers.sns_signature import (
     SignatureError,
     SnsVerifier,
@@ -22,6 +24,8 @@ from weavefn.triggers.sns_signature import (
     fetch_certificate_url,
     string_to_sign,
 )
+
+from tests.unit.triggers.test_samples import load
 
 CERT_URL = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0a1b2c3d.pem"
 NOW = dt.datetime(2025, 11, 26, 10, 5, tzinfo=dt.UTC)
@@ -340,3 +344,15 @@ def test_default_fetcher_refuses_an_oversized_body(server: str) -> None:
 def test_default_fetcher_failure_is_retryable(server: str) -> None:
     with pytest.raises(UnavailableError):
         fetch_certificate_url(f"{server}/missing.pem")
+
+
+def test_sns_http_sample_needs_a_real_signature(key: rsa.RSAPrivateKey, pem: bytes) -> None:
+    event = load("aws/sns-http-notification.json")
+    document = json.loads(event["body"]) | {"SigningCertURL": CERT_URL}
+    with pytest.raises(SignatureError):
+        verifier(Fetcher(pem)).verify(document)  # the sample's signature is a placeholder
+    document = signed(document, key)
+    verifier(Fetcher(pem)).verify(document)
+    event["body"] = json.dumps(document)
+    [alarm] = parse_alarm(event)
+    assert (alarm.cluster, alarm.state.value) == ("weaviate/production", "firing")
