@@ -47,7 +47,11 @@ class Call:
 
     def target(self) -> str:
         where = f"{self.namespace}/" if self.namespace else ""
-        return f"{self.kind} {where}{self.name}" if self.name else f"{self.kind} list"
+        if self.name:
+            return f"{self.kind} {where}{self.name}"
+        if self.verb is Verb.CREATE:
+            return f"new {self.kind} in namespace {self.namespace}"
+        return f"{self.kind} list"
 
     def permission(self) -> str:
         scope = f" in namespace {self.namespace}" if self.namespace else " (cluster-wide)"
