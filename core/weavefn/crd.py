@@ -8,6 +8,7 @@ preserve-unknown-fields, drops ``default: null`` and adds the cross-field CEL ru
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 from weavefn.model.resource import GROUP, KIND, PLURAL, SHORT_NAME, VERSION
@@ -17,6 +18,7 @@ from weavefn.model.status import WeaviateClusterStatus
 Schema = dict[str, Any]
 _DROPPED = ("title", "$defs")
 _FIRST = {"type": 0, "description": 1}
+_EXCLUSIVE = {"exclusiveMinimum": "minimum", "exclusiveMaximum": "maximum"}
 _VERSION_RE = r"^v?(0|[1-9][0-9]*)[.](0|[1-9][0-9]*)[.](0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$"
 # Bounds CEL cost estimation for the regex rule; real versions are far shorter.
 _VERSION_MAX_LENGTH = 64
@@ -39,6 +41,7 @@ CEL_RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
     (): [
         _rule(
             "!has(self.autoScaling) || !self.autoScaling.enabled || "
+            "self.autoScaling.minReplicas > self.autoScaling.maxReplicas || "
             "(self.replicas >= self.autoScaling.minReplicas && "
             "self.replicas <= self.autoScaling.maxReplicas)",
             "replicas must lie within [autoScaling.minReplicas, autoScaling.maxReplicas] "
@@ -140,36 +143,46 @@ def _resolve(node: Schema, defs: Schema) -> Schema:
     return node
 
 
+def _keyword(key: str, value: Any, child: Callable[[Schema], Schema]) -> Schema:
+    """One JSON Schema keyword in OpenAPI v3.0 form; empty when it has no equivalent."""
+    result: Schema
+    match key:
+        case "properties":
+            result = {key: {name: child(node) for name, node in value.items()}}
+        case "items":
+            result = {key: child(value)}
+        case "additionalProperties" if value is True:
+            result = {"x-kubernetes-preserve-unknown-fields": True}
+        case "additionalProperties":
+            # False (extra="forbid") is implicit: the API server prunes unknown fields.
+            result = {key: child(value)} if isinstance(value, dict) else {}
+        case "const":
+            result = {"enum": [value]}
+        case "exclusiveMinimum" | "exclusiveMaximum":
+            # JSON Schema's numeric bound is OpenAPI v3.0's bound plus a boolean flag.
+            result = {_EXCLUSIVE[key]: value, key: True}
+        case "default":
+            result = {key: _without_nulls(value)}
+        case _:
+            result = {key: value}
+    return result
+
+
 def structural(node: Schema, defs: Schema, *, keep_defaults: bool = True) -> Schema:
     """Turn one pydantic JSON Schema node into a structural OpenAPI v3 node."""
-    node = _resolve(node, defs)
+
+    def child(sub: Schema) -> Schema:
+        return structural(sub, defs, keep_defaults=keep_defaults)
+
     out: Schema = {}
-    for key, value in node.items():
+    for key, value in _resolve(node, defs).items():
         if key in _DROPPED or (key == "default" and (value is None or not keep_defaults)):
             continue
-        if key == "properties":
-            out[key] = {
-                name: structural(child, defs, keep_defaults=keep_defaults)
-                for name, child in value.items()
-            }
-        elif key == "items":
-            out[key] = structural(value, defs, keep_defaults=keep_defaults)
-        elif key == "additionalProperties":
-            if value is True:
-                out["x-kubernetes-preserve-unknown-fields"] = True
-            elif isinstance(value, dict):
-                out[key] = structural(value, defs, keep_defaults=keep_defaults)
-            # False (extra="forbid") is implicit: unknown fields are pruned by the API server.
-        elif key == "const":
-            out["enum"] = [value]
-        elif key == "default":
-            out[key] = _without_nulls(value)
-        else:
-            out[key] = value
+        out.update(_keyword(key, value, child))
     if out.get("x-kubernetes-int-or-string"):
         out.pop("type", None)
     elif "type" not in out and not out.get("x-kubernetes-preserve-unknown-fields"):
-        raise NonStructuralError(f"schema node without a type: {sorted(node)}")
+        raise NonStructuralError(f"schema node without a type: {sorted(out)}")
     # type and description first: the generated YAML is read by people too.
     return {k: out[k] for k in sorted(out, key=lambda k: _FIRST.get(k, len(_FIRST)))}
 
