@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
@@ -11,16 +10,23 @@ import urllib3
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
-from weavefn.errors import (
-    ConflictError,
-    FieldError,
-    InvalidInputError,
-    NotFoundError,
-    UnavailableError,
-)
+from weavefn.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from weavefn.kube.port import FIELD_MANAGER, Obj, ObjectRef, Scale
-from weavefn.kube.real_errors import Call, Verb, error_for_status, error_for_transport
-from weavefn.kube.real_paths import Resource, label_selector, resource_for, resource_of
+from weavefn.kube.real_errors import (
+    Call,
+    Verb,
+    error_for_status,
+    error_for_transport,
+    parse_answer,
+)
+from weavefn.kube.real_paths import (
+    Resource,
+    label_selector,
+    ref_of_object,
+    resource_for,
+    resource_of,
+)
+from weavefn.model.units import parse_quantity
 
 SCALER_FIELD_MANAGER = "weavefn-scaler"
 CLUSTER_API_VERSION = "weaviate.io/v1"
@@ -93,16 +99,8 @@ class RealKube:
     def patch_cluster_spec(
         self, namespace: str, name: str, spec_patch: Obj, *, resource_version: str
     ) -> Obj:
-        resource = _clusters(namespace)
         body = {"metadata": {"resourceVersion": resource_version}, "spec": spec_patch}
-        return self._send(
-            _call(Verb.PATCH, resource, name),
-            "PATCH",
-            resource.item(name),
-            query=[("fieldManager", FIELD_MANAGER)],
-            body=body,
-            content_type=ContentType.MERGE,
-        )
+        return self._merge(_clusters(namespace), name, body)
 
     # -- any object -----------------------------------------------------------------------
 
@@ -124,7 +122,7 @@ class RealKube:
         return self._list(resource, selector)
 
     def apply(self, obj: Obj, *, field_manager: str = FIELD_MANAGER, force: bool = True) -> Obj:
-        ref = _ref_of(obj)
+        ref = ref_of_object(obj)
         resource = resource_of(ref)
         meta = {k: v for k, v in obj["metadata"].items() if k not in _SERVER_METADATA}
         body = {**obj, "metadata": meta}
@@ -172,14 +170,8 @@ class RealKube:
         body: Obj = {"spec": {"replicas": replicas}}
         if resource_version is not None:
             body["metadata"] = {"resourceVersion": resource_version}
-        resource = _statefulsets(namespace)
-        answer = self._send(
-            _call(Verb.PATCH, resource, name),
-            "PATCH",
-            resource.item(name, "scale"),
-            query=[("fieldManager", SCALER_FIELD_MANAGER)],
-            body=body,
-            content_type=ContentType.MERGE,
+        answer = self._merge(
+            _statefulsets(namespace), name, body, subresource="scale", manager=SCALER_FIELD_MANAGER
         )
         return _scale(answer)
 
@@ -192,16 +184,14 @@ class RealKube:
         return self._list(resource_for("v1", "PersistentVolumeClaim", namespace), selector)
 
     def patch_pvc_size(self, namespace: str, name: str, size: str) -> Obj:
-        resource = resource_for("v1", "PersistentVolumeClaim", namespace)
+        try:
+            parse_quantity(size)
+        except ValueError as exc:
+            raise InvalidInputError(
+                [FieldError("spec.resources.requests.storage", str(exc))]
+            ) from None
         body = {"spec": {"resources": {"requests": {"storage": size}}}}
-        return self._send(
-            _call(Verb.PATCH, resource, name),
-            "PATCH",
-            resource.item(name),
-            query=[("fieldManager", FIELD_MANAGER)],
-            body=body,
-            content_type=ContentType.MERGE,
-        )
+        return self._merge(resource_for("v1", "PersistentVolumeClaim", namespace), name, body)
 
     # -- events ---------------------------------------------------------------------------
 
@@ -231,6 +221,24 @@ class RealKube:
 
     def _get(self, resource: Resource, name: str) -> Obj:
         return self._send(_call(Verb.GET, resource, name), "GET", resource.item(name))
+
+    def _merge(
+        self,
+        resource: Resource,
+        name: str,
+        body: Obj,
+        *,
+        subresource: str | None = None,
+        manager: str = FIELD_MANAGER,
+    ) -> Obj:
+        return self._send(
+            _call(Verb.PATCH, resource, name),
+            "PATCH",
+            resource.item(name, subresource),
+            query=[("fieldManager", manager)],
+            body=body,
+            content_type=ContentType.MERGE,
+        )
 
     def _list(self, resource: Resource, selector: dict[str, str] | None) -> list[Obj]:
         labels = label_selector(selector)
@@ -273,20 +281,7 @@ class RealKube:
             raise error_for_transport(call, exc) from None
         if not 200 <= response.status <= 299:
             raise error_for_status(call, response.status, data)
-        return _json(call, data)
-
-
-def _json(call: Call, data: bytes) -> Obj:
-    if not data:
-        return {}
-    try:
-        parsed: Any = json.loads(data)
-    except ValueError:
-        parsed = None
-    if not isinstance(parsed, dict):
-        # A proxy or load balancer answered instead of the API server.
-        raise UnavailableError(f"no JSON object from the API server ({call.target()})")
-    return parsed
+        return parse_answer(call, data)
 
 
 def _call(verb: Verb, resource: Resource, name: str | None) -> Call:
@@ -299,16 +294,6 @@ def _clusters(namespace: str | None) -> Resource:
 
 def _statefulsets(namespace: str) -> Resource:
     return resource_for("apps/v1", "StatefulSet", namespace)
-
-
-def _ref_of(obj: Obj) -> ObjectRef:
-    try:
-        return ObjectRef.of(obj)
-    except (KeyError, TypeError, AttributeError):
-        raise InvalidInputError(
-            [FieldError("metadata.name", "an object needs apiVersion, kind and metadata.name")],
-            what=str(obj.get("kind") or "object"),
-        ) from None
 
 
 def _scale(answer: Obj) -> Scale:

@@ -1,4 +1,4 @@
-"""Turning API server answers and transport failures into weavefn errors (pure, no I/O)."""
+"""Reading API server answers: success bodies into dicts, failures into weavefn errors (pure)."""
 
 from __future__ import annotations
 
@@ -122,3 +122,17 @@ def _field_errors(call: Call, answer: dict[str, Any], message: str) -> list[Fiel
             text = str(cause.get("message") or text)[:_MESSAGE_LIMIT]
         errors.append(FieldError(str(cause.get("field") or call.target()), text))
     return errors or [FieldError(call.target(), message)]
+
+
+def parse_answer(call: Call, data: bytes) -> dict[str, Any]:
+    """The JSON object of a 2xx answer; anything else means the API server did not answer."""
+    if not data:
+        return {}
+    try:
+        parsed: Any = json.loads(data)
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        # A proxy or load balancer answered instead of the API server.
+        raise UnavailableError(f"no JSON object from the API server ({call.target()})")
+    return parsed

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from weavefn.errors import FieldError, InvalidInputError
-from weavefn.kube.port import ObjectRef
+from weavefn.kube.port import Obj, ObjectRef
 
 # Kinds weavefn renders or reads. Anything else falls back to the English plural rule the
 # API server's own RESTMapper uses for CRDs that do not declare an irregular plural.
@@ -158,3 +158,14 @@ def _segment(name: str, *, kind: str) -> str:
     if not name or name in (".", "..") or "/" in name or "%" in name:
         raise InvalidInputError([FieldError("metadata.name", f"{name!r} is not a name")], what=kind)
     return quote(name, safe=":")
+
+
+def ref_of_object(obj: Obj) -> ObjectRef:
+    """The ref of an object about to be written, or an error naming what is missing."""
+    try:
+        return ObjectRef.of(obj)
+    except (KeyError, TypeError, AttributeError):
+        raise InvalidInputError(
+            [FieldError("metadata.name", "an object needs apiVersion, kind and metadata.name")],
+            what=str(obj.get("kind") or "object"),
+        ) from None

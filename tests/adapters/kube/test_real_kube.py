@@ -261,6 +261,14 @@ def test_list_pvcs_and_patch_size(kube: RealKube, api_server: ApiServer) -> None
     assert sent.body == {"spec": {"resources": {"requests": {"storage": "200Gi"}}}}
 
 
+def test_pvc_size_that_is_not_a_quantity_is_refused(kube: RealKube, api_server: ApiServer) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        kube.patch_pvc_size("db", "data-weaviate-0", "200 gigs")
+
+    assert caught.value.errors[0].path == "spec.resources.requests.storage"
+    assert api_server.requests == []
+
+
 def test_selector_that_would_change_meaning_is_refused(
     kube: RealKube, api_server: ApiServer
 ) -> None:
