@@ -38,14 +38,6 @@ def scope(kind: str, namespace: str | None) -> str | None:
     return namespace or DEFAULT_NAMESPACE
 
 
-def matches(obj: Obj, selector: Mapping[str, str] | None) -> bool:
-    """Equality-based label selection, as ``-l a=b,c=d``."""
-    if not selector:
-        return True
-    labels = obj.get("metadata", {}).get("labels") or {}
-    return all(labels.get(k) == v for k, v in selector.items())
-
-
 class Store:
     """Objects by type and name, plus the global resourceVersion counter.
 
@@ -54,7 +46,22 @@ class Store:
 
     def __init__(self) -> None:
         self._objects: dict[TypeKey, dict[NameKey, Obj]] = {}
+        # label (key, value) -> names, so selector lists cost their result, not the fleet
+        self._labels: dict[TypeKey, dict[tuple[str, str], set[NameKey]]] = {}
         self.revision = 0
+
+    def _index(self, kind: TypeKey, key: NameKey, obj: Obj | None, *, add: bool) -> None:
+        if obj is None:
+            return
+        index = self._labels.setdefault(kind, {})
+        for pair in (obj["metadata"].get("labels") or {}).items():
+            names = index.setdefault(pair, set())
+            if add:
+                names.add(key)
+            else:
+                names.discard(key)
+                if not names:
+                    del index[pair]
 
     def get(self, api_version: str, kind: str, namespace: str | None, name: str) -> Obj | None:
         ns = scope(kind, namespace) or ""
@@ -68,11 +75,13 @@ class Store:
         selector: Mapping[str, str] | None = None,
     ) -> list[Obj]:
         bucket = self._objects.get((api_version, kind), {})
-        found = [
-            obj
-            for (ns, _), obj in bucket.items()
-            if (namespace is None or ns == namespace) and matches(obj, selector)
-        ]
+        if selector:
+            index = self._labels.get((api_version, kind), {})
+            sets = sorted((index.get(pair, set()) for pair in selector.items()), key=len)
+            keys = set.intersection(*sets) if sets else set()
+            found = [bucket[k] for k in keys if namespace is None or k[0] == namespace]
+        else:
+            found = [o for (ns, _), o in bucket.items() if namespace is None or ns == namespace]
         return sorted(
             found, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"])
         )
@@ -92,7 +101,8 @@ class Store:
             meta.pop("namespace", None)
         else:
             meta["namespace"] = ns
-        bucket = self._objects.setdefault((obj["apiVersion"], obj["kind"]), {})
+        type_key = (obj["apiVersion"], obj["kind"])
+        bucket = self._objects.setdefault(type_key, {})
         key = (ns or "", meta["name"])
         previous = bucket.get(key)
         if previous is None:
@@ -109,12 +119,16 @@ class Store:
                 meta["generation"] = old_meta["generation"] + 1
         self.revision += 1
         meta["resourceVersion"] = str(self.revision)
+        self._index(type_key, key, previous, add=False)
+        self._index(type_key, key, obj, add=True)
         bucket[key] = obj
         return obj
 
     def remove(self, api_version: str, kind: str, namespace: str | None, name: str) -> Obj | None:
-        ns = scope(kind, namespace) or ""
-        return self._objects.get((api_version, kind), {}).pop((ns, name), None)
+        key = (scope(kind, namespace) or "", name)
+        gone = self._objects.get((api_version, kind), {}).pop(key, None)
+        self._index((api_version, kind), key, gone, add=False)
+        return gone
 
     def to_json(self) -> Obj:
         return {"revision": self.revision, "objects": list(self.all())}
@@ -125,8 +139,8 @@ class Store:
         store.revision = int(data.get("revision", 0))
         for obj in data.get("objects", []):
             meta = obj["metadata"]
-            ns = scope(obj["kind"], meta.get("namespace")) or ""
-            store._objects.setdefault((obj["apiVersion"], obj["kind"]), {})[(ns, meta["name"])] = (
-                obj
-            )
+            type_key = (obj["apiVersion"], obj["kind"])
+            key = (scope(obj["kind"], meta.get("namespace")) or "", meta["name"])
+            store._objects.setdefault(type_key, {})[key] = obj
+            store._index(type_key, key, obj, add=True)
         return store
