@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -36,24 +37,37 @@ def slow(clock: ManualClock) -> LocalKube:
     return LocalKube(clock=clock, ready_delay=30)
 
 
+def _rename_service(sts: dict[str, Any]) -> None:
+    sts["spec"]["serviceName"] = "renamed"
+
+
+def _grow_volumes(sts: dict[str, Any]) -> None:
+    sts["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"] = "20Gi"
+
+
+def _change_selector(sts: dict[str, Any]) -> None:
+    sts["spec"]["selector"]["matchLabels"]["tier"] = "db"
+    sts["spec"]["template"]["metadata"]["labels"]["tier"] = "db"
+
+
 @pytest.mark.parametrize(
     ("field", "change"),
     [
-        pytest.param("spec.volumeClaimTemplates", {"size": "20Gi"}, id="volume-size"),
-        pytest.param("spec.serviceName", {"name": "docs"}, id="service-name"),
+        pytest.param("spec.volumeClaimTemplates", _grow_volumes, id="volume-size"),
+        pytest.param("spec.serviceName", _rename_service, id="service-name"),
+        pytest.param("spec.selector", _change_selector, id="selector"),
     ],
 )
 def test_forbidden_statefulset_update_is_422_naming_the_field(
-    kube: LocalKube, field: str, change: dict[str, str]
+    kube: LocalKube, field: str, change: Callable[[dict[str, Any]], None]
 ) -> None:
     kube.apply(statefulset())
-    changed = statefulset(**change)  # type: ignore[arg-type]
-    if field == "spec.serviceName":
-        changed["spec"]["serviceName"] = "renamed"
+    changed = statefulset()
+    change(changed)
     with pytest.raises(InvalidInputError, match="Forbidden: updates to statefulset spec") as caught:
         kube.apply(changed)
     assert [e.path for e in caught.value.errors] == [field]
-    assert pods(kube)["docs-0"]["spec"]["containers"][0]["image"] == OLD
+    assert kube.get(STS)["metadata"]["generation"] == 1  # type: ignore[index]
 
 
 @pytest.mark.parametrize(

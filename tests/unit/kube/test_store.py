@@ -177,3 +177,53 @@ def test_events_are_stored_in_order(kube: LocalKube) -> None:
     assert all(e["metadata"]["name"].startswith("docs.") for e in events)
     assert events[0]["eventTime"].startswith("2026-01-01T00:00:00.")
     assert kube.list_events("elsewhere") == []
+
+
+@pytest.mark.parametrize(
+    ("propagation", "survives"),
+    [
+        pytest.param("Background", False, id="background-cascades"),
+        pytest.param("Orphan", True, id="orphan-keeps"),
+    ],
+)
+def test_deleting_an_owner_collects_its_dependents(
+    kube: LocalKube, propagation: str, survives: bool
+) -> None:
+    owner = kube.apply_cluster(cluster())
+    dependent = configmap({"a": "1"})
+    dependent["metadata"]["ownerReferences"] = [  # type: ignore[index]
+        {
+            "apiVersion": "weaviate.io/v1",
+            "kind": "WeaviateCluster",
+            "name": "docs",
+            "uid": owner["metadata"]["uid"],
+            "controller": True,
+        }
+    ]
+    kube.apply(dependent)
+    kube.delete(ObjectRef.of(owner), propagation=propagation)
+    left = kube.get(ObjectRef.of(dependent))
+    assert (left is not None) is survives
+    if left is not None:
+        assert "ownerReferences" not in left["metadata"]
+
+
+def test_unknown_propagation_names_the_field(kube: LocalKube) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        kube.delete(ObjectRef("v1", "ConfigMap", NS, "x"), propagation="Sometimes")
+    assert caught.value.errors[0].path == "propagationPolicy"
+
+
+def test_deployments_report_available_replicas(kube: LocalKube) -> None:
+    kube.apply(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "qna", "namespace": NS},
+            "spec": {"replicas": 2, "template": {"spec": {"containers": []}}},
+        }
+    )
+    found = kube.get(ObjectRef("apps/v1", "Deployment", NS, "qna"))
+    assert found is not None
+    assert found["status"]["availableReplicas"] == 2
+    assert found["status"]["observedGeneration"] == 1
