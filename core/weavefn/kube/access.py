@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import importlib
 import os
 import re
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -100,12 +99,10 @@ def connect(setting: str) -> AbstractContextManager[KubeApi]:
     """Open the cluster a setting names; the connection closes when the context exits."""
     parsed = parse_setting(setting)
     if parsed.kind is AccessKind.LOCAL:
-        # Imported here so the real-cluster paths load nothing of the in-memory backend.
-        local: Any = importlib.import_module("weavefn.kube.local")
-        opened = local.open_local(parsed.parts[0])
-        if isinstance(opened, AbstractContextManager):
-            return opened
-        return nullcontext(opened)
+        # Imported here so connecting to a real cluster loads nothing of the in-memory backend.
+        from weavefn.kube.local import open_local
+
+        return open_local(parsed.parts[0])
     return _real(parsed)
 
 

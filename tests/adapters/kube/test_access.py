@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-import types
-from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
@@ -126,21 +122,22 @@ def test_cluster_setting_precedence(
     assert cluster_setting(flag) == expected
 
 
-def test_local_setting_opens_the_local_backend(monkeypatch: pytest.MonkeyPatch) -> None:
-    opened: list[str] = []
-    backend = object()
+def test_local_setting_opens_the_saved_in_memory_cluster(tmp_path: Path) -> None:
+    saved = tmp_path / "state" / "cluster.json"
+    cluster = {
+        "apiVersion": "weaviate.io/v1",
+        "kind": "WeaviateCluster",
+        "metadata": {"name": "search", "namespace": "db"},
+        "spec": {"version": "1.32.1"},
+    }
 
-    def open_local(path: str) -> Any:
-        opened.append(path)
-        return nullcontext(backend)
+    with connect(f"local:{saved}") as kube:
+        kube.apply_cluster(cluster)
+    with connect(f"local:{saved}") as kube:
+        names = [c["metadata"]["name"] for c in kube.list_clusters("db")]
 
-    monkeypatch.setitem(
-        sys.modules, "weavefn.kube.local", types.SimpleNamespace(open_local=open_local)
-    )
-
-    with connect("local:/tmp/cluster.json") as kube:
-        assert kube is backend
-    assert opened == ["/tmp/cluster.json"]
+    assert saved.exists()
+    assert names == ["search"]
 
 
 def _kubeconfig(tmp_path: Path, server: str) -> Path:
