@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from weavefn.autoscale.metrics.registry import Registry
 from weavefn.kube.access import connect
 from weavefn.kube.port import KubeApi
 from weavefn.service import Service
@@ -24,8 +25,24 @@ class Runtime:
     service: Service
 
 
+def metric_registry(kube: KubeApi) -> Registry:
+    """Simulated monitoring for the local cluster; the real sources for a real one."""
+    from weavefn.kube.local import LocalKube
+
+    if isinstance(kube, LocalKube):
+        from weavefn.autoscale.metrics.local import local_registry
+
+        return local_registry(kube.extras)
+    from weavefn.autoscale.metrics.kubernetes import CustomObjectsPodMetrics
+    from weavefn.autoscale.metrics.registry import build_registry
+
+    api_client = getattr(kube, "api_client", None)
+    return build_registry(pod_metrics=CustomObjectsPodMetrics(api_client))
+
+
 def build_runtime(kube: KubeApi, *, clock: Callable[[], datetime] = utcnow) -> Runtime:
-    return Runtime(kube=kube, service=Service(kube, clock=clock))
+    service = Service(kube, clock=clock, metrics=metric_registry(kube))
+    return Runtime(kube=kube, service=service)
 
 
 @contextmanager

@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
 
+from weavefn.autoscale.executor import AutoscaleStep, ScaleInPath, refuse_scale_in
+from weavefn.autoscale.metrics.port import Hint, metric_for_alarm
+from weavefn.autoscale.metrics.registry import Registry
 from weavefn.errors import NotFoundError
 from weavefn.kube.port import KubeApi, Obj
 from weavefn.model.resource import object_key, split_key
 from weavefn.reconcile.fleet import Fleet, FleetReport, refs_and_kinds
 from weavefn.reconcile.live import LiveIndex
 from weavefn.reconcile.reconciler import Reconciler
-from weavefn.triggers.model import ClusterTrigger, Outcome, ScheduleTrigger, Trigger
+from weavefn.triggers.model import (
+    AlarmState,
+    AlarmTrigger,
+    ClusterTrigger,
+    Outcome,
+    ScheduleTrigger,
+    Trigger,
+)
+
+log = logging.getLogger("weavefn")
 
 DEFAULT_BUDGET = 50.0
 
@@ -35,13 +48,26 @@ def find_clusters(kube: KubeApi, *, namespace: str | None, name: str | None) -> 
 class Service:
     """Turns triggers into reconcile passes over the clusters they name."""
 
-    def __init__(self, kube: KubeApi, *, clock: Callable[[], datetime], workers: int = 16):
+    def __init__(
+        self,
+        kube: KubeApi,
+        *,
+        clock: Callable[[], datetime],
+        metrics: Registry | None = None,
+        scale_in: ScaleInPath = refuse_scale_in,
+        workers: int = 16,
+    ) -> None:
         self.kube = kube
         self.clock = clock
+        self.metrics: Registry = metrics or {}
+        self.scale_in = scale_in
         self.workers = workers
 
-    def reconciler(self) -> Reconciler:
-        return Reconciler(self.kube, clock=self.clock)
+    def reconciler(self, *, hint: Hint | None = None, event_id: str | None = None) -> Reconciler:
+        autoscale = AutoscaleStep(
+            registry=self.metrics, scale_in=self.scale_in, hint=hint, event_id=event_id
+        )
+        return Reconciler(self.kube, clock=self.clock, after=[autoscale])
 
     def reconcile(
         self,
@@ -49,9 +75,10 @@ class Service:
         namespace: str | None = None,
         name: str | None = None,
         deadline: float | None = None,
+        reconciler: Reconciler | None = None,
     ) -> FleetReport:
         deadline = deadline if deadline is not None else time.monotonic() + DEFAULT_BUDGET
-        fleet = Fleet(self.kube, self.reconciler(), workers=self.workers)
+        fleet = Fleet(self.kube, reconciler or self.reconciler(), workers=self.workers)
         if name is not None:
             (raw,) = find_clusters(self.kube, namespace=namespace, name=name)
             namespace = raw["metadata"]["namespace"]
@@ -74,6 +101,8 @@ class Service:
 
     def handle(self, trigger: Trigger, *, deadline: float) -> Outcome:
         """Run one trigger to completion or to its deadline, and say what happened."""
+        if isinstance(trigger, AlarmTrigger):
+            return self._alarm(trigger, deadline=deadline)
         if isinstance(trigger, ScheduleTrigger):
             report = self.reconcile(deadline=deadline)
         elif isinstance(trigger, ClusterTrigger):
@@ -81,9 +110,63 @@ class Service:
             report = self.reconcile(namespace=namespace, name=name, deadline=deadline)
         else:
             raise NotImplementedError(type(trigger).__name__)
-        return Outcome(
-            ok=report.ok,
-            retry=report.retryable,
-            message=f"{len(report.clusters)} cluster(s) reconciled, {len(report.skipped)} deferred",
-            clusters={k: r.summary() for k, r in report.clusters.items()},
-        )
+        return _outcome(report)
+
+    def clusters_for_alarm(self, alarm: AlarmTrigger) -> list[Obj]:
+        """The clusters an alarm names: by its cluster dimension, or by spec.autoScaling.alarms."""
+        if alarm.cluster is not None:
+            namespace, name = split_key(alarm.cluster)
+            try:
+                return [self.kube.get_cluster(namespace, name)]
+            except NotFoundError:
+                return []
+        return [
+            raw
+            for raw in self.kube.list_clusters(None)
+            if alarm.alarm_name
+            in ((raw.get("spec") or {}).get("autoScaling") or {}).get("alarms", [])
+        ]
+
+    def _alarm(self, alarm: AlarmTrigger, *, deadline: float) -> Outcome:
+        clusters = self.clusters_for_alarm(alarm)
+        if not clusters:
+            # Acknowledged, not retried: a retry storm cannot make an unknown alarm known.
+            log.warning("alarm names no cluster", extra={"alarm": alarm.alarm_name})
+            return Outcome(ok=True, message=f"alarm {alarm.alarm_name!r} names no known cluster")
+        hint = _hint(alarm)
+        merged = FleetReport()
+        for raw in clusters:
+            meta = raw["metadata"]
+            reconciler = self.reconciler(hint=hint, event_id=alarm.event_id)
+            report = self.reconcile(
+                namespace=meta["namespace"],
+                name=meta["name"],
+                deadline=deadline,
+                reconciler=reconciler,
+            )
+            merged.clusters.update(report.clusters)
+            merged.skipped.extend(report.skipped)
+        return _outcome(merged)
+
+
+_PER_REPLICA_WORDS = ("pernode", "per_node", "per-node", "perreplica", "per_replica", "perpod")
+
+
+def _hint(alarm: AlarmTrigger) -> Hint | None:
+    """A firing alarm's observed value stands in for a metric its source cannot read."""
+    if alarm.state is not AlarmState.FIRING or alarm.observed is None or not alarm.metric:
+        return None
+    metric = metric_for_alarm(alarm.metric)
+    if metric is None:
+        return None
+    per_replica = any(word in alarm.metric.lower() for word in _PER_REPLICA_WORDS)
+    return Hint(metric, alarm.observed, per_replica=per_replica)
+
+
+def _outcome(report: FleetReport) -> Outcome:
+    return Outcome(
+        ok=report.ok,
+        retry=report.retryable,
+        message=f"{len(report.clusters)} cluster(s) reconciled, {len(report.skipped)} deferred",
+        clusters={k: r.summary() for k, r in report.clusters.items()},
+    )

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from weavefn.autoscale.metrics.local import local_registry
 from weavefn.kube.local import LocalKube, ManualClock
 from weavefn.service import Service
 
@@ -38,7 +39,7 @@ def now(clock: ManualClock) -> Callable[[], datetime]:
 
 @pytest.fixture
 def service(kube: LocalKube, now: Callable[[], datetime]) -> Service:
-    return Service(kube, clock=now, workers=4)
+    return Service(kube, clock=now, metrics=local_registry(kube.extras), workers=4)
 
 
 def storage_class(name: str, *, expandable: bool) -> dict[str, Any]:

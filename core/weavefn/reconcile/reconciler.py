@@ -73,6 +73,27 @@ def desired_objects(ctx: ClusterContext, pin: Rollout | None) -> list[Obj]:
     return [statefulset if o["kind"] == "StatefulSet" else o for o in objects]
 
 
+def statefulset_ref(ctx: ClusterContext) -> ObjectRef:
+    meta = ctx.cluster.metadata
+    return ObjectRef("apps/v1", "StatefulSet", meta.namespace, meta.name)
+
+
+def refresh_workload(ctx: ClusterContext, *, since: int) -> None:
+    """After writes, look at the StatefulSet and its pods again rather than guess."""
+    if ctx.writes <= since:
+        return
+    ref = statefulset_ref(ctx)
+    found = ctx.kube.get(ref)
+    if found is not None:
+        ctx.live.objects[ref] = found
+    ctx.live.pods = ctx.kube.list_objects(
+        "v1",
+        "Pod",
+        namespace=ctx.cluster.metadata.namespace,
+        selector=selector_labels(ctx.cluster),
+    )
+
+
 class Reconciler:
     """Brings one WeaviateCluster to its spec; safe to run any number of times."""
 
@@ -114,6 +135,7 @@ class Reconciler:
         if isinstance(ctx, ClusterReport):
             return ctx
         failure: str | None = None
+        writes_before_steps = 0
         try:
             for step in self.before:
                 step(ctx)
@@ -122,6 +144,8 @@ class Reconciler:
             check_storage(ctx, statefulset)
             advance_expansion(ctx, statefulset, selector_labels(ctx.cluster))
             apply_objects(ctx, desired, replicas=ctx.cluster.spec.replicas)
+            refresh_workload(ctx, since=0)
+            writes_before_steps = ctx.writes
             for step in self.after:
                 step(ctx)
         except RetryableError:
@@ -129,19 +153,8 @@ class Reconciler:
         except WeavefnError as exc:
             failure = str(exc)
             ctx.note(ClusterEvent(EventReason.APPLY_FAILED, failure, EventType.WARNING))
-        sts_ref = ObjectRef(
-            "apps/v1", "StatefulSet", ctx.cluster.metadata.namespace, ctx.cluster.metadata.name
-        )
-        statefulset_live = ctx.live.get(sts_ref)
-        if ctx.writes:  # what was just created or scaled: look again rather than guess
-            statefulset_live = ctx.kube.get(sts_ref)
-            ctx.live.pods = ctx.kube.list_objects(
-                "v1",
-                "Pod",
-                namespace=ctx.cluster.metadata.namespace,
-                selector=selector_labels(ctx.cluster),
-            )
-        summarize(ctx, statefulset=statefulset_live, failure=failure)
+        refresh_workload(ctx, since=writes_before_steps)
+        summarize(ctx, statefulset=ctx.live.get(statefulset_ref(ctx)), failure=failure)
         ctx.save_status()
         ctx.emit_events()
         return ClusterReport(

@@ -73,6 +73,14 @@ class Hint:
 
     metric: MetricName
     value: float
+    per_replica: bool = False
+    """The alarm watched a per-node figure (e.g. QPS per node); the cluster's is value x replicas."""
+
+    def for_cluster(self, replicas: int) -> Hint:
+        """The hint in the decision's units (QPS is the whole cluster's)."""
+        if not self.per_replica or self.metric is not MetricName.QPS:
+            return Hint(self.metric, self.value)
+        return Hint(self.metric, self.value * replicas)
 
 
 @dataclass(frozen=True)
