@@ -1,0 +1,188 @@
+"""The prometheus source against a real Prometheus scraping a fake Weaviate exporter every second."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from weavefn.autoscale.metrics.collect import collect
+from weavefn.autoscale.metrics.port import MetricName, MetricSnapshot
+from weavefn.autoscale.metrics.prometheus import PrometheusSource
+from weavefn.model.autoscaling import MetricSourceKind
+from weavefn.model.resource import parse_cluster
+
+pytestmark = pytest.mark.e2e
+
+# the truth the exporters are built to show
+HTTP_RATES = {"search-0": 30.0, "search-1": 20.0}
+GRPC_RATE = 10.0  # on search-0 only
+PROBE_RATE = 5.0  # readiness probes: must not count as queries
+TRUE_QPS = 60.0
+# cumulative queries per second at or below each bucket (ms); p95 interpolates inside
+# (100, 250]: 100 + (0.95 * 50 - 40) / 10 * 150 = 212.5 ms
+BUCKETS = {"10": 0.0, "50": 10.0, "100": 40.0, "250": 50.0, "500": 50.0, "+Inf": 50.0}
+TRUE_P95 = 0.2125
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def exposition(pod: str, elapsed: float) -> str:
+    lines = [
+        "# TYPE weaviate_http_request_duration_seconds histogram",
+        f'weaviate_http_request_duration_seconds_count{{method="POST",route="/v1/graphql",status_code="200"}} {HTTP_RATES[pod] * elapsed}',
+        f'weaviate_http_request_duration_seconds_count{{method="GET",route="/v1/.well-known/ready",status_code="200"}} {PROBE_RATE * elapsed}',
+    ]
+    if pod == "search-0":
+        lines += [
+            "# TYPE weaviate_grpc_server_request_duration_seconds histogram",
+            f'weaviate_grpc_server_request_duration_seconds_count{{grpc_service="weaviate.v1.Weaviate",method="Search",status="OK"}} {GRPC_RATE * elapsed}',
+            "# TYPE queries_durations_ms histogram",
+        ]
+        lines += [
+            f'queries_durations_ms_bucket{{class_name="Article",query_type="get",le="{le}"}} {rate * elapsed}'
+            for le, rate in BUCKETS.items()
+        ]
+        lines += [
+            f'queries_durations_ms_count{{class_name="Article",query_type="get"}} {50.0 * elapsed}',
+            f'queries_durations_ms_sum{{class_name="Article",query_type="get"}} {5000.0 * elapsed}',
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def exporter(pod: str, started: float) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = exposition(pod, time.monotonic() - started).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+
+
+@pytest.fixture
+def prometheus_url(tmp_path: Path) -> Iterator[str]:
+    binary = shutil.which("prometheus")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("the prometheus binary is required in CI (apt-get install prometheus)")
+        pytest.skip("prometheus is not installed")
+    started = time.monotonic()
+    servers = {pod: exporter(pod, started) for pod in HTTP_RATES}
+    threads = [
+        threading.Thread(target=s.serve_forever, args=(0.05,), daemon=True)
+        for s in servers.values()
+    ]
+    for thread in threads:
+        thread.start()
+    targets = "\n".join(
+        f"""      - targets: ["127.0.0.1:{s.server_address[1]}"]
+        labels: {{namespace: prod, pod: {pod}}}"""
+        for pod, s in servers.items()
+    )
+    config = tmp_path / "prometheus.yml"
+    config.write_text(
+        f"""global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: weaviate
+    static_configs:
+{targets}
+"""
+    )
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={tmp_path / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        for server, thread in zip(servers.values(), threads, strict=True):
+            server.shutdown()
+            server.server_close()
+            thread.join()
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"prometheus exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/-/ready", timeout=1) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("prometheus did not become ready within 30 s")
+
+
+def cluster() -> Any:
+    return parse_cluster(
+        {
+            "apiVersion": "weaviate.io/v1",
+            "kind": "WeaviateCluster",
+            "metadata": {"name": "search", "namespace": "prod"},
+            "spec": {
+                "version": "1.32.4",
+                "replicas": 2,
+                "storage": {"size": "10Gi"},
+                "autoScaling": {"enabled": True, "targetQPS": 50, "targetLatency": "200ms"},
+            },
+        }
+    )
+
+
+def test_qps_and_latency_match_the_truth(prometheus_url: str) -> None:
+    source = PrometheusSource(default_url=prometheus_url)
+    registry = {MetricSourceKind.PROMETHEUS: source}
+    snapshot = MetricSnapshot()
+    # rate(...[1m]) divides by the whole minute: it is true once a minute of samples exists
+    deadline = time.monotonic() + 100
+    while time.monotonic() < deadline:
+        snapshot = collect(cluster(), registry=registry, prometheus_url=prometheus_url)
+        if all(r.ok for r in snapshot.readings):
+            qps = snapshot.get(MetricName.QPS)
+            if qps is not None and qps.value == pytest.approx(TRUE_QPS, rel=0.1):
+                break
+        time.sleep(1)
+    qps, latency = snapshot.get(MetricName.QPS), snapshot.get(MetricName.LATENCY)
+    assert qps is not None and latency is not None, snapshot
+    assert qps.value == pytest.approx(TRUE_QPS, rel=0.1), snapshot
+    assert latency.value == pytest.approx(TRUE_P95, rel=0.1), snapshot
