@@ -63,9 +63,19 @@ class Service:
         self.scale_in = scale_in
         self.workers = workers
 
-    def reconciler(self, *, hint: Hint | None = None, event_id: str | None = None) -> Reconciler:
+    def reconciler(
+        self,
+        *,
+        hint: Hint | None = None,
+        hint_time: datetime | None = None,
+        event_id: str | None = None,
+    ) -> Reconciler:
         autoscale = AutoscaleStep(
-            registry=self.metrics, scale_in=self.scale_in, hint=hint, event_id=event_id
+            registry=self.metrics,
+            scale_in=self.scale_in,
+            hint=hint,
+            hint_time=hint_time,
+            event_id=event_id,
         )
         return Reconciler(self.kube, clock=self.clock, after=[autoscale])
 
@@ -137,7 +147,9 @@ class Service:
         merged = FleetReport()
         for raw in clusters:
             meta = raw["metadata"]
-            reconciler = self.reconciler(hint=hint, event_id=alarm.event_id)
+            reconciler = self.reconciler(
+                hint=hint, hint_time=alarm.occurred_at, event_id=alarm.event_id
+            )
             report = self.reconcile(
                 namespace=meta["namespace"],
                 name=meta["name"],

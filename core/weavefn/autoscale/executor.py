@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from weavefn.autoscale.decision import Action, Decision, evaluate
-from weavefn.autoscale.history import decision_input, recorded, scaled
+from weavefn.autoscale.history import decision_input, parse_time, recorded, scaled
 from weavefn.autoscale.metrics.collect import collect
 from weavefn.autoscale.metrics.port import Hint
 from weavefn.autoscale.metrics.registry import Registry
@@ -19,6 +20,8 @@ from weavefn.model.status import AutoscalingStatus, ConditionType
 from weavefn.reconcile.context import ClusterContext
 
 log = logging.getLogger("weavefn")
+PENDING_SECONDS = 120
+"""How long a recorded scale that the StatefulSet does not show yet is still carried out."""
 PROCESSED_LIMIT = 50
 """Notification ids remembered for de-duplication; redeliveries arrive within minutes."""
 
@@ -58,11 +61,13 @@ class AutoscaleStep:
         registry: Registry,
         scale_in: ScaleInPath,
         hint: Hint | None = None,
+        hint_time: datetime | None = None,
         event_id: str | None = None,
     ) -> None:
         self.registry = registry
         self.scale_in = scale_in
         self.hint = hint
+        self.hint_time = hint_time
         self.event_id = event_id
 
     def __call__(self, ctx: ClusterContext) -> None:
@@ -73,11 +78,12 @@ class AutoscaleStep:
         if self.event_id and self.event_id in ctx.status.autoscaling.processed_events:
             ctx.actions.append(f"notification {self.event_id} already handled")
             return
+        current = self._complete_recorded_scale(ctx, current)
         paused, pinned = _paused(ctx)
         if paused:
             self._hold_paused(ctx, current=current, pinned=pinned)
             return
-        hint = self.hint.for_cluster(current) if self.hint else None
+        hint = self._fresh_hint(ctx, current)
         snapshot = collect(ctx.cluster, registry=self.registry, hint=hint)
         cluster = ctx.cluster.model_copy(update={"status": ctx.status})
         decision = evaluate(
@@ -109,6 +115,37 @@ class AutoscaleStep:
             self._scale(ctx, decision)
         elif decision.action is Action.SCALE_DOWN:
             self.scale_in(ctx, ScaleIn(decision.replicas, decision.message))
+
+    def _fresh_hint(self, ctx: ClusterContext, current: int) -> Hint | None:
+        """The alarm's observation, unless the cluster was scaled after it was made."""
+        if self.hint is None:
+            return None
+        last_scale = ctx.status.autoscaling.last_scale_time
+        scaled_at = parse_time(last_scale) if last_scale else None
+        if scaled_at is not None and self.hint_time is not None and scaled_at >= self.hint_time:
+            ctx.actions.append("alarm value predates the last scale: not used")
+            return None
+        return self.hint.for_cluster(current)
+
+    def _complete_recorded_scale(self, ctx: ClusterContext, current: int) -> int:
+        """Finish a scale that status records but the StatefulSet does not show yet.
+
+        The intent is written before the scale call, so a pass that crashed in between, or a
+        rival pass that lost the status race while the winner was still calling, finds it here
+        and carries it out instead of deciding (and reporting) the same scale again.
+        """
+        autoscaling = ctx.status.autoscaling
+        last = autoscaling.scale_events[-1] if autoscaling.scale_events else None
+        if last is None or last.time != autoscaling.last_scale_time or last.replicas == current:
+            return current
+        recorded_at = parse_time(last.time)
+        if recorded_at is None or (ctx.now - recorded_at).total_seconds() > PENDING_SECONDS:
+            return current  # long past: the live count is the truth (someone scaled by hand)
+        meta = ctx.cluster.metadata
+        ctx.kube.patch_scale(meta.namespace, meta.name, last.replicas)
+        ctx.writes += 1
+        ctx.actions.append(f"completed the recorded scale to {last.replicas}")
+        return last.replicas
 
     def _remember(self, status: AutoscalingStatus, threshold: int) -> AutoscalingStatus:
         # A capped failure count keeps status still while metrics stay unreadable.
