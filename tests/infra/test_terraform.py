@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from typing import Any
 
 import pytest
@@ -217,3 +219,19 @@ def test_every_variable_is_described(directory: Any) -> None:
 @pytest.mark.parametrize("directory", [GCP, AZURE], ids=["gcp", "azure"])
 def test_checkov_finds_nothing_unjustified(directory: Any) -> None:
     assert checkov_failures(directory, framework="terraform") == []
+
+
+@pytest.mark.parametrize("directory", [GCP, AZURE], ids=["gcp", "azure"])
+def test_terraform_is_canonically_formatted(directory: Any) -> None:
+    # fmt needs no providers, so it runs offline; optional because the image may lack terraform
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        pytest.skip("terraform is not installed")
+    run = subprocess.run(
+        [terraform, "fmt", "-check", "-diff", str(directory)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout
