@@ -78,6 +78,15 @@ def scale_down_rules(behavior: Behavior) -> Rules:
     return _resolve(behavior.scale_down, window=DEFAULT_DOWN_WINDOW, policies=DEFAULT_DOWN_POLICIES)
 
 
+def _validity(
+    history: Iterable[TimedReplicas], now: datetime
+) -> list[tuple[TimedReplicas, datetime]]:
+    """Each recommendation with the moment it stopped standing (the next one, or now)."""
+    ordered = sorted(history, key=lambda r: r.time)
+    ends = [r.time for r in ordered[1:]] + ([now] if ordered else [])
+    return list(zip(ordered, ends, strict=True))
+
+
 def stabilize(
     desired: int,
     *,
@@ -88,16 +97,31 @@ def stabilize(
     down_window: int,
 ) -> int:
     """Scale up no further than the lowest, and down no further than the highest,
-    recommendation within each direction's window (the new one included)."""
+    recommendation standing within each direction's window (the new one included).
+
+    History stores a recommendation only when it changes, so each entry stands until the
+    next one: it counts for a window when that span overlaps it. Sampled at every evaluation
+    this is the HPA's rule; stored sparsely it gives the same answer without a status write
+    per evaluation.
+    """
     up_cutoff = now - timedelta(seconds=up_window)
     down_cutoff = now - timedelta(seconds=down_window)
     up_bound = down_bound = desired
-    for rec in history:
-        if rec.time > up_cutoff:
+    for rec, until in _validity(history, now):
+        if until > up_cutoff:
             up_bound = min(up_bound, rec.replicas)
-        if rec.time > down_cutoff:
+        if until > down_cutoff:
             down_bound = max(down_bound, rec.replicas)
     return min(max(current, up_bound), down_bound)
+
+
+def remember(
+    history: tuple[TimedReplicas, ...], *, now: datetime, replicas: int
+) -> tuple[TimedReplicas, ...]:
+    """History with this evaluation's recommendation; unchanged when it repeats the last."""
+    if history and max(history, key=lambda r: r.time).replicas == replicas:
+        return history
+    return (*history, TimedReplicas(now, replicas))
 
 
 def _change_in_period(
@@ -158,8 +182,9 @@ def scale_down_limit(
 def prune_recommendations(
     history: Iterable[TimedReplicas], *, now: datetime, keep_seconds: int
 ) -> tuple[TimedReplicas, ...]:
+    """Drop recommendations that stopped standing before the longest window began."""
     cutoff = now - timedelta(seconds=keep_seconds)
-    return tuple(r for r in history if r.time > cutoff)
+    return tuple(r for r, until in _validity(history, now) if until > cutoff)
 
 
 def prune_events(

@@ -16,6 +16,7 @@ from weavefn.autoscale.behavior import (
     ScaleEvent,
     TimedReplicas,
     prune_recommendations,
+    remember,
     scale_down_limit,
     scale_down_rules,
     scale_up_limit,
@@ -222,7 +223,7 @@ def _normalize(
         note += f", limited to {final} ({reason.value})"
     if missing:
         note += f"; {_names(missing)} missing"
-    recorded = (*history, TimedReplicas(now, desired))
+    recorded = remember(history, now=now, replicas=desired)
     return Decision(
         _action(final, current),
         final,

@@ -132,8 +132,12 @@ CASES = {
     "down-window-holds-higher-recommendation": Case(
         4, {CPU: 35}, (SAME, 4, R.STABILIZING), history=((200, 4),)
     ),
+    # a recommendation stands until the next one: 4 stopped standing 350 s ago
     "down-window-expired": Case(
-        4, {CPU: 35}, (DOWN, 2, R.METRIC_BELOW_TARGET), history=((301, 4),)
+        4, {CPU: 35}, (DOWN, 2, R.METRIC_BELOW_TARGET), history=((400, 4), (350, 2))
+    ),
+    "down-window-last-entry-still-stands": Case(
+        4, {CPU: 35}, (SAME, 4, R.STABILIZING), history=((301, 4),)
     ),
     "down-window-takes-highest": Case(
         5, {CPU: 35}, (DOWN, 4, R.STABILIZING), history=((250, 4), (100, 3), (10, 2))
@@ -150,7 +154,7 @@ CASES = {
         {CPU: 140},
         (UP, 5, R.STABILIZING),
         {"behavior": {"scaleUp": {"stabilizationWindowSeconds": 60}}},
-        history=((90, 3), (30, 5), (10, 7)),
+        history=((90, 3), (65, 5), (10, 7)),
     ),
     # rate policies, HPA defaults: up max(+4, +100%) per 15 s
     "up-default-pods-wins-small": Case(2, {CPU: 700}, (UP, 6, R.RATE_LIMITED)),
@@ -250,11 +254,18 @@ def test_message_names_metric_values_and_counts() -> None:
 
 
 def test_history_is_pruned_to_longest_window_and_records_unstabilized_desire() -> None:
-    decision = run(Case(4, {CPU: 35}, (SAME, 4, R.STABILIZING), history=((400, 9), (200, 4))))
+    history = ((500, 9), (400, 6), (200, 4))
+    decision = run(Case(4, {CPU: 35}, (SAME, 4, R.STABILIZING), history=history))
     assert decision.recommendations == (
+        TimedReplicas(NOW - timedelta(seconds=400), 6),
         TimedReplicas(NOW - timedelta(seconds=200), 4),
         TimedReplicas(NOW, 2),
     )
+
+
+def test_a_repeated_recommendation_is_not_stored_again() -> None:
+    decision = run(Case(4, {CPU: 35}, (SAME, 4, R.STABILIZING), history=((100, 2),)))
+    assert decision.recommendations == (TimedReplicas(NOW - timedelta(seconds=100), 2),)
 
 
 def test_failures_count_up_then_reset_when_a_metric_is_read() -> None:
