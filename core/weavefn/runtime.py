@@ -11,6 +11,7 @@ from weavefn.autoscale.metrics.registry import Registry
 from weavefn.kube.access import connect
 from weavefn.kube.port import KubeApi
 from weavefn.service import Service
+from weavefn.weaviate.connect import connector_for
 
 
 def utcnow() -> datetime:
@@ -41,7 +42,9 @@ def metric_registry(kube: KubeApi) -> Registry:
 
 
 def build_runtime(kube: KubeApi, *, clock: Callable[[], datetime] = utcnow) -> Runtime:
-    service = Service(kube, clock=clock, metrics=metric_registry(kube))
+    service = Service(
+        kube, clock=clock, metrics=metric_registry(kube), weaviate=connector_for(kube)
+    )
     return Runtime(kube=kube, service=service)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from weavefn.autoscale.executor import AutoscaleStep, ScaleInPath, refuse_scale_in
@@ -12,6 +13,8 @@ from weavefn.autoscale.metrics.port import Hint, metric_for_alarm
 from weavefn.autoscale.metrics.registry import Registry
 from weavefn.errors import NotFoundError
 from weavefn.kube.port import KubeApi, Obj
+from weavefn.lifecycle.requests import start_upgrade
+from weavefn.lifecycle.steps import lifecycle_steps, upgrade_pin
 from weavefn.model.resource import object_key, split_key
 from weavefn.reconcile.fleet import Fleet, FleetReport, refs_and_kinds
 from weavefn.reconcile.live import LiveIndex
@@ -23,7 +26,9 @@ from weavefn.triggers.model import (
     Outcome,
     ScheduleTrigger,
     Trigger,
+    UpgradeRequest,
 )
+from weavefn.weaviate.connect import WeaviateConnector
 
 log = logging.getLogger("weavefn")
 
@@ -56,8 +61,10 @@ class Service:
         metrics: Registry | None = None,
         scale_in: ScaleInPath = refuse_scale_in,
         workers: int = 16,
+        weaviate: WeaviateConnector | None = None,
     ) -> None:
         self.kube = kube
+        self.weaviate = weaviate
         self.clock = clock
         self.metrics: Registry = metrics or {}
         self.scale_in = scale_in
@@ -77,7 +84,15 @@ class Service:
             hint_time=hint_time,
             event_id=event_id,
         )
-        return Reconciler(self.kube, clock=self.clock, after=[autoscale])
+        if self.weaviate is None:  # no way to reach Weaviate: no upgrades or backups
+            return Reconciler(self.kube, clock=self.clock, after=[autoscale])
+        return Reconciler(
+            self.kube,
+            clock=self.clock,
+            before=lifecycle_steps(weaviate=self.weaviate),
+            after=[autoscale],
+            pin=upgrade_pin,
+        )
 
     def reconcile(
         self,
@@ -118,6 +133,11 @@ class Service:
         elif isinstance(trigger, ClusterTrigger):
             namespace, name = split_key(trigger.cluster)
             report = self.reconcile(namespace=namespace, name=name, deadline=deadline)
+        elif isinstance(trigger, UpgradeRequest):
+            message = start_upgrade(self.kube, trigger)
+            namespace, name = split_key(trigger.cluster)
+            outcome = _outcome(self.reconcile(namespace=namespace, name=name, deadline=deadline))
+            return replace(outcome, message=f"{message}; {outcome.message}")
         else:
             raise NotImplementedError(type(trigger).__name__)
         return _outcome(report)

@@ -1,0 +1,138 @@
+"""Asking for an upgrade or a backup (CLI, CI/CD webhook), and whether a spec asks to upgrade.
+
+Requests only change the resource (spec.version, or a PENDING backup record in status);
+the next reconcile pass acts on them, so a request never waits on Weaviate or on pods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from weavefn.errors import ConflictError, InvalidInputError
+from weavefn.kube.port import KubeApi, ObjectRef
+from weavefn.lifecycle.backup import add_pending, require_backend
+from weavefn.lifecycle.backup_schedule import BackupReason
+from weavefn.lifecycle.upgrade_request import check_upgrade
+from weavefn.lifecycle.versions import allows_downtime, check_version_change
+from weavefn.model.resource import WeaviateCluster, parse_cluster, split_key
+from weavefn.model.status import OperationKind
+from weavefn.providers import backup_backend
+from weavefn.reconcile.context import ClusterContext, status_dict
+from weavefn.triggers.model import UpgradeRequest
+
+SKIP_BACKUP_ANNOTATION = "weaviate.io/skip-backup"
+_GAVE_UP = ("RolledBack", "Failed")
+
+
+class StartReason(StrEnum):
+    UP_TO_DATE = "UpToDate"
+    VERSION_REFUSED = "VersionRefused"
+    BACKUP_NOT_CONFIGURED = "BackupNotConfigured"
+    GAVE_UP = "PreviousAttemptFailed"
+
+
+@dataclass(frozen=True)
+class UpgradeStart:
+    source: str
+    target: str
+    replicas: int
+    backend: str | None
+    skip_backup: bool
+
+
+@dataclass(frozen=True)
+class StartRefusal:
+    """Why no upgrade starts; an empty message leaves the condition as it is."""
+
+    reason: StartReason
+    message: str = ""
+
+
+def skips_backup(cluster: WeaviateCluster) -> bool:
+    value = cluster.metadata.annotations.get(SKIP_BACKUP_ANNOTATION, "")
+    return value.strip().lower() == "true"
+
+
+def _replicas(ctx: ClusterContext) -> int:
+    """What the StatefulSet runs now (autoscaling may differ from spec.replicas)."""
+    meta = ctx.cluster.metadata
+    live = ctx.live.get(ObjectRef("apps/v1", "StatefulSet", meta.namespace, meta.name))
+    replicas = (live or {}).get("spec", {}).get("replicas")
+    return int(replicas) if replicas else ctx.cluster.spec.replicas
+
+
+def check_start(ctx: ClusterContext) -> UpgradeStart | StartRefusal:
+    """Whether spec.version asks for an upgrade that may start now (no operation in flight)."""
+    cluster, status = ctx.cluster, ctx.status
+    source, target = status.current_version, cluster.spec.version
+    if source is None or source == target:
+        return StartRefusal(StartReason.UP_TO_DATE)
+    last = status.last_operation
+    if (
+        last is not None
+        and last.kind is OperationKind.UPGRADE
+        and last.phase in _GAVE_UP
+        and last.details.get("to") == target
+        and last.details.get("generation") == ctx.generation
+    ):
+        # Retrying by itself would repeat the failure; any spec change is a new attempt.
+        return StartRefusal(StartReason.GAVE_UP)
+    errors = check_version_change(
+        source, target, allow_downtime=allows_downtime(cluster.metadata.annotations)
+    )
+    if errors:
+        message = "upgrade refused: " + "; ".join(str(e) for e in errors)
+        return StartRefusal(StartReason.VERSION_REFUSED, message)
+    backend = backup_backend(cluster)
+    skip = backend is None and skips_backup(cluster)
+    if backend is None and not skip:
+        return StartRefusal(
+            StartReason.BACKUP_NOT_CONFIGURED,
+            f"upgrade {source} -> {target} refused: no backup target is configured "
+            "(spec.cloudProvider.<cloud>.backup or a backup-* module); set annotation "
+            f'{SKIP_BACKUP_ANNOTATION}: "true" to upgrade without a backup',
+        )
+    return UpgradeStart(source, target, _replicas(ctx), backend, skip)
+
+
+def start_upgrade(kube: KubeApi, request: UpgradeRequest) -> str:
+    """Move spec.version as the request asks, under the version rules; say what was done.
+
+    Unknown cluster: NotFoundError. A version the rules refuse: InvalidInputError naming
+    spec.version, with nothing changed. The patch carries the resourceVersion it was checked
+    against, so a concurrent change makes it fail (ConflictError) rather than slip through.
+    """
+    namespace, name = split_key(request.cluster)
+    raw = kube.get_cluster(namespace, name)
+    cluster = parse_cluster(raw)
+    if cluster.spec.version == request.version:
+        return f"{cluster.key} already asks for {request.version}: nothing changed"
+    errors = check_upgrade(cluster, request.version)
+    if errors:
+        raise InvalidInputError(errors, what="upgrade request")
+    resource_version = cluster.metadata.resource_version or ""
+    kube.patch_cluster_spec(
+        namespace, name, {"version": request.version}, resource_version=resource_version
+    )
+    return (
+        f"{cluster.key}: spec.version {cluster.spec.version} -> {request.version}; "
+        "the upgrade proceeds on each reconcile"
+    )
+
+
+def request_backup(kube: KubeApi, *, namespace: str, name: str, now: datetime) -> str:
+    """Record an on-demand backup as PENDING in status; later passes start and track it.
+
+    Returns the backup id. No backup target: InvalidInputError naming spec.cloudProvider.
+    """
+    raw = kube.get_cluster(namespace, name)
+    cluster = parse_cluster(raw)
+    backend = require_backend(cluster)
+    status = cluster.status.model_copy(deep=True)
+    record = add_pending(status, reason=BackupReason.ON_DEMAND, backend=backend, now=now)
+    if sum(1 for r in status.backups if r.id == record.id) > 1:
+        raise ConflictError(f"backup {record.id} was already requested this second")
+    kube.replace_cluster_status({**raw, "status": status_dict(status)})
+    return record.id
