@@ -1,0 +1,266 @@
+"""Per-invocation plumbing every cloud adapter shares: settings, deadline, runtime, fan-out, logs.
+
+An adapter builds one Instance per warm container (``current()``), turns its platform event
+into core triggers, and runs them through ``run_trigger``/``run_schedule``. Everything here is
+cloud-neutral: no cloud SDK is imported.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+from weavefn.errors import FieldError, InvalidInputError, WeavefnError
+from weavefn.kube.access import CLUSTER_ENV, AccessKind, cluster_setting, connect, parse_setting
+from weavefn.lifecycle.replay import InMemoryReplayGuard, ReplayGuard
+from weavefn.lifecycle.upgrade_request import SECRET_ENV
+from weavefn.model.resource import object_key
+from weavefn.queue.factory import QUEUE_ENV, QueueKind, queue_for, queue_kind
+from weavefn.queue.port import ReconcileQueue
+from weavefn.runtime import Runtime, build_runtime, open_runtime_for
+from weavefn.triggers.model import Outcome, ScheduleTrigger, Trigger
+from weavefn.triggers.sns_signature import SnsVerifier
+
+log = logging.getLogger("weavefn")
+
+ADMISSION_TOKEN_ENV = "WEAVEFN_ADMISSION_TOKEN"
+FANOUT_ENV = "WEAVEFN_FANOUT_THRESHOLD"
+LOG_LEVEL_ENV = "WEAVEFN_LOG_LEVEL"
+DEFAULT_FANOUT_THRESHOLD = 50
+DEFAULT_BUDGET = 50.0
+"""Seconds to work when the platform does not say how long is left (CLI, local runs)."""
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+RuntimeFactory = Callable[[], AbstractContextManager[Runtime]]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The function's configuration, read once from its environment. Secrets stay out of repr."""
+
+    cluster: str
+    upgrade_secret: bytes = field(default=b"", repr=False)
+    admission_token: str | None = field(default=None, repr=False)
+    queue: str = ""
+    fanout_threshold: int = DEFAULT_FANOUT_THRESHOLD
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        errors: list[FieldError] = []
+        threshold = DEFAULT_FANOUT_THRESHOLD
+        raw_threshold = env.get(FANOUT_ENV, "").strip()
+        if raw_threshold:
+            if raw_threshold.isdigit() and int(raw_threshold) >= 1:
+                threshold = int(raw_threshold)
+            else:
+                errors.append(FieldError(FANOUT_ENV, "must be a whole number of clusters, >= 1"))
+        level = (env.get(LOG_LEVEL_ENV) or "INFO").strip().upper()
+        if level not in _LEVELS:
+            errors.append(FieldError(LOG_LEVEL_ENV, f"must be one of {', '.join(_LEVELS)}"))
+        queue = env.get(QUEUE_ENV, "")
+        try:
+            queue_kind(queue)
+        except InvalidInputError as bad:
+            errors.extend(bad.errors)
+        setting = env.get(CLUSTER_ENV) or cluster_setting(None)
+        try:
+            parse_setting(setting)
+        except InvalidInputError as bad:
+            errors.extend(FieldError(CLUSTER_ENV, e.message) for e in bad.errors)
+        if errors:
+            raise InvalidInputError(errors, what="function settings")
+        return cls(
+            cluster=setting,
+            upgrade_secret=env.get(SECRET_ENV, "").encode(),
+            admission_token=env.get(ADMISSION_TOKEN_ENV) or None,
+            queue=queue,
+            fanout_threshold=threshold,
+            log_level=level,
+        )
+
+
+def deadline_from(remaining_seconds: float | None, *, now: float | None = None) -> float:
+    """A time.monotonic() instant to stop working by, leaving time to answer the platform.
+
+    The margin is a tenth of what is left, between 1 and 5 seconds: enough to write status
+    and return, small enough that a short webhook timeout still leaves most of its budget.
+    """
+    start = time.monotonic() if now is None else now
+    if remaining_seconds is None:
+        return start + DEFAULT_BUDGET
+    margin = min(5.0, max(1.0, remaining_seconds * 0.1))
+    return start + max(0.0, remaining_seconds - margin)
+
+
+class RuntimeProvider:
+    """Runtimes for one cluster setting: one kept open per warm container for a real cluster.
+
+    A local (file-backed) cluster is opened per invocation instead, so each invocation sees the
+    saved state and saves its own: another process (the CLI) may have changed the file.
+    """
+
+    def __init__(self, setting: str) -> None:
+        self.setting = setting
+        self._local = parse_setting(setting).kind is AccessKind.LOCAL
+        self._stack = ExitStack()
+        self._runtime: Runtime | None = None
+
+    def __call__(self) -> AbstractContextManager[Runtime]:
+        if self._local:
+            return open_runtime_for(self.setting)
+        if self._runtime is None:
+            kube = self._stack.enter_context(connect(self.setting))
+            self._runtime = build_runtime(kube)
+        return nullcontext(self._runtime)
+
+    def close(self) -> None:
+        self._runtime = None
+        self._stack.close()
+
+
+@dataclass
+class Instance:
+    """What one warm function instance keeps between invocations."""
+
+    settings: Settings
+    runtime_factory: RuntimeFactory
+    replay: ReplayGuard = field(default_factory=InMemoryReplayGuard)
+    verifier: SnsVerifier = field(default_factory=SnsVerifier)
+    queue: ReconcileQueue | None = None
+    """A fixed queue (tests, dry runs); None means the one ``settings.queue`` names."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Instance:
+        settings = Settings.from_env(environ)
+        configure_logging(settings.log_level)
+        return cls(settings=settings, runtime_factory=RuntimeProvider(settings.cluster))
+
+    def queue_for(self, runtime: Runtime | None) -> ReconcileQueue:
+        if self.queue is not None:
+            return self.queue
+        return queue_for(self.settings.queue, service=runtime.service if runtime else None)
+
+    @property
+    def queues_inline(self) -> bool:
+        return self.queue is None and queue_kind(self.settings.queue)[0] is QueueKind.INLINE
+
+
+@functools.cache
+def current() -> Instance:
+    """This container's Instance, built from the environment on first use and then kept:
+    settings, the open cluster connection, SNS certificates and seen requests survive
+    between invocations of a warm container."""
+    return Instance.from_env()
+
+
+def run_trigger(
+    trigger: Trigger, *, instance: Instance, deadline: float, request_id: str = ""
+) -> Outcome:
+    """Handle one core trigger through the service and log the decision per cluster."""
+    with instance.runtime_factory() as runtime:
+        outcome = runtime.service.handle(trigger, deadline=deadline)
+    log_outcome(trigger, outcome, request_id=request_id)
+    return outcome
+
+
+def run_schedule(
+    trigger: ScheduleTrigger, *, instance: Instance, deadline: float, request_id: str = ""
+) -> Outcome:
+    """Reconcile every cluster, or above the fan-out threshold queue one message per cluster.
+
+    Fanning out costs one list call here; each queue invocation then has its whole budget
+    for one cluster instead of this one sharing its budget with the fleet.
+    """
+    with instance.runtime_factory() as runtime:
+        clusters = [object_key(c) for c in runtime.kube.list_clusters(None)]
+        if len(clusters) <= instance.settings.fanout_threshold or instance.queues_inline:
+            outcome = runtime.service.handle(trigger, deadline=deadline)
+        else:
+            outcome = _fan_out(clusters, queue=instance.queue_for(runtime), trigger=trigger)
+    log_outcome(trigger, outcome, request_id=request_id)
+    return outcome
+
+
+def _fan_out(clusters: list[str], *, queue: ReconcileQueue, trigger: ScheduleTrigger) -> Outcome:
+    queued: dict[str, str] = {}
+    for cluster in clusters:
+        try:
+            queue.enqueue(cluster, reason=f"schedule fan-out {trigger.event_id}")
+        except WeavefnError as exc:
+            log.warning("fan-out stopped", extra={"cluster": cluster, "error": type(exc).__name__})
+            # the clusters already queued are reconciled; the retried tick queues them again,
+            # which is harmless since reconciles are level-based
+            return Outcome(
+                ok=False,
+                retry=exc.retryable,
+                message=f"queued {len(queued)} of {len(clusters)} cluster(s), then: {exc}",
+                clusters=queued,
+            )
+        queued[cluster] = "queued for reconcile"
+    return Outcome(ok=True, message=f"queued {len(clusters)} cluster(s)", clusters=queued)
+
+
+# -- logging ---------------------------------------------------------------------------------
+
+_EXTRA_KEYS = ("cluster", "trigger", "decision", "event_id", "request_id", "error", "status")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: what every cloud's log service indexes without a parser."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key in _EXTRA_KEYS:
+            value = record.__dict__.get(key)
+            if value is not None:
+                line[key] = value
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, default=str)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Send weavefn's logs to stdout as JSON lines, once per process."""
+    logger = logging.getLogger("weavefn")
+    logger.setLevel(level)
+    if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(JsonFormatter())
+        logger.addHandler(handler)
+        # the platform's root handler would print each line a second time, unformatted
+        logger.propagate = False
+
+
+def trigger_kind(trigger: Trigger) -> str:
+    return type(trigger).__name__.removesuffix("Trigger").lower() or "trigger"
+
+
+def log_outcome(trigger: Trigger, outcome: Outcome, *, request_id: str = "") -> None:
+    """One line per cluster with the decision, then one for the trigger as a whole."""
+    kind = trigger_kind(trigger)
+    common = {"trigger": kind, "event_id": trigger.event_id, "request_id": request_id or None}
+    for cluster, summary in outcome.clusters.items():
+        log.info(summary, extra={**common, "cluster": cluster, "decision": summary})
+    level = logging.INFO if outcome.ok else logging.WARNING
+    status = "ok" if outcome.ok else ("retry" if outcome.retry else "failed")
+    log.log(level, outcome.message, extra={**common, "status": status})
+
+
+@contextmanager
+def fixed_runtime(runtime: Runtime) -> Iterator[Runtime]:
+    """A RuntimeFactory body for a runtime built elsewhere (tests, the CLI's local cluster)."""
+    yield runtime

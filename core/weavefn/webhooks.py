@@ -1,0 +1,286 @@
+"""The platform-neutral HTTP router: admission, upgrade requests, SNS over HTTPS and schedules.
+
+Each cloud adapter turns its request into a triggers.http.HttpRequest, calls ``handle_http``
+and writes the HttpResponse back. Every answer is JSON; bad input is a 4xx naming the field;
+an unexpected failure is a 500 whose details go to the log only.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from http import HTTPStatus
+from typing import Any
+
+from weavefn.errors import (
+    FieldError,
+    InvalidInputError,
+    NotFoundError,
+    RetryableError,
+    WeavefnError,
+)
+from weavefn.invocation import Instance, RuntimeFactory, Settings, run_schedule, run_trigger
+from weavefn.lifecycle.admission import review
+from weavefn.lifecycle.replay import ReplayGuard
+from weavefn.queue.factory import queue_for
+from weavefn.queue.port import ReconcileQueue
+from weavefn.triggers.http import HttpRequest
+from weavefn.triggers.schedules import parse_cloud_scheduler_http
+from weavefn.triggers.sns_signature import SnsVerifier, fetch_certificate_url
+from weavefn.webhooks_routes import sns_answer, upgrade_answer
+
+log = logging.getLogger("weavefn")
+
+MAX_BODY_BYTES = 1024 * 1024
+JSON_HEADERS: Mapping[str, str] = {"content-type": "application/json"}
+
+
+class Route(StrEnum):
+    ADMISSION = "admission"
+    UPGRADE = "upgrade"
+    SNS = "sns"
+    SCHEDULE = "schedule"
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    headers: Mapping[str, str] = field(default_factory=lambda: dict(JSON_HEADERS))
+    body: bytes = b""
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+def json_response(
+    status: int, document: object, *, headers: Mapping[str, str] | None = None
+) -> HttpResponse:
+    return HttpResponse(
+        status=int(status),
+        headers={**JSON_HEADERS, **(headers or {})},
+        body=json.dumps(document, separators=(",", ":")).encode(),
+    )
+
+
+def error_response(
+    status: int, message: str, *, errors: tuple[FieldError, ...] = (), **extra: Any
+) -> HttpResponse:
+    document: dict[str, Any] = {"error": message, **extra}
+    if errors:
+        document["errors"] = [{"field": e.path, "message": e.message} for e in errors]
+    headers = {"retry-after": "30"} if status == HTTPStatus.SERVICE_UNAVAILABLE else None
+    return json_response(status, document, headers=headers)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One routed request with everything a route needs."""
+
+    request: HttpRequest
+    runtime_factory: RuntimeFactory
+    settings: Settings
+    replay: ReplayGuard
+    verifier: SnsVerifier
+    queue: ReconcileQueue | None
+    deadline: float
+    now: Callable[[], float]
+    fetch: Callable[[str], bytes]
+
+
+def route_of(path: str) -> Route | None:
+    """The route a path ends in: GCP prefixes the function name, Azure ``/api``."""
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    try:
+        return Route(last)
+    except ValueError:
+        return None
+
+
+def handle_http(
+    request: HttpRequest,
+    *,
+    runtime_factory: RuntimeFactory,
+    settings: Settings,
+    replay: ReplayGuard,
+    verifier: SnsVerifier,
+    queue: ReconcileQueue | None = None,
+    deadline: float | None = None,
+    now: Callable[[], float] = time.time,
+    fetch: Callable[[str], bytes] = fetch_certificate_url,
+) -> HttpResponse:
+    """Answer one webhook request; never raises.
+
+    ``queue`` overrides the queue ``settings.queue`` names; ``fetch`` is the HTTPS GET used to
+    confirm SNS subscriptions; ``now`` (unix seconds) checks upgrade request timestamps.
+    """
+    route = route_of(request.path)
+    refused = _refusal(request, route)
+    if refused is not None or route is None:
+        return refused or error_response(HTTPStatus.NOT_FOUND, "no endpoint")
+    call = Call(
+        request=request,
+        runtime_factory=runtime_factory,
+        settings=settings,
+        replay=replay,
+        verifier=verifier,
+        queue=queue,
+        deadline=deadline if deadline is not None else time.monotonic() + 25.0,
+        now=now,
+        fetch=fetch,
+    )
+    return _dispatch(route, call)
+
+
+def _refusal(request: HttpRequest, route: Route | None) -> HttpResponse | None:
+    """The answer to a request no route should see: unknown path, wrong method, oversize."""
+    if route is None:
+        return error_response(HTTPStatus.NOT_FOUND, f"no endpoint at {request.path[:100]!r}")
+    if request.method != "POST":
+        return error_response(
+            HTTPStatus.METHOD_NOT_ALLOWED, f"/{route} accepts POST only", allow="POST"
+        )
+    if len(request.body) > MAX_BODY_BYTES:
+        return error_response(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body exceeds {MAX_BODY_BYTES} bytes"
+        )
+    return None
+
+
+def _dispatch(route: Route, call: Call) -> HttpResponse:
+    try:
+        return _ROUTES[route](call)
+    except InvalidInputError as bad:
+        return error_response(HTTPStatus.BAD_REQUEST, str(bad), errors=bad.errors)
+    except NotFoundError as missing:
+        return error_response(HTTPStatus.NOT_FOUND, str(missing))
+    except RetryableError as busy:
+        log.warning("webhook deferred", extra={"error": type(busy).__name__})
+        return error_response(HTTPStatus.SERVICE_UNAVAILABLE, f"try again later: {busy}")
+    except WeavefnError as refused:
+        return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, str(refused))
+    except Exception:
+        request_id = call.request.request_id
+        log.exception("webhook failed", extra={"request_id": request_id or None})
+        return error_response(
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            "internal error; see the function's logs",
+            request_id=request_id,
+        )
+
+
+def handle_for(instance: Instance, request: HttpRequest, *, deadline: float) -> HttpResponse:
+    """``handle_http`` with a warm Instance's settings, runtime, replay guard and verifier."""
+    return handle_http(
+        request,
+        runtime_factory=instance.runtime_factory,
+        settings=instance.settings,
+        replay=instance.replay,
+        verifier=instance.verifier,
+        queue=instance.queue,
+        deadline=deadline,
+    )
+
+
+def _authorised(call: Call) -> bool:
+    token = call.settings.admission_token
+    if not token:
+        return True
+    given = call.request.header("authorization") or ""
+    return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
+def _admission(call: Call) -> HttpResponse:
+    if not _authorised(call):
+        return error_response(
+            HTTPStatus.UNAUTHORIZED,
+            "missing or wrong bearer token (WEAVEFN_ADMISSION_TOKEN)",
+            headers_hint="Authorization: Bearer <token>",
+        )
+    result = review(call.request.body)
+    if result.enqueue:
+        _enqueue_after_admission(call, result.enqueue)
+    return json_response(result.http_status, result.response)
+
+
+def _enqueue_after_admission(call: Call, cluster: str) -> None:
+    # The answer stands whatever happens here: the next schedule tick reconciles anyway.
+    try:
+        if call.queue is not None:
+            call.queue.enqueue(cluster, reason="admitted spec change")
+            return
+        if call.settings.queue and not call.settings.queue.startswith("inline"):
+            queue_for(call.settings.queue).enqueue(cluster, reason="admitted spec change")
+            return
+        with call.runtime_factory() as runtime:
+            queue_for("inline", service=runtime.service).enqueue(
+                cluster, reason="admitted spec change"
+            )
+    except Exception as exc:
+        log.warning(
+            "reconcile after admission not queued; the schedule will catch up",
+            extra={"cluster": cluster, "error": type(exc).__name__},
+        )
+
+
+def _upgrade(call: Call) -> HttpResponse:
+    status, document = upgrade_answer(
+        call.request,
+        secret=call.settings.upgrade_secret,
+        now=call.now(),
+        replay=call.replay,
+        runtime_factory=call.runtime_factory,
+        deadline=call.deadline,
+    )
+    return json_response(status, document)
+
+
+def _sns(call: Call) -> HttpResponse:
+    status, document = sns_answer(
+        call.request.body,
+        verifier=call.verifier,
+        fetch=call.fetch,
+        run=lambda alarm: run_trigger(
+            alarm,
+            instance=_instance(call),
+            deadline=call.deadline,
+            request_id=call.request.request_id,
+        ),
+    )
+    return json_response(status, document)
+
+
+def _schedule(call: Call) -> HttpResponse:
+    trigger = parse_cloud_scheduler_http(call.request)
+    outcome = run_schedule(
+        trigger,
+        instance=_instance(call),
+        deadline=call.deadline,
+        request_id=call.request.request_id,
+    )
+    status = HTTPStatus.SERVICE_UNAVAILABLE if outcome.retry else HTTPStatus.OK
+    return json_response(
+        status, {"ok": outcome.ok, "message": outcome.message, "clusters": outcome.clusters}
+    )
+
+
+def _instance(call: Call) -> Instance:
+    return Instance(
+        settings=call.settings,
+        runtime_factory=call.runtime_factory,
+        replay=call.replay,
+        verifier=call.verifier,
+        queue=call.queue,
+    )
+
+
+_ROUTES: dict[Route, Callable[[Call], HttpResponse]] = {
+    Route.ADMISSION: _admission,
+    Route.UPGRADE: _upgrade,
+    Route.SNS: _sns,
+    Route.SCHEDULE: _schedule,
+}

@@ -1,0 +1,132 @@
+"""The two webhook routes that do more than parse: signed upgrade requests and SNS over HTTPS.
+
+Each returns ``(http_status, json_document)``; the router (webhooks.py) owns HTTP itself.
+Nothing in a cluster changes before a request is authenticated and validated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+from weavefn.errors import FieldError, NotFoundError
+from weavefn.invocation import RuntimeFactory, log_outcome
+from weavefn.lifecycle.replay import ReplayGuard
+from weavefn.lifecycle.upgrade_request import (
+    SECRET_ENV,
+    MalformedRequestError,
+    RequestRejectedError,
+    SecretNotConfiguredError,
+    authenticate_upgrade,
+    check_upgrade,
+)
+from weavefn.model.resource import parse_cluster, split_key
+from weavefn.runtime import Runtime
+from weavefn.triggers.cloudwatch import parse_sns_http_alarm
+from weavefn.triggers.http import HttpRequest
+from weavefn.triggers.model import AlarmTrigger, Outcome, UpgradeRequest
+from weavefn.triggers.sns_signature import SignatureError, SnsVerifier, confirm_subscription
+
+Answer = tuple[int, dict[str, Any]]
+
+
+def _errors(errors: tuple[FieldError, ...] | list[FieldError]) -> list[dict[str, str]]:
+    return [{"field": e.path, "message": e.message} for e in errors]
+
+
+def _authenticated(
+    request: HttpRequest, *, secret: bytes, now: float, replay: ReplayGuard
+) -> UpgradeRequest | Answer:
+    try:
+        return authenticate_upgrade(
+            body=request.body, headers=request.headers, secret=secret, now=now, replay=replay
+        )
+    except SecretNotConfiguredError:
+        return HTTPStatus.SERVICE_UNAVAILABLE, {
+            "error": f"upgrade requests are disabled: {SECRET_ENV} is not configured"
+        }
+    except MalformedRequestError as bad:
+        return bad.http_status, {"error": str(bad), "errors": _errors(bad.errors)}
+    except RequestRejectedError as rejected:
+        return rejected.http_status, {"error": str(rejected)}
+
+
+def upgrade_answer(
+    request: HttpRequest,
+    *,
+    secret: bytes,
+    now: float,
+    replay: ReplayGuard,
+    runtime_factory: RuntimeFactory,
+    deadline: float,
+) -> Answer:
+    """Authenticate, check the cluster and the version rules, then start the upgrade (202)."""
+    upgrade = _authenticated(request, secret=secret, now=now, replay=replay)
+    if not isinstance(upgrade, UpgradeRequest):
+        return upgrade
+    with runtime_factory() as runtime:
+        refused = _refused(runtime, upgrade)
+        if refused is not None:
+            return refused
+        try:
+            outcome = runtime.service.handle(upgrade, deadline=deadline)
+        except NotImplementedError:
+            return HTTPStatus.NOT_IMPLEMENTED, {
+                "error": "this build of weavefn cannot start upgrades yet"
+            }
+    log_outcome(upgrade, outcome, request_id=request.request_id)
+    answer = {"cluster": upgrade.cluster, "version": upgrade.version, "message": outcome.message}
+    if outcome.ok:
+        return HTTPStatus.ACCEPTED, {**answer, "accepted": True}
+    status = HTTPStatus.SERVICE_UNAVAILABLE if outcome.retry else HTTPStatus.CONFLICT
+    return status, {**answer, "accepted": False, "error": outcome.message}
+
+
+def _refused(runtime: Runtime, upgrade: UpgradeRequest) -> Answer | None:
+    """404 for an unknown cluster, 422 for a version move the rules forbid."""
+    namespace, name = split_key(upgrade.cluster)
+    try:
+        raw = runtime.kube.get_cluster(namespace, name)
+    except NotFoundError:
+        return HTTPStatus.NOT_FOUND, {"error": f"no WeaviateCluster {upgrade.cluster}"}
+    problems = check_upgrade(parse_cluster(raw), upgrade.version)
+    if problems:
+        return HTTPStatus.UNPROCESSABLE_ENTITY, {
+            "error": f"{upgrade.cluster} cannot move to {upgrade.version}",
+            "errors": _errors(problems),
+        }
+    return None
+
+
+def sns_answer(
+    body: bytes,
+    *,
+    verifier: SnsVerifier,
+    fetch: Callable[[str], bytes],
+    run: Callable[[AlarmTrigger], Outcome],
+) -> Answer:
+    """Verify an SNS HTTPS delivery, confirm a subscription or handle the alarm it carries."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return HTTPStatus.BAD_REQUEST, {"error": "body is not JSON: expected an SNS message"}
+    if not isinstance(document, dict):
+        return HTTPStatus.BAD_REQUEST, {
+            "error": "body is not a JSON object: expected an SNS message"
+        }
+    try:
+        verifier.verify(document)
+    except SignatureError as forged:
+        return HTTPStatus.FORBIDDEN, {"error": f"not a verifiable SNS message: {forged}"}
+    kind = document.get("Type")
+    if kind == "SubscriptionConfirmation":
+        confirm_subscription(document, fetch=fetch)
+        return HTTPStatus.OK, {"confirmed": True}
+    if kind != "Notification":
+        return HTTPStatus.OK, {"ignored": str(kind)}
+    outcome = run(parse_sns_http_alarm(document))
+    # SNS retries 5xx answers: only ask for that when retrying can help
+    status = HTTPStatus.SERVICE_UNAVAILABLE if outcome.retry else HTTPStatus.OK
+    return status, {"ok": outcome.ok, "message": outcome.message, "clusters": outcome.clusters}
