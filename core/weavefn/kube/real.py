@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import urllib3
 from kubernetes.client import ApiClient
@@ -27,6 +27,9 @@ from weavefn.kube.real_paths import (
     resource_of,
 )
 from weavefn.model.units import parse_quantity
+
+if TYPE_CHECKING:
+    from weavefn.weaviate.connect import ProxyAccess
 
 SCALER_FIELD_MANAGER = "weavefn-scaler"
 CLUSTER_API_VERSION = "weaviate.io/v1"
@@ -216,6 +219,35 @@ class RealKube:
         except ConflictError:
             # The same Event was already recorded (a retried step): nothing is missing.
             return
+
+    # -- service proxy (reaching Weaviate from outside the cluster network) ---------------
+
+    def service_proxy(self, namespace: str, service: str, port: int) -> ProxyAccess:
+        """Base URL, credentials and TLS settings for ``services/<svc>:<port>/proxy``."""
+        import ssl
+
+        from weavefn.weaviate.connect import ProxyAccess
+
+        cfg: Any = self._client.configuration
+        headers: dict[str, str] = {}
+        token = cfg.get_api_key_with_prefix("BearerToken")  # runs the token refresh hook
+        if token:
+            headers["Authorization"] = token
+        context: ssl.SSLContext | None = None
+        if str(cfg.host).startswith("https://"):
+            context = ssl.create_default_context(
+                cafile=cfg.ssl_ca_cert,
+                cadata=cfg.ca_cert_data if isinstance(cfg.ca_cert_data, str) else None,
+            )
+            if isinstance(cfg.ca_cert_data, bytes):
+                context.load_verify_locations(cadata=cfg.ca_cert_data)
+            if cfg.cert_file:
+                context.load_cert_chain(cfg.cert_file, cfg.key_file)
+            if not cfg.verify_ssl:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+        path = f"/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy"
+        return ProxyAccess(str(cfg.host).rstrip("/") + path, headers, context)
 
     # -- transport ------------------------------------------------------------------------
 

@@ -58,6 +58,7 @@ _EVENTS: dict[Verdict, tuple[EventReason, EventType]] = {
 class UpgradeConditionReason(StrEnum):
     SUCCEEDED = "Succeeded"
     IN_PROGRESS = "InProgress"
+    WAITING = "WaitingForBackup"
     ROLLED_BACK = "RolledBack"
     FAILED = "Failed"
 
@@ -121,8 +122,8 @@ class Upgrader:
     def __call__(self, ctx: ClusterContext) -> None:
         state = upgrade_state(ctx.status.operation)
         if state is None:
-            if ctx.status.operation is not None or in_progress(ctx.status):
-                return  # one operation at a time; a running backup must end first
+            if ctx.status.operation is not None:
+                return  # one operation at a time
             state = self._start(ctx)
             if state is None:
                 return
@@ -175,6 +176,15 @@ class Upgrader:
                 ctx.condition(
                     ConditionType.UPGRADE, status=False, reason=start.reason, message=start.message
                 )
+            return None
+        running = in_progress(ctx.status)
+        if running:  # Weaviate takes one backup at a time; the upgrade's own must wait
+            ctx.condition(
+                ConditionType.UPGRADE,
+                status=False,
+                reason=UpgradeConditionReason.WAITING,
+                message=f"upgrade to {start.target} waits for backup {running[0].id} to finish",
+            )
             return None
         backup = None if start.skip_backup else backup_id_for(start.target, ctx.now)
         state = UpgradeState(

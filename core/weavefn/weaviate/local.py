@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from weavefn.kube.local import LocalKube
 from weavefn.kube.port import Obj
-from weavefn.model.resource import WeaviateCluster
+from weavefn.model.resource import WeaviateCluster, parse_cluster
+from weavefn.render.labels import INSTANCE_LABEL
 from weavefn.weaviate.port import (
     BackupInfo,
     NodeInfo,
@@ -72,9 +73,16 @@ def edit_sim(kube: LocalKube, key: str) -> Iterator[WeaviateSim]:
     """
     with _LOCK:
         saved = sims(kube).get(key)
-        if saved is None:
-            raise KeyError(f"no simulated Weaviate for {key!r} yet: reconcile it first")
-        sim = WeaviateSim.from_dict(saved, clock=kube.clock)
+        if saved is not None:
+            sim = WeaviateSim.from_dict(saved, clock=kube.clock)
+        else:  # nothing asked Weaviate yet: seed it from the pods now
+            namespace, _, name = key.partition("/")
+            cluster = parse_cluster(kube.get_cluster(namespace, name))
+            views = node_views(kube.list_pods(namespace, {INSTANCE_LABEL: name}))
+            if not views:
+                raise KeyError(f"{key!r} has no pods yet: reconcile it first")
+            sim = _seed(cluster, views, kube.clock)
+            sim.sync_nodes(views)
         yield sim
         sims(kube)[key] = sim.to_dict()
 

@@ -1,0 +1,283 @@
+"""Upgrades on the local cluster: backup first, one pod at a time, rollback, refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from weavefn.errors import InvalidInputError, NotFoundError
+from weavefn.kube.local import LocalKube, ManualClock
+from weavefn.lifecycle.requests import start_upgrade
+from weavefn.service import Service
+from weavefn.triggers.model import UpgradeRequest
+from weavefn.weaviate import BackupFailure
+from weavefn.weaviate.local import LocalWeaviateConnector, edit_sim
+
+NS, NAME = "weaviate", "search"
+KEY = f"{NS}/{NAME}"
+OLD, NEW = "1.26.5", "1.27.3"
+RESTART = 60.0  # seconds a Weaviate pod takes to become Ready after (re)starting
+
+
+def manifest(
+    *, replicas: int = 3, version: str = OLD, backup: bool = True, **annotations: str
+) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "version": version,
+        "replicas": replicas,
+        "storage": {"size": "10Gi"},
+        "replication": {"factor": 2},
+    }
+    if backup:
+        spec["modules"] = [{"name": "backup-filesystem"}]
+    return {
+        "apiVersion": "weaviate.io/v1",
+        "kind": "WeaviateCluster",
+        "metadata": {"name": NAME, "namespace": NS, "annotations": annotations},
+        "spec": spec,
+    }
+
+
+@dataclass
+class Run:
+    """A cluster on the local cluster and the service invoked on a schedule against it."""
+
+    kube: LocalKube
+    clock: ManualClock
+    every: float = 60.0
+    invocations: int = 0
+    passes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def service(self) -> Service:
+        now: Callable[[], datetime] = lambda: datetime.fromtimestamp(self.clock(), UTC)  # noqa: E731
+        return Service(self.kube, clock=now, workers=1, weaviate=LocalWeaviateConnector(self.kube))
+
+    def invoke(self) -> dict[str, Any]:
+        self.service.reconcile(name=NAME, namespace=NS)
+        self.invocations += 1
+        status = self.status()
+        self.passes.append({"status": status, "pods": self.pods()})
+        return status
+
+    def status(self) -> dict[str, Any]:
+        found: dict[str, Any] = self.kube.get_cluster(NS, NAME).get("status", {})
+        return found
+
+    def pods(self) -> dict[str, tuple[str, bool]]:
+        """pod name -> (image tag, Ready)."""
+        out = {}
+        for pod in self.kube.list_pods(NS, {"app.kubernetes.io/instance": NAME}):
+            image = pod["spec"]["containers"][0]["image"].rpartition(":")[2]
+            ready = any(
+                c["type"] == "Ready" and c["status"] == "True"
+                for c in pod.get("status", {}).get("conditions", [])
+            )
+            out[pod["metadata"]["name"]] = (image, ready)
+        return out
+
+    def until_done(self, *, limit: int = 100) -> dict[str, Any]:
+        """Invoke every ``every`` seconds until no operation is in flight (after one began)."""
+        began = False
+        for _ in range(limit):
+            status = self.invoke()
+            began = began or "operation" in status
+            if began and "operation" not in status:
+                return status
+            self.clock.advance(self.every)
+        raise AssertionError(f"no end after {limit} invocations: {self.status().get('operation')}")
+
+    def request(self, version: str) -> str:
+        return start_upgrade(self.kube, UpgradeRequest(KEY, version, "test"))
+
+
+def running_cluster(clock: ManualClock, *, ready_delay: float = RESTART, **kwargs: Any) -> Run:
+    kube = LocalKube(clock=clock, ready_delay=ready_delay)
+    kube.apply_cluster(manifest(**kwargs))
+    run = Run(kube, clock)
+    for _ in range(3):
+        run.invoke()
+        clock.advance(ready_delay + 1)
+    assert run.status()["currentVersion"] == kwargs.get("version", OLD)
+    run.passes.clear()
+    run.invocations = 0
+    return run
+
+
+def events(kube: LocalKube) -> list[str]:
+    return [e["reason"] for e in kube.list_events(NS)]
+
+
+def conditions(status: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c["type"]: c for c in status.get("conditions", [])}
+
+
+def test_rolls_three_replicas_one_pod_at_a_time_after_a_backup(clock: ManualClock):
+    run = running_cluster(clock)
+    run.request(NEW)
+
+    final = run.until_done()
+
+    assert final["lastOperation"]["phase"] == "Succeeded"
+    assert final["currentVersion"] == NEW and final["phase"] == "Running"
+    assert run.pods() == {f"{NAME}-{i}": (NEW, True) for i in range(3)}
+    (backup,) = final["backups"]
+    assert backup["id"].startswith("weavefn-pre-1-27-3-") and backup["status"] == "SUCCESS"
+    assert conditions(final)["UpgradeSucceeded"]["status"] == "True"
+    assert {"UpgradeStarted", "BackupSucceeded", "UpgradeSucceeded"} <= set(events(run.kube))
+    assert run.invocations > 3  # no invocation waited for pods
+    for seen in run.passes:
+        down = [name for name, (_, ready) in seen["pods"].items() if not ready]
+        assert len(down) <= 1, seen["pods"]
+        operation = seen["status"].get("operation") or {}
+        if operation.get("phase") in ("Pending", "BackingUp"):
+            assert {image for image, _ in seen["pods"].values()} == {OLD}
+
+
+def test_status_shows_rollout_progress(clock: ManualClock):
+    run = running_cluster(clock)
+    run.request(NEW)
+
+    messages = []
+    while True:
+        operation = run.invoke().get("operation")
+        if operation is None:
+            break
+        messages.append(f"{operation['phase']} {operation['message']}")
+        clock.advance(run.every)
+
+    assert any(m.startswith("RollingOut 1/3 pods on 1.27.3, backup weavefn-pre-") for m in messages)
+    assert any(m.startswith("RollingOut 2/3 pods") and m.endswith("SUCCESS") for m in messages)
+
+
+@pytest.mark.parametrize(
+    ("failure", "every"),
+    [
+        pytest.param(BackupFailure.FAILED, 60.0, id="backup-failed"),
+        pytest.param(BackupFailure.STUCK, 600.0, id="backup-stuck-in-started-past-deadline"),
+    ],
+)
+def test_backup_failure_aborts_without_touching_the_image(
+    clock: ManualClock, failure: BackupFailure, every: float
+):
+    run = running_cluster(clock)
+    with edit_sim(run.kube, KEY) as sim:
+        sim.fail_next_backup(failure)
+    run.every = every
+    run.request(NEW)
+
+    final = run.until_done()
+
+    assert final["lastOperation"]["phase"] == "Failed"
+    assert "image unchanged" in final["lastOperation"]["details"]["error"]
+    assert run.pods() == {f"{NAME}-{i}": (OLD, True) for i in range(3)}
+    assert final["currentVersion"] == OLD
+    assert conditions(final)["UpgradeSucceeded"]["status"] == "False"
+    assert "UpgradeFailed" in events(run.kube)
+    run.clock.advance(60)
+    assert "operation" not in run.invoke()  # the same version is not retried by itself
+
+
+def test_pod_that_never_becomes_ready_is_rolled_back(clock: ManualClock):
+    run = running_cluster(clock)
+    run.kube.fail_image(NEW)
+    run.request(NEW)
+
+    final = run.until_done()
+
+    assert final["lastOperation"]["phase"] == "RolledBack"
+    assert "not healthy on 1.27.3 after 10m" in final["lastOperation"]["details"]["error"]
+    assert run.pods() == {f"{NAME}-{i}": (OLD, True) for i in range(3)}
+    assert final["currentVersion"] == OLD and final["phase"] == "Running"
+    assert {"RollbackStarted", "RolledBack"} <= set(events(run.kube))
+    assert conditions(final)["UpgradeSucceeded"]["reason"] == "RolledBack"
+    for _ in range(3):
+        clock.advance(60)
+        assert "operation" not in run.invoke()
+    assert run.pods() == {f"{NAME}-{i}": (OLD, True) for i in range(3)}
+
+
+def test_unhealthy_node_mid_rollout_rolls_back(clock: ManualClock):
+    run = running_cluster(clock)
+    run.request(NEW)
+    while (run.invoke().get("operation") or {}).get("phase") != "RollingOut":
+        clock.advance(60)
+    clock.advance(RESTART + 1)
+    with edit_sim(run.kube, KEY) as sim:
+        sim.set_node_healthy(f"{NAME}-0", False)  # a node the rollout has not touched yet
+    status = run.invoke()
+    assert status["operation"]["phase"] == "RollingBack"
+    with edit_sim(run.kube, KEY) as sim:
+        sim.set_node_healthy(f"{NAME}-0", True)
+
+    final = run.until_done()
+
+    assert final["lastOperation"]["phase"] == "RolledBack"
+    assert "UNHEALTHY" in final["lastOperation"]["details"]["error"]
+    assert {image for image, _ in run.pods().values()} == {OLD}
+
+
+@pytest.mark.parametrize(
+    ("backup", "annotations", "starts"),
+    [
+        pytest.param(False, {}, False, id="no-backup-target-refused"),
+        pytest.param(False, {"weaviate.io/skip-backup": "true"}, True, id="skip-acknowledged"),
+    ],
+)
+def test_upgrade_without_a_backup_target(
+    clock: ManualClock, backup: bool, annotations: dict[str, str], starts: bool
+):
+    run = running_cluster(clock, backup=backup, **annotations)
+    run.request(NEW)
+
+    status = run.invoke()
+
+    if starts:
+        final = run.until_done()
+        assert final["lastOperation"]["phase"] == "Succeeded"
+        assert final.get("backups", []) == []
+    else:
+        assert "operation" not in status
+        refused = conditions(status)["UpgradeSucceeded"]
+        assert refused["reason"] == "BackupNotConfigured"
+        assert "weaviate.io/skip-backup" in refused["message"]
+        assert {image for image, _ in run.pods().values()} == {OLD}
+
+
+def test_version_jump_in_spec_is_refused_with_a_condition(clock: ManualClock):
+    run = running_cluster(clock)
+    raw = run.kube.get_cluster(NS, NAME)
+    run.kube.patch_cluster_spec(  # as if admission were bypassed
+        NS, NAME, {"version": "1.28.1"}, resource_version=raw["metadata"]["resourceVersion"]
+    )
+
+    status = run.invoke()
+
+    assert "operation" not in status
+    assert "skips minor versions" in conditions(status)["UpgradeSucceeded"]["message"]
+    assert {image for image, _ in run.pods().values()} == {OLD}
+
+
+@pytest.mark.parametrize(
+    ("cluster", "version", "error"),
+    [
+        pytest.param("weaviate/missing", NEW, NotFoundError, id="unknown-cluster"),
+        pytest.param(KEY, "1.28.0", InvalidInputError, id="skips-a-minor"),
+        pytest.param(KEY, "1.25.9", InvalidInputError, id="downgrade-across-minors"),
+    ],
+)
+def test_start_upgrade_refuses_and_changes_nothing(
+    clock: ManualClock, cluster: str, version: str, error: type[Exception]
+):
+    run = running_cluster(clock)
+    before = run.kube.get_cluster(NS, NAME)["metadata"]["resourceVersion"]
+
+    with pytest.raises(error) as caught:
+        start_upgrade(run.kube, UpgradeRequest(cluster, version, "test"))
+
+    if isinstance(caught.value, InvalidInputError):
+        assert caught.value.errors[0].path == "spec.version"
+    assert run.kube.get_cluster(NS, NAME)["metadata"]["resourceVersion"] == before
