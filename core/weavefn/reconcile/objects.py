@@ -44,17 +44,22 @@ def _comparable(obj: Obj, live: Obj) -> Obj:
 
 
 def apply_objects(ctx: ClusterContext, desired: list[Obj], *, replicas: int) -> None:
-    """Create what is missing and repair drift on the fields weavefn renders."""
+    """Create what is missing and repair drift on the fields weavefn renders.
+
+    Creations are reported in one Event (a new cluster would otherwise log a dozen); each
+    repair gets its own, since drift is news.
+    """
+    created: list[str] = []
     for obj in desired:
         ref = ObjectRef.of(obj)
         live = ctx.live.get(ref)
         if live is None and obj["kind"] == "StatefulSet":
             create_statefulset(ctx, obj, replicas)
-            ctx.note(ClusterEvent(EventReason.CREATED, f"created {ref} with {replicas} replicas"))
+            created.append(f"{ref.kind} {ref.name} ({replicas} replicas)")
         elif live is None:
             ctx.kube.apply(obj)
             ctx.writes += 1
-            ctx.note(ClusterEvent(EventReason.CREATED, f"created {ref}"))
+            created.append(f"{ref.kind} {ref.name}")
         elif drifts := diff(wanted := _comparable(obj, live), live):
             ctx.kube.apply(wanted)
             ctx.writes += 1
@@ -62,6 +67,8 @@ def apply_objects(ctx: ClusterContext, desired: list[Obj], *, replicas: int) -> 
             ctx.note(
                 ClusterEvent(EventReason.REPAIRED, f"repaired {ref} ({fields})", EventType.WARNING)
             )
+    if created:
+        ctx.note(ClusterEvent(EventReason.CREATED, "created " + ", ".join(created)))
 
 
 def plan_objects(ctx: ClusterContext, desired: list[Obj]) -> list[str]:
