@@ -1,0 +1,1 @@
+"""AWS Lambda adapter: the four handlers serverless.yml wires (functions/aws/handlers.py)."""
