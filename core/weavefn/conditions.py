@@ -26,6 +26,8 @@ class ConditionReason(StrEnum):
     VERSION_UNSUPPORTED = "ReplicaMovementUnsupported"
     MOVEMENT_DISABLED = "ReplicaMovementDisabled"
     DRAIN_FAILED = "DrainFailed"
+    REPLICA_FLOOR = "AtReplicaFloor"
+    INSUFFICIENT_NODES = "InsufficientNodes"
     SCALE_IN_ALLOWED = "ScaleInAllowed"
     AUTOSCALING_ACTIVE = "Active"
     AUTOSCALING_PAUSED = "Paused"

@@ -8,14 +8,17 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
+from weavefn.autoscale.drain import Drain
 from weavefn.autoscale.executor import AutoscaleStep, ScaleInPath, refuse_scale_in
 from weavefn.autoscale.metrics.port import Hint, metric_for_alarm
 from weavefn.autoscale.metrics.registry import Registry
+from weavefn.autoscale.rebalance import Rebalancer
 from weavefn.errors import NotFoundError
 from weavefn.kube.port import KubeApi, Obj
 from weavefn.lifecycle.requests import start_upgrade
 from weavefn.lifecycle.steps import lifecycle_steps, upgrade_pin
 from weavefn.model.resource import object_key, split_key
+from weavefn.reconcile.context import ClusterContext
 from weavefn.reconcile.fleet import Fleet, FleetReport, refs_and_kinds
 from weavefn.reconcile.live import LiveIndex
 from weavefn.reconcile.reconciler import Reconciler
@@ -29,6 +32,7 @@ from weavefn.triggers.model import (
     UpgradeRequest,
 )
 from weavefn.weaviate.connect import WeaviateConnector
+from weavefn.weaviate.port import WeaviateApi
 
 log = logging.getLogger("weavefn")
 
@@ -77,20 +81,30 @@ class Service:
         hint_time: datetime | None = None,
         event_id: str | None = None,
     ) -> Reconciler:
-        autoscale = AutoscaleStep(
-            registry=self.metrics,
-            scale_in=self.scale_in,
-            hint=hint,
-            hint_time=hint_time,
-            event_id=event_id,
-        )
-        if self.weaviate is None:  # no way to reach Weaviate: no upgrades or backups
-            return Reconciler(self.kube, clock=self.clock, after=[autoscale])
+        def autoscale(scale_in: ScaleInPath) -> AutoscaleStep:
+            return AutoscaleStep(
+                registry=self.metrics,
+                scale_in=scale_in,
+                hint=hint,
+                hint_time=hint_time,
+                event_id=event_id,
+            )
+
+        if self.weaviate is None:  # no way to reach Weaviate: no upgrades, backups or drains
+            return Reconciler(self.kube, clock=self.clock, after=[autoscale(self.scale_in)])
+        connector = self.weaviate
+
+        def api_for(ctx: ClusterContext) -> WeaviateApi:
+            return connector.for_cluster(ctx.cluster, ctx.live.pods)
+
+        drain = Drain(api_for)
+        # A drain moves every replica off the departing nodes before the StatefulSet shrinks.
+        scale_in = drain.scale_in if self.scale_in is refuse_scale_in else self.scale_in
         return Reconciler(
             self.kube,
             clock=self.clock,
-            before=lifecycle_steps(weaviate=self.weaviate),
-            after=[autoscale],
+            before=[*lifecycle_steps(weaviate=connector), drain],
+            after=[autoscale(scale_in), Rebalancer(api_for)],
             pin=upgrade_pin,
         )
 

@@ -69,6 +69,7 @@ class OperationKind(StrEnum):
     UPGRADE = "Upgrade"
     SCALE_IN_DRAIN = "ScaleInDrain"
     VOLUME_EXPANSION = "VolumeExpansion"
+    REBALANCE = "Rebalance"
 
 
 class Operation(StatusModel):

@@ -13,6 +13,7 @@ _OPERATION_PHASES = {
     OperationKind.UPGRADE: Phase.UPGRADING,
     OperationKind.SCALE_IN_DRAIN: Phase.SCALING,
     OperationKind.VOLUME_EXPANSION: Phase.RUNNING,
+    OperationKind.REBALANCE: Phase.RUNNING,
 }
 
 
