@@ -93,12 +93,13 @@ class Call:
 
 
 def route_of(path: str) -> Route | None:
-    """The route a path ends in: GCP prefixes the function name, Azure ``/api``."""
+    """The route a path ends in: GCP prefixes the function name, Azure ``/api``; a function
+    deployed under its own URL may be named for the route (``/weavefn-schedule``)."""
     last = path.rstrip("/").rsplit("/", 1)[-1]
-    try:
-        return Route(last)
-    except ValueError:
-        return None
+    for route in Route:
+        if last == route or last.endswith(f"-{route}"):
+            return route
+    return None
 
 
 def handle_http(
