@@ -1,0 +1,62 @@
+"""Importing a function's modules loads no other cloud's SDK (each cold start pays for its own)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+AWS_SDK = ("boto3", "botocore")
+GCP_SDK = (
+    "google.cloud.pubsub",
+    "google.cloud.pubsub_v1",
+    "google.cloud.monitoring",
+    "google.cloud.monitoring_v3",
+    "google.cloud.container",
+    "functions_framework",
+)
+AZURE_SDK = ("azure.functions", "azure.identity", "azure.monitor", "azure.storage", "azure.mgmt")
+EVERY_SDK = AWS_SDK + GCP_SDK + AZURE_SDK
+
+
+def loaded_after_import(module: str) -> set[str]:
+    code = f"import json, sys; import {module}; print(json.dumps(sorted(sys.modules)))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return set(json.loads(done.stdout))
+
+
+def offending(modules: set[str], forbidden: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == f or m.startswith(f + ".") for f in forbidden))
+
+
+CASES = [
+    pytest.param("weavefn.service", EVERY_SDK, id="service"),
+    pytest.param("weavefn.runtime", EVERY_SDK, id="runtime"),
+    pytest.param("weavefn.invocation", EVERY_SDK, id="invocation"),
+    pytest.param("weavefn.webhooks", EVERY_SDK, id="webhooks"),
+    pytest.param("weavefn.queue", EVERY_SDK, id="queue-factory"),
+    pytest.param("functions.aws.handlers", EVERY_SDK, id="aws-handlers"),
+    pytest.param("functions.gcp.main", AWS_SDK + AZURE_SDK, id="gcp-main"),
+    pytest.param("functions.azure.function_app", AWS_SDK + GCP_SDK, id="azure-app"),
+]
+
+
+@pytest.mark.parametrize(("module", "forbidden"), CASES)
+def test_importing_loads_no_other_cloud_sdk(module: str, forbidden: tuple[str, ...]) -> None:
+    source = ROOT / (module.replace(".", "/") + ".py")
+    if module.startswith("functions.") and not source.exists():
+        pytest.skip(f"{source.relative_to(ROOT)} has not landed yet")
+
+    assert offending(loaded_after_import(module), forbidden) == []
+
+
+def test_the_check_sees_an_sdk_when_one_is_imported() -> None:
+    # guards the test itself: a module that does import boto3 is caught
+    assert offending(loaded_after_import("boto3"), AWS_SDK) != []
