@@ -21,6 +21,7 @@ class EventType(StrEnum):
 
 class EventReason(StrEnum):
     CREATED = "Created"
+    UPDATED = "Updated"
     REPAIRED = "DriftRepaired"
     APPLY_FAILED = "ApplyFailed"
     INVALID_SPEC = "InvalidSpec"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -24,14 +25,25 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="weavefn", description="Run Weaviate on Kubernetes, serverless.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for module in COMMAND_MODULES:
         module.register(commands)
     return parser
 
 
+def _configure_logging(verbose: bool) -> None:
+    """The CLI prints what happened; log lines (JSON in functions) only when asked for."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.ERROR,
+        format="%(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _configure_logging(args.verbose)
     try:
         code: int = args.run(args)
     except InvalidInputError as exc:
@@ -45,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `weavefn status | head`: the reader left, nothing to report
+        sys.stderr.close()
+        return EXIT_OK
     return code
 
 

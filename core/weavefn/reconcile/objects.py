@@ -8,7 +8,7 @@ from typing import Any
 from weavefn.events import ClusterEvent, EventReason, EventType
 from weavefn.kube.port import Obj, ObjectRef
 from weavefn.reconcile.context import ClusterContext
-from weavefn.reconcile.drift import diff
+from weavefn.reconcile.drift import Drift, diff
 
 SCALE_MANAGER = "weavefn-scaler"
 """Field manager that owns StatefulSet ``spec.replicas``.
@@ -39,6 +39,15 @@ def create_statefulset(ctx: ClusterContext, statefulset: Obj, replicas: int) -> 
     ctx.writes += 1
 
 
+def _change_event(ctx: ClusterContext, ref: ObjectRef, drifts: list[Drift]) -> ClusterEvent:
+    """A spec change or an operation step is news; a change nobody asked for is drift."""
+    fields = ", ".join(d.path for d in drifts[:3]) + (" ..." if len(drifts) > 3 else "")
+    asked = ctx.status.operation is not None or ctx.status.observed_generation != ctx.generation
+    if asked:
+        return ClusterEvent(EventReason.UPDATED, f"updated {ref} ({fields})")
+    return ClusterEvent(EventReason.REPAIRED, f"repaired {ref} ({fields})", EventType.WARNING)
+
+
 def _comparable(obj: Obj, live: Obj) -> Obj:
     return _keep_live_claims(obj, live) if obj["kind"] == "StatefulSet" else obj
 
@@ -63,10 +72,7 @@ def apply_objects(ctx: ClusterContext, desired: list[Obj], *, replicas: int) -> 
         elif drifts := diff(wanted := _comparable(obj, live), live):
             ctx.kube.apply(wanted)
             ctx.writes += 1
-            fields = ", ".join(d.path for d in drifts[:3]) + (" ..." if len(drifts) > 3 else "")
-            ctx.note(
-                ClusterEvent(EventReason.REPAIRED, f"repaired {ref} ({fields})", EventType.WARNING)
-            )
+            ctx.note(_change_event(ctx, ref, drifts))
     if created:
         ctx.note(ClusterEvent(EventReason.CREATED, "created " + ", ".join(created)))
 
