@@ -18,16 +18,13 @@ from weavefn.autoscale.drain_plan import (
     DrainPhase,
     DrainPolicy,
     DrainState,
-    MoveRecord,
-    MoveStage,
     admit_scale_in,
-    count_done,
     holding,
     plan_drain,
 )
 from weavefn.autoscale.executor import ScaleIn, current_replicas
 from weavefn.autoscale.history import format_time, parse_time, scaled
-from weavefn.autoscale.moves import ApiFor, run_moves
+from weavefn.autoscale.moves import ApiFor, MoveRecord, MoveStage, count_done, run_moves
 from weavefn.conditions import ConditionReason
 from weavefn.errors import UnavailableError
 from weavefn.events import ClusterEvent, EventReason, EventType
@@ -197,7 +194,7 @@ class Drain:
         def save(records: tuple[MoveRecord, ...]) -> None:
             self._save(ctx, DrainPhase.MOVING, replace(state, moves=records))
 
-        records = run_moves(api, state.moves, policy=self.policy.moves, save=save)
+        records = run_moves(api, state.moves, policy=self.policy.moves, now=ctx.now, save=save)
         state = replace(state, moves=records)
         failed = next((r for r in records if r.stage is MoveStage.FAILED), None)
         if failed is not None:

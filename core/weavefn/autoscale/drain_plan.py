@@ -1,20 +1,19 @@
-"""Scale-in decisions (pure): admit or refuse, place departing replicas, track each MOVE."""
+"""Scale-in decisions (pure): admit or refuse, place departing replicas, a drain's state."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+from weavefn.autoscale.moves import Move, MovePolicy, MoveRecord, count_done
 from weavefn.conditions import ConditionReason
 from weavefn.model.units import Version
 from weavefn.weaviate.port import (
     REPLICA_MOVEMENT_SINCE,
-    ReplicationOp,
-    ReplicationState,
     ShardingState,
 )
 
@@ -76,16 +75,6 @@ def admit_scale_in(
     return target
 
 
-@dataclass(frozen=True, order=True)
-class Move:
-    """One replica to MOVE from a node to another."""
-
-    collection: str
-    shard: str
-    source: str
-    target: str
-
-
 def replica_loads(sharding: ShardingState, nodes: Iterable[str]) -> dict[str, int]:
     """How many replicas each of ``nodes`` holds."""
     loads = dict.fromkeys(nodes, 0)
@@ -138,111 +127,6 @@ def plan_drain(
                 loads[target] += 1
                 moves.append(Move(coll.collection, shard.shard, source, target))
     return tuple(moves)
-
-
-@dataclass(frozen=True)
-class MovePolicy:
-    max_in_flight: int = 4
-    """MOVEs running at once: each copies a whole shard replica over the network."""
-    max_attempts: int = 3
-
-
-class MoveStage(StrEnum):
-    PENDING = "Pending"
-    STARTING = "Starting"
-    """Written before the request: a crash here is resolved from the sharding state."""
-    RUNNING = "Running"
-    DONE = "Done"
-    FAILED = "Failed"
-
-
-@dataclass(frozen=True)
-class MoveRecord:
-    """A planned MOVE and where it stands; kept in status.operation.details."""
-
-    move: Move
-    stage: MoveStage = MoveStage.PENDING
-    op_id: str | None = None
-    state: str | None = None
-    attempts: int = 0
-    error: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        found: dict[str, Any] = {
-            "collection": self.move.collection,
-            "shard": self.move.shard,
-            "source": self.move.source,
-            "target": self.move.target,
-            "stage": str(self.stage),
-            "attempts": self.attempts,
-        }
-        for key, value in (("id", self.op_id), ("state", self.state), ("error", self.error)):
-            if value is not None:
-                found[key] = value
-        return found
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MoveRecord:
-        move = Move(
-            str(data["collection"]), str(data["shard"]), str(data["source"]), str(data["target"])
-        )
-        return cls(
-            move,
-            MoveStage(data["stage"]),
-            data.get("id"),
-            data.get("state"),
-            int(data.get("attempts", 0)),
-            data.get("error"),
-        )
-
-
-def failed_attempt(record: MoveRecord, error: str, *, max_attempts: int) -> MoveRecord:
-    """A MOVE that was refused or ended CANCELLED: try again, or give up on it."""
-    attempts = record.attempts + 1
-    stage = MoveStage.FAILED if attempts >= max_attempts else MoveStage.PENDING
-    return replace(record, stage=stage, op_id=None, attempts=attempts, error=error)
-
-
-def observed(record: MoveRecord, op: ReplicationOp, *, max_attempts: int) -> MoveRecord:
-    """The record after Weaviate reported its operation."""
-    if op.state is ReplicationState.READY:
-        return replace(record, stage=MoveStage.DONE, state=str(op.state), error=None)
-    if op.state is ReplicationState.CANCELLED:
-        failed = failed_attempt(record, op.error or "cancelled", max_attempts=max_attempts)
-        return replace(failed, state=str(op.state))
-    return replace(record, stage=MoveStage.RUNNING, state=str(op.state))
-
-
-def settled(record: MoveRecord, sharding: ShardingState, *, max_attempts: int) -> MoveRecord:
-    """A MOVE left STARTING by a crash: done if the placement shows it, otherwise retried."""
-    replicas = sharding.replicas_of(record.move.collection, record.move.shard)
-    if record.move.target in replicas and record.move.source not in replicas:
-        return replace(record, stage=MoveStage.DONE, state=str(ReplicationState.READY))
-    return failed_attempt(record, "interrupted before Weaviate answered", max_attempts=max_attempts)
-
-
-def to_start(records: Sequence[MoveRecord], *, limit: int) -> list[int]:
-    """Indexes of pending MOVEs to start now: within ``limit`` in flight, one per shard."""
-    busy = {
-        (r.move.collection, r.move.shard)
-        for r in records
-        if r.stage in (MoveStage.RUNNING, MoveStage.STARTING)
-    }
-    room = limit - len(busy)
-    chosen: list[int] = []
-    for index, record in enumerate(records):
-        key = (record.move.collection, record.move.shard)
-        if room <= 0:
-            break
-        if record.stage is MoveStage.PENDING and key not in busy:
-            chosen.append(index)
-            busy.add(key)
-            room -= 1
-    return chosen
-
-
-def count_done(records: Iterable[MoveRecord]) -> int:
-    return sum(1 for r in records if r.stage is MoveStage.DONE)
 
 
 class DrainPhase(StrEnum):

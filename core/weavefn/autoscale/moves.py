@@ -1,25 +1,164 @@
-"""Replica MOVEs against Weaviate for drains and rebalancing: poll, settle, start (I/O)."""
+"""Replica MOVEs for drains and rebalancing: status records, pure transitions, run_moves (I/O)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
 
-from weavefn.autoscale.drain_plan import (
-    MovePolicy,
-    MoveRecord,
-    MoveStage,
-    failed_attempt,
-    observed,
-    settled,
-    to_start,
-)
 from weavefn.errors import NotFoundError, RetryableError, TerminalError
 from weavefn.reconcile.context import ClusterContext
-from weavefn.weaviate.port import ReplicationKind, ReplicationState, WeaviateApi
+from weavefn.weaviate.port import (
+    ReplicationKind,
+    ReplicationOp,
+    ReplicationState,
+    ShardingState,
+    WeaviateApi,
+)
 
 ApiFor = Callable[[ClusterContext], WeaviateApi]
 """The WeaviateApi of the cluster a pass is about."""
+
+
+@dataclass(frozen=True, order=True)
+class Move:
+    """One replica to MOVE from a node to another."""
+
+    collection: str
+    shard: str
+    source: str
+    target: str
+
+
+@dataclass(frozen=True)
+class MovePolicy:
+    max_in_flight: int = 4
+    """MOVEs running at once: each copies a whole shard replica over the network."""
+    max_attempts: int = 3
+    starting_grace: timedelta = timedelta(minutes=2)
+    """How long a MOVE whose request was cut off may still land before it is retried."""
+
+
+class MoveStage(StrEnum):
+    PENDING = "Pending"
+    STARTING = "Starting"
+    """Written before the request: a crash here is resolved from the sharding state."""
+    RUNNING = "Running"
+    DONE = "Done"
+    FAILED = "Failed"
+
+
+@dataclass(frozen=True)
+class MoveRecord:
+    """A planned MOVE and where it stands; kept in status.operation.details."""
+
+    move: Move
+    stage: MoveStage = MoveStage.PENDING
+    op_id: str | None = None
+    state: str | None = None
+    attempts: int = 0
+    error: str | None = None
+    since: str | None = None
+    """When the record went STARTING (RFC 3339)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        found: dict[str, Any] = {
+            "collection": self.move.collection,
+            "shard": self.move.shard,
+            "source": self.move.source,
+            "target": self.move.target,
+            "stage": str(self.stage),
+            "attempts": self.attempts,
+        }
+        optional = {"id": self.op_id, "state": self.state, "error": self.error, "since": self.since}
+        for key, value in optional.items():
+            if value is not None:
+                found[key] = value
+        return found
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MoveRecord:
+        move = Move(
+            str(data["collection"]), str(data["shard"]), str(data["source"]), str(data["target"])
+        )
+        return cls(
+            move,
+            MoveStage(data["stage"]),
+            data.get("id"),
+            data.get("state"),
+            int(data.get("attempts", 0)),
+            data.get("error"),
+            data.get("since"),
+        )
+
+
+def failed_attempt(record: MoveRecord, error: str, *, max_attempts: int) -> MoveRecord:
+    """A MOVE that was refused or ended CANCELLED: try again, or give up on it."""
+    attempts = record.attempts + 1
+    stage = MoveStage.FAILED if attempts >= max_attempts else MoveStage.PENDING
+    return replace(record, stage=stage, op_id=None, attempts=attempts, error=error)
+
+
+def observed(record: MoveRecord, op: ReplicationOp, *, max_attempts: int) -> MoveRecord:
+    """The record after Weaviate reported its operation."""
+    if op.state is ReplicationState.READY:
+        return replace(record, stage=MoveStage.DONE, state=str(op.state), error=None)
+    if op.state is ReplicationState.CANCELLED:
+        failed = failed_attempt(record, op.error or "cancelled", max_attempts=max_attempts)
+        return replace(failed, state=str(op.state))
+    return replace(record, stage=MoveStage.RUNNING, state=str(op.state))
+
+
+def starting(record: MoveRecord, now: datetime) -> MoveRecord:
+    return replace(record, stage=MoveStage.STARTING, since=now.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def settled(
+    record: MoveRecord, sharding: ShardingState, *, now: datetime, policy: MovePolicy
+) -> MoveRecord:
+    """A MOVE whose request may or may not have reached Weaviate (a crash, a lost answer).
+
+    Done once the placement shows it; while it may still be running, it waits (a second
+    request would be refused for the busy shard); after the grace period it is retried.
+    """
+    replicas = sharding.replicas_of(record.move.collection, record.move.shard)
+    if record.move.target in replicas and record.move.source not in replicas:
+        return replace(record, stage=MoveStage.DONE, state=str(ReplicationState.READY))
+    try:
+        since = datetime.fromisoformat(record.since or "")
+    except ValueError:
+        since = None
+    if since is not None and now - since < policy.starting_grace:
+        return record
+    return failed_attempt(
+        record, "interrupted before Weaviate answered", max_attempts=policy.max_attempts
+    )
+
+
+def to_start(records: Sequence[MoveRecord], *, limit: int) -> list[int]:
+    """Indexes of pending MOVEs to start now: within ``limit`` in flight, one per shard."""
+    busy = {
+        (r.move.collection, r.move.shard)
+        for r in records
+        if r.stage in (MoveStage.RUNNING, MoveStage.STARTING)
+    }
+    room = limit - len(busy)
+    chosen: list[int] = []
+    for index, record in enumerate(records):
+        key = (record.move.collection, record.move.shard)
+        if room <= 0:
+            break
+        if record.stage is MoveStage.PENDING and key not in busy:
+            chosen.append(index)
+            busy.add(key)
+            room -= 1
+    return chosen
+
+
+def count_done(records: Iterable[MoveRecord]) -> int:
+    return sum(1 for r in records if r.stage is MoveStage.DONE)
 
 
 def run_moves(
@@ -27,6 +166,7 @@ def run_moves(
     records: Sequence[MoveRecord],
     *,
     policy: MovePolicy,
+    now: datetime,
     save: Callable[[tuple[MoveRecord, ...]], None],
 ) -> tuple[MoveRecord, ...]:
     """One pass over the MOVEs: learn how the running ones stand, then start the next ones.
@@ -34,14 +174,14 @@ def run_moves(
     ``save`` writes the records; it is called before any MOVE request so that a crash in the
     middle leaves them STARTING, which the next pass resolves from the sharding state.
     """
-    found = _polled(api, records, policy=policy)
+    found = _polled(api, records, policy=policy, now=now)
     if any(r.stage is MoveStage.FAILED for r in found):
         return tuple(found)  # the caller gives up; nothing new is started
     chosen = to_start(found, limit=policy.max_in_flight)
     if not chosen:
         return tuple(found)
     for index in chosen:
-        found[index] = replace(found[index], stage=MoveStage.STARTING)
+        found[index] = starting(found[index], now)
     save(tuple(found))
     for position, index in enumerate(chosen):
         try:
@@ -56,7 +196,7 @@ def run_moves(
 
 
 def _polled(
-    api: WeaviateApi, records: Sequence[MoveRecord], *, policy: MovePolicy
+    api: WeaviateApi, records: Sequence[MoveRecord], *, policy: MovePolicy, now: datetime
 ) -> list[MoveRecord]:
     found = list(records)
     for index, record in enumerate(found):
@@ -70,9 +210,7 @@ def _polled(
     if any(r.stage is MoveStage.STARTING for r in found):
         sharding = api.sharding_state()
         found = [
-            settled(r, sharding, max_attempts=policy.max_attempts)
-            if r.stage is MoveStage.STARTING
-            else r
+            settled(r, sharding, now=now, policy=policy) if r.stage is MoveStage.STARTING else r
             for r in found
         ]
     return found

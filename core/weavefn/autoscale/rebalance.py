@@ -12,18 +12,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from weavefn.autoscale.drain_plan import (
+from weavefn.autoscale.drain_plan import ordinal_key, replica_loads
+from weavefn.autoscale.executor import current_replicas
+from weavefn.autoscale.history import format_time, parse_time
+from weavefn.autoscale.moves import (
+    ApiFor,
     Move,
     MovePolicy,
     MoveRecord,
     MoveStage,
     count_done,
-    ordinal_key,
-    replica_loads,
+    run_moves,
 )
-from weavefn.autoscale.executor import current_replicas
-from weavefn.autoscale.history import format_time, parse_time
-from weavefn.autoscale.moves import ApiFor, run_moves
 from weavefn.errors import TerminalError, UnavailableError
 from weavefn.model.status import Operation, OperationKind, WeaviateClusterStatus
 from weavefn.reconcile.context import ClusterContext
@@ -169,7 +169,7 @@ class Rebalancer:
         def save(found: tuple[MoveRecord, ...]) -> None:
             self._save(ctx, RebalancePhase.MOVING, found, started_at=operation.started_at)
 
-        records = run_moves(api, records, policy=self.policy.moves, save=save)
+        records = run_moves(api, records, policy=self.policy.moves, now=ctx.now, save=save)
         failed = next((r for r in records if r.stage is MoveStage.FAILED), None)
         if failed is not None:
             text = f"MOVE {failed.move.collection}/{failed.move.shard} failed: {failed.error}"

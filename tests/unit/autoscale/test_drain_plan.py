@@ -5,19 +5,20 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from weavefn.autoscale.drain_plan import (
-    Blocked,
+from weavefn.autoscale.drain_plan import Blocked, admit_scale_in, plan_drain
+from weavefn.autoscale.moves import (
     Move,
+    MovePolicy,
     MoveRecord,
     MoveStage,
-    admit_scale_in,
     observed,
-    plan_drain,
     settled,
+    starting,
     to_start,
 )
 from weavefn.autoscale.rebalance import plan_rebalance
@@ -270,19 +271,31 @@ def test_move_progress(
         assert after.op_id is None and after.error == "disk full"
 
 
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
-    ("replicas", "stage"),
-    [(("w-0", "w-1"), MoveStage.DONE), (("w-3", "w-1"), MoveStage.PENDING)],
-    ids=["landed-before-the-crash", "never-started"],
+    ("replicas", "seconds_later", "stage", "attempts"),
+    [
+        (("w-0", "w-1"), 10, MoveStage.DONE, 0),
+        (("w-3", "w-1"), 10, MoveStage.STARTING, 0),
+        (("w-3", "w-1"), 300, MoveStage.PENDING, 1),
+    ],
+    ids=["landed-after-the-crash", "may-still-be-running", "never-landed-is-retried"],
 )
 def test_interrupted_move_is_settled_from_placement(
-    replicas: tuple[str, ...], stage: MoveStage
+    replicas: tuple[str, ...], seconds_later: int, stage: MoveStage, attempts: int
 ) -> None:
-    record = MoveRecord(MOVE, MoveStage.STARTING)
+    record = starting(MoveRecord(MOVE), T0)
 
-    after = settled(record, sharding({"A": {"s1": list(replicas)}}), max_attempts=3)
+    after = settled(
+        MoveRecord.from_dict(record.to_dict()),
+        sharding({"A": {"s1": list(replicas)}}),
+        now=T0 + timedelta(seconds=seconds_later),
+        policy=MovePolicy(),
+    )
 
-    assert after.stage is stage
+    assert (after.stage, after.attempts) == (stage, attempts)
 
 
 def test_moves_start_one_per_shard_within_the_limit() -> None:
