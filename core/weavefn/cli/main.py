@@ -7,13 +7,25 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from weavefn.cli import commands_cluster, commands_invoke, commands_lifecycle, commands_spec
+from weavefn.cli import (
+    commands_cluster,
+    commands_invoke,
+    commands_lifecycle,
+    commands_simulate,
+    commands_spec,
+)
 from weavefn.errors import InvalidInputError, WeavefnError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
 # Each command module registers its subcommands; adding a command is one line here.
-COMMAND_MODULES = [commands_spec, commands_cluster, commands_lifecycle, commands_invoke]
+COMMAND_MODULES = [
+    commands_spec,
+    commands_cluster,
+    commands_lifecycle,
+    commands_invoke,
+    commands_simulate,
+]
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,1 @@
+"""The autoscaling simulator: replay a load trace through weavefn and three baselines."""
