@@ -104,7 +104,7 @@ def _json(text: object) -> Any:
         return None
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # deep nesting exhausts the decoder's stack
         return None
 
 
@@ -126,7 +126,7 @@ def _pubsub_kind(payload: dict[str, Any]) -> PayloadKind:
 
 def _http_kind(path: str, headers: dict[str, Any], body: object) -> PayloadKind:
     sns_type = headers.get("x-amz-sns-message-type")
-    if sns_type in _SNS_TYPES:
+    if isinstance(sns_type, str) and sns_type in _SNS_TYPES:
         return _SNS_TYPES[sns_type]
     if str(headers.get("x-cloudscheduler", "")).lower() == "true":
         return PayloadKind.CLOUD_SCHEDULER_HTTP
@@ -174,7 +174,8 @@ def _aws_events(payload: dict[str, Any]) -> Detected | None:
 
 
 def _sns_http(payload: dict[str, Any]) -> Detected | None:
-    if "TopicArn" in payload and payload.get("Type") in _SNS_TYPES:
+    sns_type = payload.get("Type")
+    if "TopicArn" in payload and isinstance(sns_type, str) and sns_type in _SNS_TYPES:
         return Detected(Cloud.AWS, _SNS_TYPES[str(payload["Type"])])
     return None
 

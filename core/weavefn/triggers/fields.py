@@ -68,7 +68,7 @@ def decode_json(text: str | bytes, *, path: str, what: str) -> Any:
     """Parse JSON text carried inside a payload (an SNS Message, a queue body)."""
     try:
         return json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
         raise InvalidInputError([FieldError(path, "is not valid JSON")], what=what) from None
 
 

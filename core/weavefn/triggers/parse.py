@@ -45,7 +45,14 @@ def _sns_document(payload: object) -> object:
 
 def _bare_cluster(payload: object) -> list[Trigger]:
     # a bare message has no envelope id; its content is what a redelivery repeats
-    digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+    try:
+        text = json.dumps(payload, sort_keys=True)
+    except (TypeError, ValueError, RecursionError):
+        raise InvalidInputError(
+            [FieldError("(root)", "is not a JSON object of reasonable depth")],
+            what="cluster message",
+        ) from None
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     return [cluster_from_body(payload, event_id=f"message:{digest}")]
 
 
