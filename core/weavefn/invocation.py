@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from weavefn.errors import FieldError, InvalidInputError, WeavefnError
 from weavefn.kube.access import CLUSTER_ENV, AccessKind, cluster_setting, connect, parse_setting
@@ -27,7 +27,9 @@ from weavefn.queue.factory import QUEUE_ENV, QueueKind, queue_for, queue_kind
 from weavefn.queue.port import ReconcileQueue
 from weavefn.runtime import Runtime, build_runtime, open_runtime_for
 from weavefn.triggers.model import Outcome, ScheduleTrigger, Trigger
-from weavefn.triggers.sns_signature import SnsVerifier
+
+if TYPE_CHECKING:
+    from weavefn.triggers.sns_signature import SnsVerifier
 
 log = logging.getLogger("weavefn")
 
@@ -128,6 +130,13 @@ class RuntimeProvider:
         self._stack.close()
 
 
+def _sns_verifier() -> SnsVerifier:
+    # cryptography's x509 costs tens of milliseconds: only the webhook that checks SNS pays
+    from weavefn.triggers.sns_signature import SnsVerifier
+
+    return SnsVerifier()
+
+
 @dataclass
 class Instance:
     """What one warm function instance keeps between invocations."""
@@ -135,7 +144,7 @@ class Instance:
     settings: Settings
     runtime_factory: RuntimeFactory
     replay: ReplayGuard = field(default_factory=InMemoryReplayGuard)
-    verifier: SnsVerifier = field(default_factory=SnsVerifier)
+    verifier: SnsVerifier = field(default_factory=_sns_verifier)
     queue: ReconcileQueue | None = None
     """A fixed queue (tests, dry runs); None means the one ``settings.queue`` names."""
 

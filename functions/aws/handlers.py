@@ -24,22 +24,24 @@ from weavefn.errors import (
     WeavefnError,
 )
 from weavefn.invocation import Instance, deadline_from, run_schedule, run_trigger
+from weavefn.triggers.cloudwatch import parse_sns_alarms
+from weavefn.triggers.cloudwatch_events import parse_eventbridge_alarm, parse_lambda_action_alarm
 from weavefn.triggers.detect import PayloadKind, detect
 from weavefn.triggers.http import read_http
-from weavefn.triggers.model import ClusterTrigger, Outcome, ScheduleTrigger
-from weavefn.triggers.parse import parse_alarm, parse_trigger
+from weavefn.triggers.model import AlarmTrigger, ClusterTrigger, Outcome
 from weavefn.triggers.queue import parse_sqs
-from weavefn.webhooks import error_response, handle_for
+from weavefn.triggers.schedules import parse_eventbridge_schedule
 
 log = logging.getLogger("weavefn")
 
 Event = dict[str, Any]
-ALARM_KINDS = (
-    PayloadKind.CLOUDWATCH_SNS,
-    PayloadKind.CLOUDWATCH_EVENTBRIDGE,
-    PayloadKind.CLOUDWATCH_LAMBDA_ACTION,
-)
-"""What reaches the alarm function; SNS over HTTPS goes to the webhook, which verifies it."""
+ALARM_PARSERS: dict[PayloadKind, Callable[[object], list[AlarmTrigger]]] = {
+    PayloadKind.CLOUDWATCH_SNS: parse_sns_alarms,
+    PayloadKind.CLOUDWATCH_EVENTBRIDGE: lambda event: [parse_eventbridge_alarm(event)],
+    PayloadKind.CLOUDWATCH_LAMBDA_ACTION: lambda event: [parse_lambda_action_alarm(event)],
+}
+"""What reaches the alarm function; SNS over HTTPS goes to the webhook, which verifies it.
+Only AWS's parsers are imported: the other clouds' would cost cold-start time for nothing."""
 
 
 class AlarmRetryError(RetryableError):
@@ -90,12 +92,13 @@ class AwsHandlers:
         deadline = _deadline(context)
         try:
             kind = detect(event).kind
-            if kind not in ALARM_KINDS:
+            parser = ALARM_PARSERS.get(kind)
+            if parser is None:
                 raise InvalidInputError(
                     [FieldError("(root)", f"{kind} does not go to the alarm function")],
                     what="alarm event",
                 )
-            alarms = parse_alarm(event)
+            alarms = parser(event)
         except InvalidInputError as bad:
             return _rejected("alarm event", bad)
         instance = self.instance()
@@ -121,11 +124,11 @@ class AwsHandlers:
                     [FieldError("detail-type", "must be Scheduled Event")],
                     what="schedule event",
                 )
-            ticks = [t for t in parse_trigger(event) if isinstance(t, ScheduleTrigger)]
+            tick = parse_eventbridge_schedule(event)
         except InvalidInputError as bad:
             return _rejected("schedule event", bad)
         outcome = run_schedule(
-            ticks[0], instance=self.instance(), deadline=deadline, request_id=_request_id(context)
+            tick, instance=self.instance(), deadline=deadline, request_id=_request_id(context)
         )
         return _summary(outcome)
 
@@ -154,6 +157,9 @@ class AwsHandlers:
         return {"batchItemFailures": failures}
 
     def webhook(self, event: Event, context: Any) -> dict[str, Any]:
+        # the router pulls in admission, upgrade and SNS signature checks: only this one needs it
+        from weavefn.webhooks import error_response, handle_for
+
         deadline = _deadline(context)
         try:
             request = read_http(event)
