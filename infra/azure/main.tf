@@ -148,7 +148,7 @@ resource "azurerm_linux_function_app" "weavefn" {
   app_settings = merge(
     {
       WEAVEFN_CLUSTER        = local.cluster
-      WEAVEFN_QUEUE          = local.queue_name
+      WEAVEFN_QUEUE          = "azure-queue:${azurerm_storage_account.functions.primary_queue_endpoint}${local.queue_name}"
       WEAVEFN_PROMETHEUS_URL = var.prometheus_url
       WEAVEFN_LOG_LEVEL      = var.log_level
       # DefaultAzureCredential picks the user-assigned identity by its client id.

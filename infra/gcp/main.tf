@@ -13,7 +13,7 @@ locals {
   oidc_audience      = "https://${var.region}-${var.project_id}.cloudfunctions.net/${local.http_function_name}"
   environment = {
     WEAVEFN_CLUSTER        = local.cluster
-    WEAVEFN_QUEUE          = google_pubsub_topic.this["fanout"].id
+    WEAVEFN_QUEUE          = "pubsub:${google_pubsub_topic.this["fanout"].id}"
     WEAVEFN_PROMETHEUS_URL = var.prometheus_url
     WEAVEFN_OIDC_AUDIENCE  = local.oidc_audience
     WEAVEFN_LOG_LEVEL      = var.log_level

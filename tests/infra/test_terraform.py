@@ -235,3 +235,38 @@ def test_terraform_is_canonically_formatted(directory: Any) -> None:
         check=False,
     )
     assert run.returncode == 0, run.stdout
+
+
+@pytest.mark.parametrize(
+    ("folder", "fill", "kind"),
+    [
+        pytest.param(
+            "gcp",
+            {'${google_pubsub_topic.this["fanout"].id}': "projects/p/topics/weavefn-fanout"},
+            "pubsub",
+            id="gcp-pubsub",
+        ),
+        pytest.param(
+            "azure",
+            {
+                "${azurerm_storage_account.functions.primary_queue_endpoint}": (
+                    "https://acct.queue.core.windows.net/"
+                ),
+                "${local.queue_name}": "weavefn-reconcile",
+            },
+            "azure-queue",
+            id="azure-storage-queue",
+        ),
+    ],
+)
+def test_queue_setting_is_one_the_functions_accept(folder: str, fill: dict[str, str], kind: str):
+    from weavefn.queue.factory import queue_kind
+
+    text = "\n".join(p.read_text() for p in (ROOT / "infra" / folder).glob("*.tf"))
+    match = re.search(r'WEAVEFN_QUEUE\s*=\s*"([^"\n]*(?:"[^"\n]*"[^"\n]*)*)"\n', text)
+    assert match, f"infra/{folder} sets no WEAVEFN_QUEUE string"
+    value = match.group(1)
+    for placeholder, real in fill.items():
+        value = value.replace(placeholder, real)
+    assert "${" not in value, value
+    assert queue_kind(value)[0] == kind
