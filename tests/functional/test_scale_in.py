@@ -252,6 +252,22 @@ def test_a_move_that_keeps_failing_aborts_without_shrinking(kube, clock, now) ->
         assert len(r.events("DrainStarted")) == 1 and r.replicas() == 5
 
 
+def test_movement_switched_off_mid_drain_aborts_without_shrinking(kube, clock, now) -> None:
+    with rig(kube, clock, now) as r:
+        r.load.set(KEY, cpu=30)
+        r.run()
+        assert r.status()["operation"]["phase"] == "Moving"
+
+        r.sim.set_replica_movement(False)
+        r.run()
+
+        blocked = r.condition("ScaleInBlocked")
+        assert (blocked["status"], blocked["reason"]) == ("True", "DrainFailed")
+        assert "REPLICA_MOVEMENT_ENABLED" in blocked["message"]
+        assert r.status().get("operation") is None and r.replicas() == 5
+        assert_data_safe(r)
+
+
 @pytest.mark.parametrize(
     "case",
     [("1.31.9", True, "ReplicaMovementUnsupported"), ("1.32.5", False, "ReplicaMovementDisabled")],

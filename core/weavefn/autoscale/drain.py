@@ -1,16 +1,13 @@
 """Weaviate-safe scale-in: refuse or start a drain of the departing nodes, then advance it.
 
-The drain lives in status.operation (kind ScaleInDrain) and every step is written before it
-is taken, so any invocation can pick it up where the last one stopped:
-Moving (MOVEs started and polled) -> Verifying (a fresh sharding state shows the departing
-nodes empty) -> Shrinking (scale subresource) -> done. Planning re-plans what a new
-collection put on a departing node meanwhile. A MOVE that keeps failing ends the drain
-(DrainFailed) with every replica where it is and the StatefulSet untouched.
+The drain is status.operation (kind ScaleInDrain), each step written before it is taken, so
+any invocation resumes it: Moving (MOVEs started, polled) -> Verifying (a fresh sharding
+state shows the departing nodes empty; else Planning again) -> Shrinking (scale
+subresource) -> done. A MOVE that keeps failing ends it (DrainFailed), StatefulSet untouched.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 
 from weavefn.autoscale.drain_plan import (
@@ -21,20 +18,19 @@ from weavefn.autoscale.drain_plan import (
     admit_scale_in,
     holding,
     plan_drain,
+    retry_at,
 )
 from weavefn.autoscale.executor import ScaleIn, current_replicas
-from weavefn.autoscale.history import format_time, parse_time, scaled
+from weavefn.autoscale.history import format_time, scaled
 from weavefn.autoscale.moves import ApiFor, MoveRecord, MoveStage, count_done, run_moves
 from weavefn.conditions import ConditionReason
-from weavefn.errors import UnavailableError
+from weavefn.errors import TerminalError, UnavailableError
 from weavefn.events import ClusterEvent, EventReason, EventType
 from weavefn.model.autoscaling import AutoScalingSpec
 from weavefn.model.status import ConditionType, Operation, OperationKind
 from weavefn.reconcile.context import ClusterContext
 from weavefn.reconcile.summary import pod_version
 from weavefn.weaviate.port import ReplicaMovementUnsupportedError, WeaviateApi
-
-log = logging.getLogger("weavefn")
 
 
 def node_names(ctx: ClusterContext, first: int, stop: int) -> tuple[str, ...]:
@@ -75,17 +71,15 @@ class Drain:
             self._start(ctx, request, current)
         except UnavailableError as exc:
             ctx.actions.append(f"scale-in to {request.target} waits: {exc}")
+        except TerminalError as exc:
+            why = f"scale-in to {request.target} refused: Weaviate cannot be used ({exc})"
+            block(ctx, Blocked(ConditionReason.DRAIN_FAILED, why))
 
     def _cooling_down(self, ctx: ClusterContext) -> bool:
-        last = ctx.status.last_operation
-        if last is None or last.kind is not OperationKind.SCALE_IN_DRAIN:
+        until = retry_at(ctx.status.last_operation, policy=self.policy)
+        if until is None or ctx.now >= until:
             return False
-        ended = parse_time(last.phase_started_at)
-        if last.phase != DrainPhase.FAILED or ended is None:
-            return False
-        if ctx.now - ended >= self.policy.retry_after:
-            return False
-        ctx.actions.append(f"scale-in waits until {format_time(ended + self.policy.retry_after)}")
+        ctx.actions.append(f"scale-in waits until {format_time(until)} after a failed drain")
         return True
 
     def _start(self, ctx: ClusterContext, request: ScaleIn, current: int) -> None:
@@ -151,6 +145,20 @@ class Drain:
             self._advance(ctx, self.api_for(ctx))
         except UnavailableError as exc:
             ctx.actions.append(f"drain waits: {exc}")
+        except TerminalError as exc:
+            # Weaviate refuses what the drain needs (movement switched off, access lost):
+            # stop with every replica where it is, rather than fail every pass.
+            self._fail_current(ctx, f"Weaviate refused: {exc}")
+
+    def _fail_current(self, ctx: ClusterContext, why: str) -> None:
+        operation = ctx.status.operation
+        if operation is None or operation.kind is not OperationKind.SCALE_IN_DRAIN:
+            return
+        try:
+            state = DrainState.of(operation.details)
+        except (KeyError, TypeError, ValueError):
+            state = DrainState(0, 0, (), "")
+        self._fail(ctx, state, why)
 
     def _advance(self, ctx: ClusterContext, api: WeaviateApi) -> None:
         for _ in range(len(DrainPhase)):  # each phase at most once per pass
@@ -160,8 +168,7 @@ class Drain:
             try:
                 state = DrainState.of(operation.details)
             except (KeyError, TypeError, ValueError) as exc:
-                empty = DrainState(0, 0, (), "")
-                self._fail(ctx, empty, f"unreadable status.operation.details ({exc!r})")
+                self._fail_current(ctx, f"unreadable status.operation.details ({exc!r})")
                 return
             phase = operation.phase
             if phase == DrainPhase.PLANNING:
@@ -250,10 +257,6 @@ class Drain:
         )
         self._finish(ctx, state, DrainPhase.SUCCEEDED, text)
         ctx.note(ClusterEvent(EventReason.SCALED_DOWN, text, action="Scale"))
-        log.info(
-            "scale",
-            extra={"cluster": ctx.key, "from": state.from_replicas, "to": state.to_replicas},
-        )
 
     # status
 
@@ -269,8 +272,7 @@ class Drain:
         ctx.note(ClusterEvent(EventReason.DRAIN_FAILED, text, EventType.WARNING, action="Scale"))
 
     def _finish(self, ctx: ClusterContext, state: DrainState, phase: DrainPhase, text: str) -> None:
-        self._save(ctx, phase, state, message=text)
-        ctx.status.last_operation = ctx.status.operation
+        ctx.status.last_operation = self._operation(ctx, phase, state, message=text)
         ctx.status.operation = None
         if phase is DrainPhase.SUCCEEDED:
             ctx.condition(
@@ -282,6 +284,13 @@ class Drain:
         ctx.save_status()
 
     def _save(
+        self, ctx: ClusterContext, phase: DrainPhase, state: DrainState, *, started: bool = False
+    ) -> None:
+        """Write the drain's state before acting on it."""
+        ctx.status.operation = self._operation(ctx, phase, state, started=started)
+        ctx.save_status()
+
+    def _operation(
         self,
         ctx: ClusterContext,
         phase: DrainPhase,
@@ -289,12 +298,11 @@ class Drain:
         *,
         started: bool = False,
         message: str | None = None,
-    ) -> None:
-        """Write the drain's state before acting on it."""
+    ) -> Operation:
         now = format_time(ctx.now)
         previous = ctx.status.operation
         same_phase = previous is not None and previous.phase == phase and not started
-        ctx.status.operation = Operation(
+        return Operation(
             kind=OperationKind.SCALE_IN_DRAIN,
             phase=str(phase),
             started_at=now if started or previous is None else previous.started_at,
@@ -302,4 +310,3 @@ class Drain:
             message=message or state.progress(),
             details=state.details(),
         )
-        ctx.save_status()

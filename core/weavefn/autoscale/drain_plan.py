@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from weavefn.autoscale.moves import Move, MovePolicy, MoveRecord, count_done
 from weavefn.conditions import ConditionReason
+from weavefn.model.status import Operation, OperationKind
 from weavefn.model.units import Version
 from weavefn.weaviate.port import (
     REPLICA_MOVEMENT_SINCE,
@@ -185,3 +186,16 @@ class DrainState:
         return (
             f"{done}/{len(self.moves)} replicas, {self.from_replicas} -> {self.to_replicas} nodes"
         )
+
+
+def retry_at(last: Operation | None, *, policy: DrainPolicy) -> datetime | None:
+    """When scale-in may try again after a failed drain; None when nothing holds it back."""
+    if last is None or last.kind is not OperationKind.SCALE_IN_DRAIN:
+        return None
+    if last.phase != DrainPhase.FAILED:
+        return None
+    try:
+        ended = datetime.fromisoformat(last.phase_started_at)
+    except ValueError:
+        return None
+    return ended + policy.retry_after
