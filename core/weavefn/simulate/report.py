@@ -35,7 +35,7 @@ def verdict(comparison: Comparison) -> str:
 
     return "\n".join(
         (
-            f"fewer minutes above the latency target than hpa-cpu: "
+            f"fewer minutes above the latency target than hpa-cpu (or none): "
             f"{mark(comparison.beats_hpa_on_latency)}",
             f"at least {STATIC_SAVING_TARGET:.0%} fewer replica-hours than static-peak: "
             f"{mark(comparison.saves_vs_static)} ({comparison.saving_vs_static:.1%} fewer)",

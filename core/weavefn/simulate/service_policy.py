@@ -12,8 +12,8 @@ What runs, and when:
   schedule's); each state transition (OK -> ALARM, ALARM -> OK) is delivered to
   ``Service.handle`` as an AlarmTrigger naming the cluster, like an SNS notification;
 - monitoring: every metric source reads the last 60 s of the simulation (mean QPS of the
-  cluster, mean CPU per Ready pod, the latency quantile of all the window's queries pooled);
-  memory reads a constant
+  cluster, mean CPU over all pods with a starting one at 0%, the latency quantile of all the
+  window's queries pooled); memory reads a constant
   40% because query load does not move it in this model;
 - scale-in: the simulated cluster holds no data, so the drain the real path performs before
   shrinking is taken to finish at once: the step records the scale event and shrinks the
@@ -79,7 +79,9 @@ class SimulatedMonitoring:
 
 _FIELDS: dict[MetricName, Callable[[Sample], float]] = {
     MetricName.QPS: lambda s: s.qps,
-    MetricName.CPU: lambda s: s.cpu,
+    # metrics.k8s.io reports every running pod and the kubernetes source does not filter by
+    # readiness: a starting pod serves nothing and shows about 0%
+    MetricName.CPU: lambda s: s.cpu * s.ready / s.replicas if s.replicas else 0.0,
 }
 
 

@@ -151,12 +151,13 @@ def parse_trace(text: str, *, source: str = "trace") -> Trace:
 
 
 def resample(trace: Trace, *, step: float) -> tuple[LoadPoint, ...]:
-    """The load at 0, step, 2 step, ... up to (not past) the trace's end, linearly interpolated."""
+    """The load at 0, step, 2 step, ... before the trace's end, linearly interpolated; each
+    point stands for the step that follows it, so none is taken at the end itself."""
     if step <= 0:
         raise ValueError("the step must be positive")
     points: list[LoadPoint] = []
     index = 0
-    count = int(trace.duration // step) + 1
+    count = max(1, math.ceil(trace.duration / step - 1e-9))
     for n in range(count):
         t = n * step
         while index + 1 < len(trace.times) - 1 and trace.times[index + 1] <= t:
