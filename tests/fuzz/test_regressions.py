@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+from weavefn.cli.io import load_yaml_file
 from weavefn.errors import InvalidInputError
 from weavefn.triggers.detect import detect
 from weavefn.triggers.fields import decode_json
@@ -48,3 +50,11 @@ def test_deep_json_text_is_invalid_json_not_a_recursion_error() -> None:
     with pytest.raises(InvalidInputError) as refused:
         decode_json(deep_json_text(), path="body", what="queue message")
     assert refused.value.errors[0].path == "body"
+
+
+def test_a_manifest_nested_past_the_stack_is_invalid_input(tmp_path: Path) -> None:
+    manifest = tmp_path / "deep.yaml"
+    manifest.write_text("[" * 2_000)
+    with pytest.raises(InvalidInputError) as refused:
+        load_yaml_file(str(manifest))
+    assert "nested too deeply" in str(refused.value)

@@ -26,6 +26,8 @@ def load_yaml_file(path: str) -> Any:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise InvalidInputError([FieldError(path, f"{problem}{where}")]) from None
+    except RecursionError:  # the YAML composer recurses once per nesting level
+        raise InvalidInputError([FieldError(path, "nested too deeply to be a manifest")]) from None
 
 
 def load_cluster_file(path: str) -> WeaviateCluster:
