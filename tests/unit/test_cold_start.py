@@ -60,3 +60,18 @@ def test_importing_loads_no_other_cloud_sdk(module: str, forbidden: tuple[str, .
 def test_the_check_sees_an_sdk_when_one_is_imported() -> None:
     # guards the test itself: a module that does import boto3 is caught
     assert offending(loaded_after_import("boto3"), AWS_SDK) != []
+
+
+@pytest.mark.parametrize(
+    "module", ["functions.aws.handlers", "functions.gcp.main", "functions.azure.function_app"]
+)
+def test_functions_do_not_load_the_simulations(module: str) -> None:
+    # the local cluster and the Weaviate simulation exist for the CLI and tests only
+    simulations = (
+        "weavefn.weaviate.sim",
+        "weavefn.weaviate.sim_api",
+        "weavefn.weaviate.sim_state",
+        "weavefn.weaviate.local",
+        "weavefn.simulate",
+    )
+    assert offending(loaded_after_import(module), simulations) == []
