@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from weavefn.cli.main import main
 
 from tests.functional.conftest import ROOT
-from weavefn.cli.main import main
 
 PRODUCTION = str(ROOT / "examples" / "production-aws.yaml")
 
