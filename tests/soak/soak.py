@@ -1,0 +1,378 @@
+"""A seeded fault-injection soak: many clusters, many trigger events, invariants after each step.
+
+``run_soak(SoakConfig(seed=7, events=1500))`` builds clusters on a LocalKube with a simulated
+Weaviate each, then feeds alarms (firing/resolved, duplicated, replayed late), schedule ticks,
+upgrade requests and SQS messages (through the AWS queue handler) in concurrent batches, with
+random API 5xx, timeouts and conflicts, failing pods, MOVE and backup failures, and a manual
+clock. The same seed replays the same run: ``python -m tests.soak.soak --seed 7 --events 1500``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from weavefn.autoscale.metrics.local import LoadModel
+from weavefn.errors import RetryableError, WeavefnError
+from weavefn.invocation import Instance, JsonFormatter, Settings, fixed_runtime
+from weavefn.kube.local import Fault, LocalKube, ManualClock, Verb
+from weavefn.runtime import Runtime, build_runtime
+from weavefn.triggers.model import (
+    AlarmSource,
+    AlarmState,
+    AlarmTrigger,
+    ScheduleTrigger,
+    Trigger,
+    UpgradeRequest,
+)
+from weavefn.weaviate.local import edit_sim
+from weavefn.weaviate.sim_state import BackupFailure
+
+from functions.aws.handlers import AwsHandlers, LocalContext
+from tests.soak import invariants
+from tests.soak.fleet import CANARY_SECRET, Flavor, build_fleet
+from tests.soak.invariants import Violation
+
+EPOCH = 1_795_000_000.0
+SETTLE_ROUNDS = 120
+UPGRADE_TARGET = "1.27.3"
+
+
+@dataclass(frozen=True)
+class SoakConfig:
+    seed: int = 7
+    events: int = 1_500
+    clusters: int = 50
+    workers: int = 4
+    batch: int = 8
+    fault_rate: float = 0.04
+    check_every: int = 1
+    """Batches between invariant checks (1: after every step)."""
+
+
+@dataclass
+class SoakReport:
+    config: SoakConfig
+    events: Counter[str] = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    scale_outs: int = 0
+    scale_ins: int = 0
+    drains: set[tuple[str, str]] = field(default_factory=set)
+    upgrades: Counter[str] = field(default_factory=Counter)
+    violations: list[Violation] = field(default_factory=list)
+    checks: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "seed": self.config.seed,
+            "clusters": self.config.clusters,
+            "events": sum(self.events.values()),
+            "events_by_kind": dict(sorted(self.events.items())),
+            "faults_injected": dict(sorted(self.faults.items())),
+            "outcomes": dict(sorted(self.outcomes.items())),
+            "scale_outs": self.scale_outs,
+            "scale_ins": self.scale_ins,
+            "drains": len(self.drains),
+            "upgrades": dict(sorted(self.upgrades.items())),
+            "invariant_checks": self.checks,
+            "violations": len(self.violations),
+            "seconds": round(self.seconds, 1),
+        }
+
+
+class Captured(logging.Handler):
+    """Every weavefn log line as the functions would print it (JSON with its extras)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(JsonFormatter())
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@dataclass
+class Soak:
+    config: SoakConfig
+    kube: LocalKube
+    clock: ManualClock
+    runtime: Runtime
+    flavors: dict[str, Flavor]
+    rng: random.Random
+    report: SoakReport
+    errors: list[str] = field(default_factory=list)
+    history: list[Trigger] = field(default_factory=list)
+    upgraded: set[str] = field(default_factory=set)
+    failed_pods: list[tuple[int, str, str]] = field(default_factory=list)
+    count: int = 0
+    failed_image_until: int = 0
+
+    # -- events -------------------------------------------------------------------------
+
+    def _id(self, kind: str) -> str:
+        self.count += 1
+        return f"{kind}-{self.config.seed}-{self.count}"
+
+    def next_event(self) -> tuple[str, Any]:
+        rng, keys = self.rng, sorted(self.flavors)
+        key = rng.choice(keys)
+        roll = rng.random()
+        if roll < 0.01:
+            return "tick", ScheduleTrigger(self._id("tick"), self._now())
+        if roll < 0.06 and self.flavors[key] is Flavor.UPGRADER:
+            self.upgraded.add(key)
+            return "upgrade", UpgradeRequest(key, UPGRADE_TARGET, self._id("upgrade"))
+        if roll < 0.30:
+            return "queue", {
+                "Records": [
+                    {
+                        "messageId": self._id("sqs"),
+                        "body": json.dumps({"cluster": key, "reason": "soak"}),
+                        "eventSource": "aws:sqs",
+                    }
+                ]
+            }
+        firing = rng.random() < 0.5
+        cpu = rng.uniform(110, 220) if firing else rng.uniform(3, 25)
+        LoadModel(self.kube.extras).set(key, cpu=cpu)
+        alarm = AlarmTrigger(
+            source=rng.choice(list(AlarmSource)),
+            event_id=self._id("alarm"),
+            alarm_name=f"{key.replace('/', '-')}-cpu",
+            state=AlarmState.FIRING if firing else AlarmState.RESOLVED,
+            occurred_at=self._now(),
+            cluster=key,
+            metric="CPUUtilization",
+            observed=cpu,
+        )
+        return ("alarm-firing" if firing else "alarm-resolved"), alarm
+
+    def batch(self) -> list[tuple[str, Any]]:
+        events = [self.next_event() for _ in range(self.config.batch)]
+        if self.history and self.rng.random() < 0.3:  # a late redelivery of an old event
+            events.append(("replayed", self.rng.choice(self.history)))
+        if self.rng.random() < 0.3:  # at-least-once delivery: the same event twice
+            events.append(("duplicated", self.rng.choice(events)[1]))
+        self.rng.shuffle(events)
+        self.history.extend(e for _, e in events if isinstance(e, AlarmTrigger))
+        self.history = self.history[-200:]
+        return events
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    def run_one(self, event: Any) -> str:
+        """One invocation, as a platform would make it; what came back, as an outcome name."""
+        deadline = time.monotonic() + 30.0
+        try:
+            if isinstance(event, dict):
+                handlers = AwsHandlers(lambda: _instance(self.runtime))
+                answer = handlers.queue(event, LocalContext(budget_seconds=30.0))
+                return "retry" if answer["batchItemFailures"] else "ok"
+            outcome = self.runtime.service.handle(event, deadline=deadline)
+        except RetryableError as busy:
+            self.errors.append(str(busy))
+            return "retry"
+        except WeavefnError as refused:
+            self.errors.append(str(refused))
+            return "refused"
+        self.errors.append(outcome.message)
+        self.errors.extend(outcome.clusters.values())
+        return "retry" if outcome.retry else ("ok" if outcome.ok else "not-ok")
+
+    # -- faults ---------------------------------------------------------------------------
+
+    def inject(self, step: int) -> None:
+        rng, kube = self.rng, self.kube
+        kube.clear_faults()
+        if rng.random() < 0.5:
+            kube.set_fault_rate(
+                rng.uniform(0.0, self.config.fault_rate), fault=rng.choice(list(Fault))
+            )
+        if rng.random() < 0.3:
+            verb = rng.choice([Verb.UPDATE, Verb.PATCH, Verb.APPLY, Verb.CREATE, Verb.GET, None])
+            kube.add_fault(rng.choice(list(Fault)), verb=verb, times=rng.randint(1, 3))
+        key = rng.choice(sorted(self.flavors))
+        namespace, name = key.split("/")
+        if rng.random() < 0.03:
+            pod = f"{name}-{rng.randint(0, 3)}"
+            kube.fail_pod(namespace, pod)
+            self.failed_pods.append((step + rng.randint(3, 20), namespace, pod))
+            self.report.faults["pod-failure"] += 1
+        if rng.random() < 0.01 and not self.failed_image_until:
+            # every pod started on the upgrade target crash-loops for a while: rollbacks
+            kube.fail_image(UPGRADE_TARGET)
+            self.failed_image_until = step + rng.randint(10, 40)
+            self.report.faults["image-failure"] += 1
+        if self.failed_image_until and step >= self.failed_image_until:
+            kube.heal(image=UPGRADE_TARGET)
+            self.failed_image_until = 0
+        for heal_at, ns, pod in [p for p in self.failed_pods if p[0] <= step]:
+            kube.heal(ns, pod)
+            self.failed_pods.remove((heal_at, ns, pod))
+        try:
+            if rng.random() < 0.05 and self.flavors[key] is Flavor.MOVER:
+                with edit_sim(kube, key) as sim:
+                    sim.fail_next_replication("simulated MOVE failure")
+                self.report.faults["move-failure"] += 1
+            if rng.random() < 0.05 and self.flavors[key] is Flavor.UPGRADER:
+                with edit_sim(kube, key) as sim:
+                    sim.fail_next_backup(rng.choice(list(BackupFailure)))
+                self.report.faults["backup-failure"] += 1
+        except KeyError:
+            pass  # no pods yet: nothing to fail
+
+    # -- observation ----------------------------------------------------------------------
+
+    def observe(self, before: dict[str, int]) -> dict[str, int]:
+        after = {
+            k: int(s["spec"]["replicas"]) for k, s in invariants.statefulsets(self.kube).items()
+        }
+        for key, replicas in after.items():
+            self.report.scale_outs += replicas > before.get(key, replicas)
+            self.report.scale_ins += replicas < before.get(key, replicas)
+        for raw in invariants.clusters(self.kube):
+            status = raw.get("status") or {}
+            for op in (status.get("operation"), status.get("lastOperation")):
+                if op and op.get("kind") == "ScaleInDrain":
+                    self.report.drains.add((raw["metadata"]["name"], op.get("startedAt", "")))
+        return after
+
+    def check(self) -> None:
+        self.report.checks += 1
+        self.report.violations.extend(invariants.during_run(self.kube))
+
+
+def _instance(runtime: Runtime) -> Instance:
+    return Instance(
+        settings=Settings(cluster="local:soak.json"),
+        runtime_factory=lambda: fixed_runtime(runtime),
+    )
+
+
+def _count_faults(kube: LocalKube, faults: Counter[str]) -> None:
+    """Count each injected API failure as the call log raises it."""
+    log = kube._log  # the local server's call log: where injected faults are raised
+    record: Callable[[Any], None] = log.record
+
+    def counted(call: Any) -> None:
+        try:
+            record(call)
+        except WeavefnError as injected:
+            faults[
+                type(injected).__name__ + (" (timeout)" if "timeout" in str(injected) else "")
+            ] += 1
+            raise
+
+    log.record = counted  # type: ignore[method-assign]
+
+
+def run_soak(
+    config: SoakConfig, *, on_kube: Callable[[LocalKube], None] | None = None
+) -> SoakReport:
+    """Run the soak; ``on_kube`` is shown the local cluster first (e.g. to read its call log)."""
+    started = time.monotonic()
+    rng = random.Random(config.seed)
+    clock = ManualClock(EPOCH)
+    kube = LocalKube(clock=clock, ready_delay=20.0, seed=config.seed)
+    if on_kube is not None:
+        on_kube(kube)
+    flavors = build_fleet(kube, count=config.clusters, rng=rng)
+    kube.reset_calls()  # from here on, every API call is the code's own
+    runtime = build_runtime(kube, clock=lambda: datetime.fromtimestamp(clock(), UTC))
+    report = SoakReport(config)
+    soak = Soak(config, kube, clock, runtime, flavors, rng, report)
+    captured = Captured()
+    logger = logging.getLogger("weavefn")
+    logger.addHandler(captured)
+    try:
+        for _ in range(6):  # create every cluster and let its pods become Ready
+            runtime.service.reconcile()
+            clock.advance(30.0)
+        _count_faults(kube, report.faults)
+        replicas = soak.observe({})
+        pending: list[tuple[str, Any]] = []
+        step = 0
+        with ThreadPoolExecutor(max_workers=config.workers) as pool:
+            while sum(report.events.values()) < config.events:
+                step += 1
+                soak.inject(step)
+                batch = pending + soak.batch()
+                for kind, _ in batch:
+                    report.events[kind] += 1
+                results = list(pool.map(lambda e: soak.run_one(e[1]), batch))
+                report.outcomes.update(results)
+                # the platform redelivers what asked for a retry, at most once more here
+                pending = [
+                    ("redelivered", e)
+                    for (k, e), r in zip(batch, results, strict=True)
+                    if r == "retry" and k != "redelivered"
+                ]
+                kube.clear_faults()
+                replicas = soak.observe(replicas)
+                if step % config.check_every == 0:
+                    soak.check()
+                clock.advance(rng.choice([5.0, 10.0, 15.0, 30.0, 60.0]))
+        settle(soak)
+        replicas = soak.observe(replicas)
+        report.violations.extend(invariants.upgrades_ended(kube, soak.upgraded))
+        report.violations.extend(
+            invariants.no_secret_leaked(
+                kube, [CANARY_SECRET], texts=[*captured.lines, *soak.errors]
+            )
+        )
+        for raw in invariants.clusters(kube):
+            last = (raw.get("status") or {}).get("lastOperation") or {}
+            if f"{raw['metadata']['namespace']}/{raw['metadata']['name']}" in soak.upgraded:
+                phase = str(last.get("phase")) if last.get("kind") == "Upgrade" else "not started"
+                report.upgrades[
+                    "Failed (backup failed, image unchanged)" if phase == "Failed" else phase
+                ] += 1
+    finally:
+        logger.removeHandler(captured)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def settle(soak: Soak) -> None:
+    """No more faults: reconcile every minute until no operation is in flight."""
+    soak.kube.clear_faults()
+    soak.kube.heal()
+    for _ in range(SETTLE_ROUNDS):
+        soak.runtime.service.reconcile()
+        soak.check()
+        busy = [
+            r for r in invariants.clusters(soak.kube) if (r.get("status") or {}).get("operation")
+        ]
+        if not busy:
+            return
+        soak.clock.advance(60.0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--events", type=int, default=1_500)
+    parser.add_argument("--clusters", type=int, default=50)
+    args = parser.parse_args()
+    config = replace(SoakConfig(), seed=args.seed, events=args.events, clusters=args.clusters)
+    report = run_soak(config)
+    print(json.dumps(report.summary(), indent=2))
+    for violation in report.violations[:50]:
+        print(violation)
+
+
+if __name__ == "__main__":
+    main()
