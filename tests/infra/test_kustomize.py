@@ -15,22 +15,23 @@ from tests.infra.support import ROOT, tool
 # What the functions do in the cluster, and nothing else (no watch: nothing watches).
 EXPECTED_RULES = {
     ("weaviate.io", "weaviateclusters"): {"get", "list", "patch"},
-    ("weaviate.io", "weaviateclusters/status"): {"get", "update", "patch"},
-    ("apps", "statefulsets"): {"get", "create", "patch", "delete"},
-    ("apps", "statefulsets/scale"): {"get", "patch", "update"},
-    ("apps", "deployments"): {"get", "create", "patch"},
-    ("", "services"): {"get", "create", "patch"},
-    ("", "configmaps"): {"get", "create", "patch"},
-    ("", "serviceaccounts"): {"get", "create", "patch"},
-    ("", "pods"): {"get", "list"},
+    ("weaviate.io", "weaviateclusters/status"): {"update"},
+    ("apps", "statefulsets"): {"get", "list", "create", "patch", "delete"},
+    ("apps", "statefulsets/scale"): {"patch"},
+    ("apps", "deployments"): {"list", "create", "patch"},
+    ("", "services"): {"list", "create", "patch"},
+    ("", "configmaps"): {"list", "create", "patch"},
+    ("", "serviceaccounts"): {"list", "create", "patch"},
+    ("", "pods"): {"list"},
     ("", "persistentvolumeclaims"): {"list", "patch"},
-    ("", "services/proxy"): {"get", "create"},
-    ("policy", "poddisruptionbudgets"): {"get", "create", "patch"},
-    ("storage.k8s.io", "storageclasses"): {"get", "create", "patch"},
+    ("", "secrets"): {"get"},
+    ("", "services/proxy"): {"get", "create", "update"},
+    ("policy", "poddisruptionbudgets"): {"list", "create", "patch"},
+    ("storage.k8s.io", "storageclasses"): {"get", "list", "create", "patch"},
     ("events.k8s.io", "events"): {"create"},
-    ("security.istio.io", "peerauthentications"): {"get", "create", "patch"},
-    ("networking.istio.io", "destinationrules"): {"get", "create", "patch"},
-    ("metrics.k8s.io", "pods"): {"get", "list"},
+    ("security.istio.io", "peerauthentications"): {"list", "create", "patch"},
+    ("networking.istio.io", "destinationrules"): {"list", "create", "patch"},
+    ("metrics.k8s.io", "pods"): {"list"},
 }
 
 PLACEHOLDER_CRD = """\
@@ -98,7 +99,8 @@ def test_cluster_role_has_no_wildcards_secrets_or_watch(
     for rule in rendered["ClusterRole"]["rules"]:
         for field in ("apiGroups", "resources", "verbs"):
             assert not any("*" in item for item in rule[field]), rule
-        assert "secrets" not in rule["resources"]
+        # the API-key Secret is read by name only (weaviate.connect.read_api_key)
+        assert "secrets" not in rule["resources"] or rule["verbs"] == ["get"]
         assert "watch" not in rule["verbs"]
         assert "nonResourceURLs" not in rule and "resourceNames" not in rule
 
