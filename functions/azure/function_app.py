@@ -27,7 +27,13 @@ from weavefn.triggers.fields import decode_json
 from weavefn.triggers.http import HttpRequest
 from weavefn.triggers.queue import parse_azure_queue
 from weavefn.triggers.schedules import parse_azure_timer
-from weavefn.webhooks import HttpResponse, error_response, handle_for, json_response
+from weavefn.webhooks import (
+    MAX_BODY_BYTES,
+    HttpResponse,
+    error_response,
+    handle_for,
+    json_response,
+)
 
 log = logging.getLogger("weavefn")
 
@@ -109,8 +115,15 @@ def alert(req: func.HttpRequest) -> func.HttpResponse:
     """
     started = time.monotonic()
     request_id = req.headers.get("x-arr-log-id", "")
+    body = req.get_body()
+    if len(body) > MAX_BODY_BYTES:  # the same limit as the routed endpoints, before parsing
+        return http_response(
+            error_response(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body exceeds {MAX_BODY_BYTES} bytes"
+            )
+        )
     try:
-        trigger = parse_azure_alert(decode_json(req.get_body(), path="body", what="alert"))
+        trigger = parse_azure_alert(decode_json(body, path="body", what="alert"))
         outcome = invocation.run_trigger(
             trigger,
             instance=invocation.current(),
