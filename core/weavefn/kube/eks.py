@@ -10,7 +10,7 @@ from typing import Any
 from weavefn.errors import NotFoundError, TerminalError, UnavailableError
 from weavefn.kube.access import CachedToken, ClusterEndpoint, Token, bearer_configuration, decode_ca
 
-TOKEN_PREFIX = "k8s-aws-v1."
+TOKEN_PREFIX = "k8s-aws-v1."  # nosec B105 # the EKS token prefix, public
 CLUSTER_ID_HEADER = "x-k8s-aws-id"
 PRESIGN_EXPIRES = 60
 # EKS accepts a token for 15 minutes after it was signed, whatever X-Amz-Expires says;

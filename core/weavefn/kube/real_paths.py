@@ -36,7 +36,7 @@ PLURALS: dict[str, str] = {
     "PriorityClass": "priorityclasses",
     "Role": "roles",
     "RoleBinding": "rolebindings",
-    "Secret": "secrets",
+    "Secret": "secrets",  # nosec B105 # a resource name
     "Service": "services",
     "ServiceAccount": "serviceaccounts",
     "ServiceMonitor": "servicemonitors",

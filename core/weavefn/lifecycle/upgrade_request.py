@@ -24,7 +24,7 @@ from weavefn.model.resource import WeaviateCluster
 from weavefn.model.units import Version
 from weavefn.triggers.model import UpgradeRequest
 
-SECRET_ENV = "WEAVEFN_UPGRADE_SECRET"
+SECRET_ENV = "WEAVEFN_UPGRADE_SECRET"  # nosec B105 # the variable's name, not a secret
 TIMESTAMP_HEADER = "X-Weavefn-Timestamp"
 SIGNATURE_HEADER = "X-Weavefn-Signature"
 MAX_SKEW_SECONDS = 300

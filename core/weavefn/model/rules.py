@@ -64,7 +64,7 @@ def _resource_rules(spec: dict[str, Any]) -> list[FieldError]:
     if not isinstance(requests, dict) or not isinstance(limits, dict):
         return errors
     for name in ("cpu", "memory"):
-        low, high = _quantity(requests.get(name)), _quantity(limits.get(name))
+        low, high = _quantity(requests.get(name)), _quantity(limits.get(name))  # nosec B113 # a dict of resource requests, not the requests library
         if low is not None and high is not None and low > high:
             errors.append(FieldError(f"spec.resources.requests.{name}", f"exceeds limits.{name}"))
     return errors

@@ -77,7 +77,7 @@ class Fleet:
         self.workers = workers
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # nosec B311 # retry jitter, not a secret
 
     def reconcile_all(
         self, *, deadline: float, namespace: str | None = None, name: str | None = None

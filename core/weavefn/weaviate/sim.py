@@ -78,7 +78,7 @@ class WeaviateSim:
         """A cluster of ready nodes holding deterministic data (same seed, same placement)."""
         sim = cls(clock=clock, timing=timing)
         sim.sync_nodes([NodeView(name, True, version) for name in nodes])
-        rng = random.Random(seed)
+        rng = random.Random(seed)  # nosec B311 # deterministic simulated placement
         for index in range(collections):
             sim.add_collection(
                 f"Collection{index + 1}",
@@ -127,7 +127,7 @@ class WeaviateSim:
         replication_factor: int,
         rng: random.Random | None = None,
     ) -> None:
-        rng = rng or random.Random(name)
+        rng = rng or random.Random(name)  # nosec B311 # deterministic simulated placement
         members = [n.name for n in self.state.nodes]
         placement = place(
             members, shards=shards, factor=replication_factor, offset=rng.randrange(len(members))

@@ -76,7 +76,7 @@ def instant_query(base_url: str, query: str, *, timeout: float = TIMEOUT_SECONDS
         )
     url = base_url.rstrip("/") + "/api/v1/query?" + urllib.parse.urlencode({"query": query})
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as answer:
+        with urllib.request.urlopen(url, timeout=timeout) as answer:  # nosec B310 # scheme checked to be http(s) above
             body = json.loads(answer.read())
     except urllib.error.HTTPError as exc:
         detail = _error_of(exc.read())

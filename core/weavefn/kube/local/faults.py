@@ -82,7 +82,7 @@ class CallLog:
         self.writes = 0
         self.fault_rate = 0.0
         self.random_fault = Fault.UNAVAILABLE
-        self._random = random.Random(seed)
+        self._random = random.Random(seed)  # nosec B311 # reproducible fault injection
         self._pending: list[_Pending] = []
 
     def reset(self) -> None:
