@@ -45,6 +45,7 @@ from tests.soak.invariants import Violation
 EPOCH = 1_795_000_000.0
 SETTLE_ROUNDS = 120
 UPGRADE_TARGET = "1.27.3"
+REDELIVERIES = 5
 
 
 @dataclass(frozen=True)
@@ -304,6 +305,7 @@ def run_soak(
         _count_faults(kube, report.faults)
         replicas = soak.observe({})
         pending: list[tuple[str, Any]] = []
+        attempts: dict[int, int] = {}
         step = 0
         with ThreadPoolExecutor(max_workers=config.workers) as pool:
             while sum(report.events.values()) < config.events:
@@ -314,12 +316,16 @@ def run_soak(
                     report.events[kind] += 1
                 results = list(pool.map(lambda e: soak.run_one(e[1]), batch))
                 report.outcomes.update(results)
-                # the platform redelivers what asked for a retry, at most once more here
-                pending = [
-                    ("redelivered", e)
-                    for (k, e), r in zip(batch, results, strict=True)
-                    if r == "retry" and k != "redelivered"
-                ]
+                # the platform redelivers what asked for a retry (SQS, Pub/Sub, Lambda async
+                # retries), here up to REDELIVERIES times
+                pending = []
+                for (_, event), result in zip(batch, results, strict=True):
+                    tries = attempts.get(id(event), 0) + 1
+                    attempts[id(event)] = tries
+                    if result == "retry" and tries <= REDELIVERIES:
+                        pending.append(("redelivered", event))
+                    elif result == "retry":
+                        report.outcomes["gave up after redeliveries"] += 1
                 kube.clear_faults()
                 replicas = soak.observe(replicas)
                 if step % config.check_every == 0:
