@@ -219,7 +219,7 @@ QUEUE_SAMPLE = samples("azure")["azure/queue-reconcile.json"]
 @FUZZ
 @given(
     body=st.one_of(
-        mutated(json.loads(QUEUE_SAMPLE["body"])).map(json.dumps),
+        mutated(json.loads(QUEUE_SAMPLE["body"])).map(encode),
         json_values.map(json.dumps),
         st.binary(max_size=100),
     )
