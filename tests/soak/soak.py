@@ -372,8 +372,17 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--events", type=int, default=1_500)
     parser.add_argument("--clusters", type=int, default=50)
+    parser.add_argument(
+        "--workers", type=int, default=4, help="1 replays a seed exactly (no thread races)"
+    )
     args = parser.parse_args()
-    config = replace(SoakConfig(), seed=args.seed, events=args.events, clusters=args.clusters)
+    config = replace(
+        SoakConfig(),
+        seed=args.seed,
+        events=args.events,
+        clusters=args.clusters,
+        workers=args.workers,
+    )
     report = run_soak(config)
     print(json.dumps(report.summary(), indent=2))
     for violation in report.violations[:50]:
