@@ -16,9 +16,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
+from weavefn.cli.io import read_text_file
 from weavefn.cli.options import add_target_options
 from weavefn.errors import FieldError, InvalidInputError
 from weavefn.invocation import (
@@ -68,11 +68,7 @@ def register(commands: Any) -> None:
 
 
 def _load(path: str) -> Any:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise InvalidInputError([FieldError(path, f"cannot read file: {reason}")]) from None
+    text = read_text_file(path)
     try:
         return json.loads(text)
     except ValueError as exc:

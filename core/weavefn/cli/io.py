@@ -12,13 +12,18 @@ from weavefn.errors import FieldError, InvalidInputError
 from weavefn.model.resource import WeaviateCluster, parse_cluster
 
 
-def load_yaml_file(path: str) -> Any:
-    """Read one YAML document, turning every failure into an InvalidInputError."""
+def read_text_file(path: str) -> str:
+    """A file's text, or an InvalidInputError naming the file and why it cannot be read."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise InvalidInputError([FieldError(path, f"cannot read file: {reason}")]) from None
+
+
+def load_yaml_file(path: str) -> Any:
+    """Read one YAML document, turning every failure into an InvalidInputError."""
+    text = read_text_file(path)
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
