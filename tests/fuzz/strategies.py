@@ -65,12 +65,23 @@ json_values = st.recursive(
 )
 
 
+class DeepDict(dict[str, Any]):
+    """A deeply nested value that prints short: Hypothesis's printer would recurse to death."""
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(f"<{self.depth} levels deep>")
+
+    depth = 0
+
+
 def deep(depth: int, leaf: Any = 1) -> Any:
     """``depth`` nested lists and objects, built without recursion."""
     value = leaf
-    for level in range(depth):
+    for level in range(depth - 1):
         value = [value] if level % 2 else {"a": value}
-    return value
+    outer = DeepDict(a=value)
+    outer.depth = depth
+    return outer
 
 
 def deep_json_text(depth: int = DEEP) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from weavefn.cli.io import load_yaml_file
 from weavefn.errors import InvalidInputError
+from weavefn.lifecycle.admission import review
 from weavefn.triggers.detect import detect
 from weavefn.triggers.fields import decode_json
 from weavefn.triggers.parse import parse_trigger
@@ -58,3 +60,50 @@ def test_a_manifest_nested_past_the_stack_is_invalid_input(tmp_path: Path) -> No
     with pytest.raises(InvalidInputError) as refused:
         load_yaml_file(str(manifest))
     assert "nested too deeply" in str(refused.value)
+
+
+LONG_PROFILE_CASES: dict[str, Any] = {
+    "apigw-body-with-a-lone-surrogate": {
+        "version": "2.0",
+        "rawPath": "/schedule",
+        "headers": {"x-cloudscheduler": "true"},
+        "requestContext": {"http": {"method": "POST", "path": "/schedule"}, "requestId": "r"},
+        "body": "\ud800",
+    },
+    "http-document-url-nested-past-repr": {"method": "POST", "url": deep(5_000)},
+    "eventbridge-state-nested-past-repr": {
+        "source": "aws.cloudwatch",
+        "detail-type": "CloudWatch Alarm State Change",
+        "id": "e",
+        "time": "2025-11-26T10:05:12Z",
+        "detail": {"alarmName": "a", "state": {"value": deep(5_000)}},
+    },
+}
+
+
+@pytest.mark.parametrize("payload", list(LONG_PROFILE_CASES.values()), ids=list(LONG_PROFILE_CASES))
+def test_long_profile_finds_are_field_errors(payload: Any) -> None:
+    with pytest.raises(InvalidInputError):
+        parse_trigger(payload)
+
+
+def test_admission_of_a_module_named_by_a_list_is_an_answer_not_a_crash() -> None:
+    cluster = {
+        "apiVersion": "weaviate.io/v1",
+        "kind": "WeaviateCluster",
+        "metadata": {"name": "c", "namespace": "n"},
+        "spec": {
+            "version": "1.27.3",
+            "replicas": 1,
+            "storage": {"size": "1Gi"},
+            "modules": [{"name": ["text2vec-openai"]}, {"name": ["text2vec-openai"]}],
+        },
+    }
+    body = {
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {"uid": "u", "operation": "CREATE", "object": cluster},
+    }
+    result = review(json.dumps(body).encode())
+    assert result.http_status == 200 and result.allowed is False
+    assert "spec.modules[0].name" in result.message

@@ -101,6 +101,8 @@ def _module_rules(spec: dict[str, Any]) -> list[FieldError]:
     errors, seen = [], set()
     for index, module in enumerate(modules):
         name = module.get("name") if isinstance(module, dict) else None
+        if not isinstance(name, str):
+            continue  # a missing or non-text name is the field validation's to report
         if name in seen:
             errors.append(FieldError(f"spec.modules[{index}].name", f"{name!r} is listed twice"))
         seen.add(name)

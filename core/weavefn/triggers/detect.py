@@ -99,6 +99,11 @@ def _unrecognised(message: str = "not a payload weavefn recognises") -> InvalidI
     return InvalidInputError([FieldError("(root)", message)], what="trigger payload")
 
 
+def _text(value: object) -> str:
+    """A field that must be text; anything else (even nested past ``repr``'s depth) is ''."""
+    return value if isinstance(value, str) else ""
+
+
 def _json(text: object) -> Any:
     if not isinstance(text, str | bytes):
         return None
@@ -128,7 +133,7 @@ def _http_kind(path: str, headers: dict[str, Any], body: object) -> PayloadKind:
     sns_type = headers.get("x-amz-sns-message-type")
     if isinstance(sns_type, str) and sns_type in _SNS_TYPES:
         return _SNS_TYPES[sns_type]
-    if str(headers.get("x-cloudscheduler", "")).lower() == "true":
+    if _text(headers.get("x-cloudscheduler")).lower() == "true":
         return PayloadKind.CLOUD_SCHEDULER_HTTP
     last = path.rstrip("/").rsplit("/", 1)[-1]
     if last == "upgrade":
@@ -158,7 +163,7 @@ def _records(payload: dict[str, Any]) -> Detected | None:
     records = payload.get("Records")
     if not (isinstance(records, list) and records and isinstance(records[0], dict)):
         return None
-    source = str(records[0].get("EventSource") or records[0].get("eventSource"))
+    source = _text(records[0].get("EventSource") or records[0].get("eventSource"))
     kind = {"aws:sns": PayloadKind.CLOUDWATCH_SNS, "aws:sqs": PayloadKind.SQS_MESSAGE}.get(source)
     return Detected(Cloud.AWS, kind) if kind else None
 
@@ -169,7 +174,7 @@ def _aws_events(payload: dict[str, Any]) -> Detected | None:
     kind = {
         "CloudWatch Alarm State Change": PayloadKind.CLOUDWATCH_EVENTBRIDGE,
         "Scheduled Event": PayloadKind.EVENTBRIDGE_SCHEDULE,
-    }.get(str(payload.get("detail-type")))
+    }.get(_text(payload.get("detail-type")))
     return Detected(Cloud.AWS, kind) if kind else None
 
 
@@ -183,7 +188,7 @@ def _sns_http(payload: dict[str, Any]) -> Detected | None:
 def _apigw(payload: dict[str, Any]) -> Detected | None:
     if not is_apigw_v2(payload):
         return None
-    kind = _http_kind(str(payload.get("rawPath")), _headers(payload), payload.get("body"))
+    kind = _http_kind(_text(payload.get("rawPath")), _headers(payload), payload.get("body"))
     return Detected(Cloud.AWS, kind)
 
 
@@ -209,7 +214,7 @@ def _http_document(payload: dict[str, Any]) -> Detected | None:
     if "method" not in payload or "url" not in payload:
         return None
     headers = _headers(payload)
-    kind = _http_kind(str(payload["url"]).split("?", 1)[0], headers, payload.get("body"))
+    kind = _http_kind(_text(payload["url"]).split("?", 1)[0], headers, payload.get("body"))
     return Detected(_http_cloud(headers), kind)
 
 

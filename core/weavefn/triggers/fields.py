@@ -62,6 +62,10 @@ def validate(model: type[M], data: object, *, path: str = "", what: str) -> M:
             where = _loc_path(path, item["loc"])
             errors.setdefault(where, FieldError(where, item["msg"].removeprefix("Value error, ")))
         raise InvalidInputError(errors.values(), what=what) from None
+    except RecursionError:  # an enum's error message reprs the value, however deep it is
+        raise InvalidInputError(
+            [FieldError(path or "(root)", "is nested too deeply")], what=what
+        ) from None
 
 
 def decode_json(text: str | bytes, *, path: str, what: str) -> Any:

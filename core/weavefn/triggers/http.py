@@ -77,6 +77,16 @@ def _lower(headers: Mapping[str, str]) -> dict[str, str]:
     return {name.lower(): value for name, value in headers.items()}
 
 
+def _utf8(text: str) -> bytes:
+    """The body's bytes; a lone surrogate (a JSON ``\\ud800`` escape) has no UTF-8 form."""
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        raise InvalidInputError(
+            [FieldError("body", "is not valid UTF-8 text")], what=WHAT
+        ) from None
+
+
 def is_apigw_v2(payload: object) -> bool:
     return isinstance(payload, dict) and payload.get("version") == "2.0" and "rawPath" in payload
 
@@ -89,7 +99,7 @@ def read_http(payload: object) -> HttpRequest:
         if event.is_base64_encoded:
             body = decode_base64(text, path="body", what=WHAT)
         else:
-            body = text.encode()
+            body = _utf8(text)
         return HttpRequest(
             method=event.request_context.http.method.upper(),
             path=event.raw_path,
@@ -106,7 +116,7 @@ def read_http(payload: object) -> HttpRequest:
         method=doc.method.upper(),
         path=url.path or "/",
         headers=headers,
-        body=doc.body.encode(),
+        body=_utf8(doc.body),
         request_id=request_id,
     )
 
