@@ -192,7 +192,11 @@ def _authorised(call: Call) -> bool:
     if not token:
         return True
     given = call.request.header("authorization") or ""
-    return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+    try:
+        presented = given.encode()
+    except UnicodeEncodeError:  # a lone surrogate cannot match any configured token
+        return False
+    return hmac.compare_digest(presented, f"Bearer {token}".encode())
 
 
 def _admission(call: Call) -> HttpResponse:

@@ -107,3 +107,16 @@ def test_admission_of_a_module_named_by_a_list_is_an_answer_not_a_crash() -> Non
     result = review(json.dumps(body).encode())
     assert result.http_status == 200 and result.allowed is False
     assert "spec.modules[0].name" in result.message
+
+
+def test_an_authorization_header_with_a_lone_surrogate_is_401_not_500() -> None:
+    from weavefn.triggers.http import HttpRequest
+    from weavefn.webhooks import handle_for
+
+    from tests.fuzz.rig import build_rig
+
+    rig = build_rig()
+    request = HttpRequest(
+        method="POST", path="/admission", headers={"authorization": "\ud800"}, body=b"{}"
+    )
+    assert handle_for(rig.instance, request, deadline=float("inf")).status == 401
