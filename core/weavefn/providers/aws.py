@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from weavefn.model.resource import WeaviateCluster
 from weavefn.model.spec import AwsSpec
-from weavefn.providers.settings import PodSettings, StorageClassParams, scratch_volume
+from weavefn.providers.settings import PodSettings, StorageClassParams, with_scratch
 
 EBS_CSI = "ebs.csi.aws.com"
 IRSA_ANNOTATION = "eks.amazonaws.com/role-arn"
@@ -36,19 +34,13 @@ class AwsProfile:
                 env["BACKUP_S3_PATH"] = aws.backup.path
         if region:
             env["AWS_REGION"] = region
-        volumes: tuple[dict[str, Any], ...] = ()
-        mounts: tuple[dict[str, Any], ...] = ()
-        if aws.use_local_nvme:
-            volumes, mounts, scratch_env = scratch_volume()
-            env.update(scratch_env)
-        return PodSettings(
+        settings = PodSettings(
             node_selector=node_selector,
             service_account_annotations=annotations,
             env=env,
             modules=modules,
-            volumes=volumes,
-            volume_mounts=mounts,
         )
+        return with_scratch(settings) if aws.use_local_nvme else settings
 
     def storage_class(self, cluster: WeaviateCluster) -> StorageClassParams:
         aws = _spec(cluster)

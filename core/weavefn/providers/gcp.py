@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from weavefn.model.resource import WeaviateCluster
 from weavefn.model.spec import GcpSpec
-from weavefn.providers.settings import PodSettings, StorageClassParams, scratch_volume
+from weavefn.providers.settings import PodSettings, StorageClassParams, with_scratch
 
 PD_CSI = "pd.csi.storage.gke.io"
 WORKLOAD_IDENTITY_ANNOTATION = "iam.gke.io/gcp-service-account"
@@ -37,22 +35,17 @@ class GcpProfile:
                 env["BACKUP_GCS_PATH"] = gcp.backup.path
         if gcp.project:
             env["GOOGLE_CLOUD_PROJECT"] = gcp.project
-        volumes: tuple[dict[str, Any], ...] = ()
-        mounts: tuple[dict[str, Any], ...] = ()
         if gcp.use_local_ssd:
             # GKE puts emptyDir on local SSD only on node pools created with
             # --ephemeral-storage-local-ssd, which carry this label.
             node_selector[LOCAL_SSD_LABEL] = "true"
-            volumes, mounts, scratch_env = scratch_volume()
-            env.update(scratch_env)
-        return PodSettings(
+        settings = PodSettings(
             node_selector=node_selector,
             service_account_annotations=annotations,
             env=env,
             modules=modules,
-            volumes=volumes,
-            volume_mounts=mounts,
         )
+        return with_scratch(settings) if gcp.use_local_ssd else settings
 
     def storage_class(self, cluster: WeaviateCluster) -> StorageClassParams:
         return StorageClassParams(PD_CSI, {"type": _spec(cluster).disk_type})

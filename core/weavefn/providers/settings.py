@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 SCRATCH_VOLUME = "local-scratch"
@@ -30,10 +30,8 @@ class PodSettings:
     volume_mounts: tuple[dict[str, Any], ...] = ()
 
 
-def scratch_volume() -> tuple[
-    tuple[dict[str, Any], ...], tuple[dict[str, Any], ...], dict[str, str]
-]:
-    """An emptyDir on the node's local disk, used as TMPDIR.
+def with_scratch(settings: PodSettings) -> PodSettings:
+    """``settings`` plus an emptyDir on the node's local disk, used as TMPDIR.
 
     Weaviate keeps all durable data (LSM segments, HNSW commit logs, Raft state) under
     PERSISTENCE_DATA_PATH and has no read-cache tier that could live on another disk, so local
@@ -42,6 +40,12 @@ def scratch_volume() -> tuple[
     node pool puts kubelet ephemeral storage there (EKS instance-store RAID0, GKE
     ephemeral-storage-local-ssd).
     """
-    volumes = ({"name": SCRATCH_VOLUME, "emptyDir": {}},)
-    mounts = ({"name": SCRATCH_VOLUME, "mountPath": SCRATCH_PATH},)
-    return volumes, mounts, {"TMPDIR": SCRATCH_PATH}
+    return replace(
+        settings,
+        env={**settings.env, "TMPDIR": SCRATCH_PATH},
+        volumes=(*settings.volumes, {"name": SCRATCH_VOLUME, "emptyDir": {}}),
+        volume_mounts=(
+            *settings.volume_mounts,
+            {"name": SCRATCH_VOLUME, "mountPath": SCRATCH_PATH},
+        ),
+    )
