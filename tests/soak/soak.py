@@ -202,10 +202,12 @@ class Soak:
             kube.set_fault_rate(
                 rng.uniform(0.0, self.config.fault_rate), fault=rng.choice(list(Fault))
             )
-        if rng.random() < 0.3:
-            verb = rng.choice([Verb.UPDATE, Verb.PATCH, Verb.APPLY, Verb.CREATE, Verb.GET, None])
-            kube.add_fault(rng.choice(list(Fault)), verb=verb, times=rng.randint(1, 3))
         key = rng.choice(sorted(self.flavors))
+        if rng.random() < 0.3:
+            # aimed at one cluster, so concurrent passes over others cannot use it up
+            verb = rng.choice([Verb.UPDATE, Verb.PATCH, Verb.APPLY, Verb.CREATE, Verb.GET, None])
+            fault = rng.choice(list(Fault))
+            kube.add_fault(fault, verb=verb, times=rng.randint(1, 3), cluster=key)
         namespace, name = key.split("/")
         if rng.random() < 0.03:
             pod = f"{name}-{rng.randint(0, 3)}"

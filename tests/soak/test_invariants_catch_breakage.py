@@ -163,3 +163,18 @@ def test_checker_reports_the_broken_invariant(kube: LocalKube, name: str) -> Non
     found = breakage(kube)
     assert found, f"{name} went unnoticed"
     assert {v.invariant for v in found} == {invariant}
+
+
+def test_the_harness_edits_a_simulation_under_any_fault_rate() -> None:
+    """The soak's own reads (seeding a simulation to inject a failure) never draw faults."""
+    from weavefn.kube.local import Fault
+
+    clock = ManualClock(1_795_000_000.0)
+    kube = LocalKube(clock=clock, ready_delay=0.0)
+    build_fleet(kube, count=5, rng=random.Random(1))
+    build_runtime(kube, clock=lambda: datetime.fromtimestamp(clock(), UTC)).service.reconcile()
+    kube.reset_calls()
+    kube.set_fault_rate(1.0, fault=Fault.CONFLICT)
+    with edit_sim(kube, UPGRADER) as sim:  # never asked before: seeded from the pods now
+        sim.fail_next_replication("injected")
+    assert kube.calls == []

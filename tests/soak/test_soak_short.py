@@ -27,3 +27,12 @@ def test_short_soak_keeps_every_invariant() -> None:
     assert summary["drains"] > 0
     assert report.upgrades.get("Succeeded", 0) > 0
     assert report.checks >= summary["events"] // 10
+
+
+@pytest.mark.timeout(120)
+def test_a_seed_replays_the_same_run_on_one_worker() -> None:
+    config = SoakConfig(seed=3, events=150, clusters=10, workers=1)
+    first, second = run_soak(config).summary(), run_soak(config).summary()
+    first.pop("seconds"), second.pop("seconds")
+    assert first == second
+    assert sum(v for k, v in first["faults_injected"].items() if "Error" in k) > 0

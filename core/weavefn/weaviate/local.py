@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from weavefn.kube.local import LocalKube
-from weavefn.kube.port import Obj
-from weavefn.model.resource import WeaviateCluster, parse_cluster
+from weavefn.kube.port import Obj, ObjectRef
+from weavefn.model.resource import API_VERSION, KIND, WeaviateCluster, parse_cluster
 from weavefn.render.labels import INSTANCE_LABEL
 from weavefn.weaviate.port import (
     BackupInfo,
@@ -69,7 +69,8 @@ def edit_sim(kube: LocalKube, key: str) -> Iterator[WeaviateSim]:
     """The saved simulation of cluster ``key`` (``ns/name``), written back on exit.
 
     For tests and demos that inject failures: ``sim.set_node_healthy(...)``,
-    ``sim.fail_next_backup(...)``, ``sim.set_raft_synchronized(False)``.
+    ``sim.fail_next_backup(...)``, ``sim.set_raft_synchronized(False)``. Its reads of the
+    cluster are the harness's own: never recorded, never faulted.
     """
     with _LOCK:
         saved = sims(kube).get(key)
@@ -77,8 +78,14 @@ def edit_sim(kube: LocalKube, key: str) -> Iterator[WeaviateSim]:
             sim = WeaviateSim.from_dict(saved, clock=kube.clock)
         else:  # nothing asked Weaviate yet: seed it from the pods now
             namespace, _, name = key.partition("/")
-            cluster = parse_cluster(kube.get_cluster(namespace, name))
-            views = node_views(kube.list_pods(namespace, {INSTANCE_LABEL: name}))
+            raw = kube.peek(ObjectRef(API_VERSION, KIND, namespace, name))
+            if raw is None:
+                raise KeyError(f"{key!r} is not a WeaviateCluster")
+            cluster = parse_cluster(raw)
+            pods = kube.list("v1", "Pod", namespace)
+            views = node_views(
+                [p for p in pods if p["metadata"].get("labels", {}).get(INSTANCE_LABEL) == name]
+            )
             if not views:
                 raise KeyError(f"{key!r} has no pods yet: reconcile it first")
             sim = _seed(cluster, views, kube.clock)

@@ -76,6 +76,53 @@ def test_fault_rate_is_reproducible_with_a_seed() -> None:
     assert first != failures(8)
 
 
+def _failed_gets(kube: LocalKube, order: list[str]) -> set[tuple[str, int]]:
+    failed = set()
+    for name in order:
+        for attempt in range(3):
+            try:
+                kube.get_cluster(NS, name)
+            except UnavailableError:
+                failed.add((name, attempt))
+    return failed
+
+
+def test_fault_schedule_does_not_depend_on_the_order_of_calls_across_clusters() -> None:
+    """What threads interleave differently draws the same faults: each call's own draw."""
+    names = [f"c{i}" for i in range(20)]
+    runs = []
+    for order in (names, list(reversed(names))):
+        kube = LocalKube(clock=ManualClock(), seed=11)
+        for name in names:
+            kube.apply_cluster(cluster(name=name))
+        kube.set_fault_rate(0.3)
+        runs.append(_failed_gets(kube, order))
+    assert runs[0] == runs[1]
+    assert 6 <= len(runs[0]) <= 30
+
+
+def test_a_rule_aimed_at_one_cluster_leaves_the_others_alone(kube: LocalKube) -> None:
+    for name in ("docs", "docs2", "other"):
+        kube.apply_cluster(cluster(name=name))
+    kube.add_fault(Fault.CONFLICT, verb=Verb.GET, times=2, cluster=f"{NS}/docs")
+    kube.get_cluster(NS, "other")
+    kube.get_cluster(NS, "docs2")  # a name that only starts like the target is another cluster
+    assert kube.get(ObjectRef("v1", "Pod", NS, "other-0")) is None
+    for _ in range(2):
+        with pytest.raises(ConflictError):
+            kube.get(ObjectRef("v1", "Pod", NS, "docs-0"))
+    kube.get_cluster(NS, "docs")
+
+
+def test_harness_reads_never_draw_faults(kube: LocalKube) -> None:
+    kube.apply_cluster(cluster())
+    kube.set_fault_rate(1.0, fault=Fault.CONFLICT)
+    ref = ObjectRef("weaviate.io/v1", "WeaviateCluster", NS, "docs")
+    assert kube.peek(ref) is not None
+    assert len(kube.list("weaviate.io/v1", "WeaviateCluster")) == 1
+    assert kube.calls == [Call(Verb.APPLY, "WeaviateCluster", NS, "docs")]
+
+
 def test_latency_sleeps_overlap_across_threads() -> None:
     kube = LocalKube(clock=ManualClock(), latency=0.3)
     threads = [threading.Thread(target=kube.list_clusters) for _ in range(4)]

@@ -1,8 +1,15 @@
-"""Call recording and injected failures, so tests and benchmarks can count and break API calls."""
+"""Call recording and injected failures, so tests and benchmarks can count and break API calls.
+
+Which call fails is a function of the seed and of the call itself (verb, kind, namespace,
+name and how many times that same call came before), never of a shared random stream: calls
+on different clusters can interleave in any order across threads and still draw the same
+faults, so a seed fixes the fault schedule of a concurrent run.
+"""
 
 from __future__ import annotations
 
-import random
+import hashlib
+from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -44,17 +51,32 @@ class Call:
 
 @dataclass(frozen=True)
 class FaultRule:
-    """Fail the next ``times`` calls matching ``verb`` and ``kind`` (None matches any)."""
+    """Fail the next ``times`` calls matching ``verb``, ``kind`` and ``cluster`` (None: any).
+
+    ``cluster`` (``ns/name``) narrows a rule to the calls about one cluster: its custom
+    resource and every object named after it (``name``, ``name-headless``, ``name-0``, Events
+    ``name.<id>``), so concurrent passes over other clusters cannot use it up.
+    """
 
     fault: Fault = Fault.UNAVAILABLE
     verb: Verb | None = None
     kind: str | None = None
     times: int = 1
+    cluster: str | None = None
 
     def matches(self, call: Call) -> bool:
-        return (self.verb is None or self.verb == call.verb) and (
-            self.kind is None or self.kind == call.kind
+        return (
+            (self.verb is None or self.verb == call.verb)
+            and (self.kind is None or self.kind == call.kind)
+            and (self.cluster is None or _about(call, self.cluster))
         )
+
+
+def _about(call: Call, cluster: str) -> bool:
+    namespace, _, name = cluster.partition("/")
+    if call.namespace != namespace or not call.name:
+        return False
+    return call.name == name or call.name.startswith((f"{name}-", f"{name}."))
 
 
 @dataclass
@@ -80,9 +102,12 @@ class CallLog:
         self.calls: list[Call] = []
         self.reads = 0
         self.writes = 0
+        self.seed = seed
         self.fault_rate = 0.0
         self.random_fault = Fault.UNAVAILABLE
-        self._random = random.Random(seed)  # nosec B311 # reproducible fault injection
+        self._epoch = 0
+        """Counts fault-rate settings: the same call draws anew under each setting."""
+        self._seen: Counter[Call] = Counter()
         self._pending: list[_Pending] = []
 
     def reset(self) -> None:
@@ -98,6 +123,19 @@ class CallLog:
         self._pending.clear()
         self.fault_rate = 0.0
 
+    def set_fault_rate(self, rate: float, fault: Fault) -> None:
+        self.fault_rate, self.random_fault = rate, fault
+        self._epoch += 1
+        self._seen.clear()
+
+    def _draw(self, call: Call) -> float:
+        """A number in [0, 1) fixed by the seed, the setting and this call's occurrence."""
+        occurrence = self._seen[call]
+        self._seen[call] += 1
+        key = f"{self.seed}|{self._epoch}|{call.verb}|{call.kind}|{call.namespace}|{call.name}"
+        digest = hashlib.blake2b(f"{key}|{occurrence}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big") / 2**64
+
     def record(self, call: Call) -> None:
         """Count the call, then raise the fault it is due, if any."""
         self.calls.append(call)
@@ -110,5 +148,5 @@ class CallLog:
                 pending.left -= 1
                 self._pending = [p for p in self._pending if p.left > 0]
                 raise fault_error(pending.rule.fault, call)
-        if self.fault_rate and self._random.random() < self.fault_rate:
+        if self.fault_rate and self._draw(call) < self.fault_rate:
             raise fault_error(self.random_fault, call)

@@ -43,19 +43,20 @@ class LocalKube(ScalingEndpoints):
         verb: Verb | None = None,
         kind: str | None = None,
         times: int = 1,
+        cluster: str | None = None,
     ) -> FaultRule:
-        """Fail the next ``times`` calls matching ``verb`` and ``kind`` (None: any)."""
-        rule = FaultRule(fault=fault, verb=verb, kind=kind, times=times)
+        """Fail the next ``times`` calls matching ``verb``, ``kind`` and ``cluster`` (None: any)."""
+        rule = FaultRule(fault=fault, verb=verb, kind=kind, times=times, cluster=cluster)
         with self._lock:
             self._log.add(rule)
         return rule
 
     def set_fault_rate(self, rate: float, *, fault: Fault = Fault.UNAVAILABLE) -> None:
-        """Fail each call with probability ``rate``, drawn from the seeded generator."""
+        """Fail each call with probability ``rate``, drawn from the seed and the call itself."""
         if not 0.0 <= rate <= 1.0:
             raise ValueError("a fault rate is a probability between 0 and 1")
         with self._lock:
-            self._log.fault_rate, self._log.random_fault = rate, fault
+            self._log.set_fault_rate(rate, fault)
 
     def clear_faults(self) -> None:
         with self._lock:

@@ -129,6 +129,13 @@ class ObjectEndpoints(ServerCore):
                 for e in sorted(found, key=lambda e: int(e["metadata"]["resourceVersion"]))
             ]
 
+    def peek(self, ref: ObjectRef) -> Obj | None:
+        """One object, as the simulation stands now."""
+        with self._lock:
+            self._sim.tick(self.clock())
+            found = self._store.get(ref.api_version, ref.kind, ref.namespace, ref.name)
+            return copy_obj(found) if found is not None else None
+
     def list(self, api_version: str, kind: str, namespace: str | None = None) -> ObjList:
         """Every object of one kind, as the simulation stands now."""
         with self._lock:
