@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 from weavefn.errors import FieldError, InvalidInputError, WeavefnError
 from weavefn.kube.access import CLUSTER_ENV, AccessKind, cluster_setting, connect, parse_setting
-from weavefn.lifecycle.replay import InMemoryReplayGuard, ReplayGuard
-from weavefn.lifecycle.upgrade_request import SECRET_ENV
 from weavefn.model.resource import object_key
 from weavefn.queue.factory import QUEUE_ENV, QueueKind, queue_for, queue_kind
 from weavefn.queue.port import ReconcileQueue
 from weavefn.runtime import Runtime, build_runtime, open_runtime_for
 from weavefn.triggers.model import Outcome, ScheduleTrigger, Trigger
+from weavefn.triggers.replay import InMemoryReplayGuard, ReplayGuard
+from weavefn.triggers.signed_upgrade import SECRET_ENV
 
 if TYPE_CHECKING:
     from weavefn.triggers.sns_signature import SnsVerifier

@@ -28,10 +28,10 @@ class Runtime:
 
 def metric_registry(kube: KubeApi) -> Registry:
     """Simulated monitoring for the local cluster; the real sources for a real one."""
-    from weavefn.kube.local import LocalKube
+    from weavefn.local.kube import LocalKube
 
     if isinstance(kube, LocalKube):
-        from weavefn.autoscale.metrics.local import local_registry
+        from weavefn.local.metrics import local_registry
 
         return local_registry(kube.extras)
     from weavefn.autoscale.metrics.kubernetes import CustomObjectsPodMetrics

@@ -15,8 +15,8 @@ from weavefn.autoscale.metrics.registry import Registry
 from weavefn.autoscale.rebalance import Rebalancer
 from weavefn.errors import NotFoundError
 from weavefn.kube.port import KubeApi, Obj
-from weavefn.lifecycle.requests import start_upgrade
 from weavefn.lifecycle.steps import lifecycle_steps, upgrade_pin
+from weavefn.lifecycle.upgrade.start import start_upgrade
 from weavefn.model.resource import object_key, split_key
 from weavefn.reconcile.context import ClusterContext
 from weavefn.reconcile.fleet import Fleet, FleetReport, refs_and_kinds

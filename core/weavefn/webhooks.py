@@ -26,10 +26,10 @@ from weavefn.errors import (
 )
 from weavefn.invocation import Instance, RuntimeFactory, Settings, run_schedule, run_trigger
 from weavefn.lifecycle.admission import review
-from weavefn.lifecycle.replay import ReplayGuard
 from weavefn.queue.factory import queue_for
 from weavefn.queue.port import ReconcileQueue
 from weavefn.triggers.http import HttpRequest
+from weavefn.triggers.replay import ReplayGuard
 from weavefn.triggers.schedules import parse_cloud_scheduler_http
 from weavefn.triggers.sns_signature import SnsVerifier, fetch_certificate_url
 from weavefn.webhooks_routes import sns_answer, upgrade_answer

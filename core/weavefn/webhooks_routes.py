@@ -13,8 +13,13 @@ from typing import Any
 
 from weavefn.errors import FieldError, NotFoundError
 from weavefn.invocation import RuntimeFactory, log_outcome
-from weavefn.lifecycle.replay import ReplayGuard
-from weavefn.lifecycle.upgrade_request import (
+from weavefn.model.resource import parse_cluster, split_key
+from weavefn.runtime import Runtime
+from weavefn.triggers.cloudwatch import parse_sns_http_alarm
+from weavefn.triggers.http import HttpRequest
+from weavefn.triggers.model import AlarmTrigger, Outcome, UpgradeRequest
+from weavefn.triggers.replay import ReplayGuard
+from weavefn.triggers.signed_upgrade import (
     SECRET_ENV,
     MalformedRequestError,
     RequestRejectedError,
@@ -22,11 +27,6 @@ from weavefn.lifecycle.upgrade_request import (
     authenticate_upgrade,
     check_upgrade,
 )
-from weavefn.model.resource import parse_cluster, split_key
-from weavefn.runtime import Runtime
-from weavefn.triggers.cloudwatch import parse_sns_http_alarm
-from weavefn.triggers.http import HttpRequest
-from weavefn.triggers.model import AlarmTrigger, Outcome, UpgradeRequest
 from weavefn.triggers.sns_signature import SignatureError, SnsVerifier, confirm_subscription
 
 Answer = tuple[int, dict[str, Any]]

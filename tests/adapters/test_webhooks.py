@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 from weavefn.invocation import Settings
-from weavefn.kube.local import LocalKube, ManualClock
-from weavefn.lifecycle.replay import InMemoryReplayGuard
+from weavefn.local.kube import LocalKube, ManualClock
 from weavefn.queue.memory import MemoryQueue
 from weavefn.runtime import Runtime, build_runtime
 from weavefn.triggers.http import HttpRequest, read_http
+from weavefn.triggers.replay import InMemoryReplayGuard
 from weavefn.triggers.sns_signature import SnsVerifier
 from weavefn.webhooks import MAX_BODY_BYTES, HttpResponse, Route, handle_http, route_of
 

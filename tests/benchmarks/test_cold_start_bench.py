@@ -91,7 +91,7 @@ from functions.aws.handlers import AwsHandlers, LocalContext
 imported = time.perf_counter()
 import yaml
 from weavefn.invocation import Instance, Settings, fixed_runtime
-from weavefn.kube.local import LocalKube
+from weavefn.local.kube import LocalKube
 from weavefn.runtime import build_runtime
 kube = LocalKube(ready_delay=0.0)
 kube.apply({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 from weavefn import invocation
-from weavefn.kube.local import LocalKube, open_local
 from weavefn.kube.port import ObjectRef
+from weavefn.local.kube import LocalKube, open_local
 from weavefn.runtime import build_runtime
 
 from tests.adapters.azure.conftest import http_request, queue_message, sample, timer_request

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 import yaml
-from weavefn.kube.local import LocalKube, open_local
 from weavefn.kube.port import ObjectRef
+from weavefn.local.kube import LocalKube, open_local
 from weavefn.runtime import build_runtime
 
 from tests.e2e.conftest import ROOT, FunctionServer, PubSubEmulator, wait_until

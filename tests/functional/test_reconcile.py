@@ -6,8 +6,8 @@ import copy
 from typing import Any
 
 import pytest
-from weavefn.kube.local import Fault, LocalKube, ManualClock, Verb
 from weavefn.kube.port import ObjectRef
+from weavefn.local.kube import Fault, LocalKube, ManualClock, Verb
 from weavefn.service import Service
 
 from tests.functional.conftest import example, storage_class

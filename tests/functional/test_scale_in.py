@@ -10,14 +10,15 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from weavefn.autoscale.metrics.local import LoadModel, local_registry
-from weavefn.kube.local import LocalKube, ManualClock
 from weavefn.kube.port import ObjectRef
+from weavefn.local.kube import LocalKube, ManualClock
+from weavefn.local.metrics import LoadModel, local_registry
+from weavefn.local.weaviate.cluster import WeaviateSim
+from weavefn.local.weaviate.state import NodeView
 from weavefn.model.resource import PAUSED_REPLICAS_ANNOTATION
 from weavefn.service import Service
-from weavefn.weaviate import WeaviateHttpApi, WeaviateSim
+from weavefn.weaviate.http import WeaviateHttpApi
 from weavefn.weaviate.port import WeaviateApi
-from weavefn.weaviate.sim_state import NodeView
 
 from tests.support.fake_weaviate import fake_cluster
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from weavefn.errors import InvalidInputError, TerminalError, WeavefnError
-from weavefn.kube.local import LocalKube, ManualClock
+from weavefn.local.kube import LocalKube, ManualClock
+from weavefn.local.weaviate.cluster import WeaviateSim
 from weavefn.model.resource import parse_cluster
-from weavefn.weaviate import WeaviateSim
 from weavefn.weaviate.connect import ENDPOINT_ANNOTATION, KubeWeaviateConnector
 
 from tests.functional.test_upgrade import manifest

@@ -13,10 +13,10 @@ import yaml
 from weavefn import invocation
 from weavefn.errors import UnavailableError
 from weavefn.invocation import Instance, Settings, fixed_runtime
-from weavefn.kube.local import LocalKube, ManualClock
-from weavefn.lifecycle.replay import InMemoryReplayGuard
+from weavefn.local.kube import LocalKube, ManualClock
 from weavefn.queue.memory import MemoryQueue
 from weavefn.runtime import build_runtime
+from weavefn.triggers.replay import InMemoryReplayGuard
 from weavefn.triggers.sns_signature import SnsVerifier
 
 ROOT = Path(__file__).resolve().parents[2]

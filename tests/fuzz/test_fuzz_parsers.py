@@ -15,8 +15,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from weavefn.errors import InvalidInputError, WeavefnError
 from weavefn.lifecycle.admission import REVIEW_API_VERSION, REVIEW_KIND, review
-from weavefn.lifecycle.replay import InMemoryReplayGuard
-from weavefn.lifecycle.upgrade_request import authenticate_upgrade, sign_upgrade
 from weavefn.triggers.azure_monitor import parse_azure_alert
 from weavefn.triggers.cloud_monitoring import parse_incident
 from weavefn.triggers.cloudwatch import parse_sns_alarms, parse_sns_http_alarm
@@ -31,12 +29,14 @@ from weavefn.triggers.queue import (
     parse_pubsub_cluster,
     parse_sqs,
 )
+from weavefn.triggers.replay import InMemoryReplayGuard
 from weavefn.triggers.schedules import (
     parse_azure_timer,
     parse_cloud_scheduler_http,
     parse_cloud_scheduler_pubsub,
     parse_eventbridge_schedule,
 )
+from weavefn.triggers.signed_upgrade import authenticate_upgrade, sign_upgrade
 
 from tests.fuzz.strategies import FUZZ, hostile_bytes, payloads, samples
 

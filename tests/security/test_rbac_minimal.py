@@ -20,9 +20,9 @@ import pytest
 import yaml
 from kubernetes.client import ApiClient, Configuration
 from weavefn.autoscale.metrics.kubernetes import CustomObjectsPodMetrics
-from weavefn.kube.local import LocalKube, ManualClock, Verb
 from weavefn.kube.port import ObjectRef
 from weavefn.kube.real import RealKube
+from weavefn.local.kube import LocalKube, ManualClock, Verb
 from weavefn.model.resource import parse_cluster
 from weavefn.runtime import build_runtime
 from weavefn.weaviate.connect import read_api_key

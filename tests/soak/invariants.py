@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from weavefn.kube.local import LocalKube
+from weavefn.local.kube import LocalKube
+from weavefn.local.weaviate.cluster import WeaviateSim
+from weavefn.local.weaviate.connector import sims
 from weavefn.model.resource import API_VERSION, KIND
 from weavefn.model.status import OperationKind
-from weavefn.weaviate.local import sims
-from weavefn.weaviate.sim import WeaviateSim
 
 Obj = dict[str, Any]
 ENDED_UPGRADE = frozenset({"Succeeded", "RolledBack"})

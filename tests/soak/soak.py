@@ -21,10 +21,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from weavefn.autoscale.metrics.local import LoadModel
 from weavefn.errors import RetryableError, WeavefnError
 from weavefn.invocation import Instance, JsonFormatter, Settings, fixed_runtime
-from weavefn.kube.local import Fault, LocalKube, ManualClock, Verb
+from weavefn.local.kube import Fault, LocalKube, ManualClock, Verb
+from weavefn.local.metrics import LoadModel
+from weavefn.local.weaviate.connector import edit_sim
+from weavefn.local.weaviate.state import BackupFailure
 from weavefn.runtime import Runtime, build_runtime
 from weavefn.triggers.model import (
     AlarmSource,
@@ -34,8 +36,6 @@ from weavefn.triggers.model import (
     Trigger,
     UpgradeRequest,
 )
-from weavefn.weaviate.local import edit_sim
-from weavefn.weaviate.sim_state import BackupFailure
 
 from functions.aws.handlers import AwsHandlers, LocalContext
 from tests.soak import invariants

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from weavefn.kube.local import LocalKube, ManualClock
 from weavefn.kube.port import ObjectRef
+from weavefn.local.kube import LocalKube, ManualClock
+from weavefn.local.weaviate.connector import edit_sim
 from weavefn.runtime import build_runtime
-from weavefn.weaviate.local import edit_sim
 from weavefn.weaviate.port import ReplicationKind
 
 from tests.soak import invariants
@@ -59,7 +59,7 @@ def remove_node_holding_replicas(kube: LocalKube) -> list[Violation]:
 
 
 def sim_views(sim: Any) -> list[Any]:
-    from weavefn.weaviate.sim_state import NodeView
+    from weavefn.local.weaviate.state import NodeView
 
     return [NodeView(n.name, n.ready, n.version) for n in sim.state.nodes]
 
@@ -167,7 +167,7 @@ def test_checker_reports_the_broken_invariant(kube: LocalKube, name: str) -> Non
 
 def test_the_harness_edits_a_simulation_under_any_fault_rate() -> None:
     """The soak's own reads (seeding a simulation to inject a failure) never draw faults."""
-    from weavefn.kube.local import Fault
+    from weavefn.local.kube import Fault
 
     clock = ManualClock(1_795_000_000.0)
     kube = LocalKube(clock=clock, ready_delay=0.0)

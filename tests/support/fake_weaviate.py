@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from weavefn.local.weaviate.cluster import SimRefusal, WeaviateSim
 from weavefn.weaviate import wire
 from weavefn.weaviate.port import ReplicationKind
-from weavefn.weaviate.sim import SimRefusal, WeaviateSim
 
 Json = dict[str, Any]
 _LOCKS: weakref.WeakKeyDictionary[WeaviateSim, threading.RLock] = weakref.WeakKeyDictionary()

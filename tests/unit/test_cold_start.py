@@ -68,10 +68,10 @@ def test_the_check_sees_an_sdk_when_one_is_imported() -> None:
 def test_functions_do_not_load_the_simulations(module: str) -> None:
     # the local cluster and the Weaviate simulation exist for the CLI and tests only
     simulations = (
-        "weavefn.weaviate.sim",
-        "weavefn.weaviate.sim_api",
-        "weavefn.weaviate.sim_state",
-        "weavefn.weaviate.local",
+        "weavefn.local.weaviate.cluster",
+        "weavefn.local.weaviate.api",
+        "weavefn.local.weaviate.state",
+        "weavefn.local.weaviate.connector",
         "weavefn.simulate",
     )
     assert offending(loaded_after_import(module), simulations) == []

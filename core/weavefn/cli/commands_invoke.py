@@ -30,11 +30,11 @@ from weavefn.invocation import (
     run_trigger,
 )
 from weavefn.kube.access import cluster_setting
-from weavefn.lifecycle.upgrade_request import SECRET_ENV, SIGNATURE_HEADER, sign_upgrade
 from weavefn.triggers.detect import Category, Cloud, Detected, PayloadKind, detect
 from weavefn.triggers.http import is_apigw_v2, read_http
 from weavefn.triggers.model import ScheduleTrigger
 from weavefn.triggers.parse import parse_trigger
+from weavefn.triggers.signed_upgrade import SECRET_ENV, SIGNATURE_HEADER, sign_upgrade
 from weavefn.triggers.sns_signature import SignatureError, SnsVerifier
 from weavefn.webhooks import handle_for
 

@@ -100,7 +100,7 @@ def connect(setting: str) -> AbstractContextManager[KubeApi]:
     parsed = parse_setting(setting)
     if parsed.kind is AccessKind.LOCAL:
         # Imported here so connecting to a real cluster loads nothing of the in-memory backend.
-        from weavefn.kube.local import open_local
+        from weavefn.local.kube import open_local
 
         return open_local(parsed.parts[0])
     return _real(parsed)

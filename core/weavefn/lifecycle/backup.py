@@ -30,7 +30,7 @@ from weavefn.lifecycle.backup_schedule import (
     scheduled_due,
     started,
 )
-from weavefn.lifecycle.upgrade import BACKUP_TIMEOUT
+from weavefn.lifecycle.upgrade.rollout import BACKUP_TIMEOUT
 from weavefn.model.resource import WeaviateCluster
 from weavefn.model.status import BackupRecord, ConditionType, WeaviateClusterStatus
 from weavefn.providers import backup_backend

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from weavefn.lifecycle.backup import BackupScheduler
-from weavefn.lifecycle.upgrade import UpgradePhase, UpgradePolicy
-from weavefn.lifecycle.upgrader import Upgrader, upgrade_state
+from weavefn.lifecycle.upgrade.rollout import UpgradePhase, UpgradePolicy
+from weavefn.lifecycle.upgrade.step import Upgrader, upgrade_state
 from weavefn.reconcile.context import ClusterContext
 from weavefn.reconcile.reconciler import Rollout, Step
 from weavefn.weaviate.connect import WeaviateConnector

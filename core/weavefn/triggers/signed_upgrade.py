@@ -17,12 +17,12 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from weavefn.errors import FieldError, InvalidInputError, TerminalError
-from weavefn.lifecycle.replay import ReplayGuard
 from weavefn.lifecycle.versions import allows_downtime, check_version_change
 from weavefn.model.base import DNS_LABEL
 from weavefn.model.resource import WeaviateCluster
 from weavefn.model.units import Version
 from weavefn.triggers.model import UpgradeRequest
+from weavefn.triggers.replay import ReplayGuard
 
 SECRET_ENV = "WEAVEFN_UPGRADE_SECRET"  # nosec B105 # the variable's name, not a secret
 TIMESTAMP_HEADER = "X-Weavefn-Timestamp"

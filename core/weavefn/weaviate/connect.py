@@ -136,10 +136,10 @@ class KubeWeaviateConnector:
 
 def connector_for(kube: KubeApi) -> WeaviateConnector:
     """The embedded simulation for the local cluster, the real connector otherwise."""
-    from weavefn.kube.local import LocalKube  # here: real paths never load the local backend
+    from weavefn.local.kube import LocalKube  # here: real paths never load the local backend
 
     if isinstance(kube, LocalKube):
-        from weavefn.weaviate.local import LocalWeaviateConnector
+        from weavefn.local.weaviate.connector import LocalWeaviateConnector
 
         return LocalWeaviateConnector(kube)
     return KubeWeaviateConnector(kube)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from weavefn.invocation import Instance, Settings, fixed_runtime
-from weavefn.kube.local import LocalKube, ManualClock
+from weavefn.local.kube import LocalKube, ManualClock
 from weavefn.queue.memory import MemoryQueue
 from weavefn.runtime import Runtime, build_runtime
 

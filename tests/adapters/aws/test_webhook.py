@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from weavefn.invocation import Instance
-from weavefn.kube.local import LocalKube
-from weavefn.lifecycle.upgrade_request import sign_upgrade
+from weavefn.local.kube import LocalKube
 from weavefn.queue.memory import MemoryQueue
+from weavefn.triggers.signed_upgrade import sign_upgrade
 
 from functions.aws.handlers import AwsHandlers, LocalContext
 from tests.adapters.aws.conftest import NS, SECRET, replicas, sample

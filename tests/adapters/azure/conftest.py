@@ -18,7 +18,7 @@ from azure.functions.queue import QueueMessage
 from azure.functions.timer import TimerRequest
 from weavefn import invocation
 from weavefn.invocation import Instance, Settings, fixed_runtime
-from weavefn.kube.local import LocalKube, ManualClock
+from weavefn.local.kube import LocalKube, ManualClock
 from weavefn.runtime import Runtime, build_runtime
 
 from functions.azure import function_app

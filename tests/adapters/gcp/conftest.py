@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from functions_framework import create_app
 from weavefn import invocation
 from weavefn.invocation import Instance, Settings, fixed_runtime
-from weavefn.kube.local import LocalKube, ManualClock
 from weavefn.kube.port import ObjectRef
+from weavefn.local.kube import LocalKube, ManualClock
 from weavefn.runtime import Runtime, build_runtime
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from weavefn.lifecycle.upgrade import (
+from weavefn.lifecycle.upgrade.rollout import (
     Health,
     NodeView,
     PodView,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from weavefn.lifecycle.replay import InMemoryReplayGuard
+from weavefn.triggers.replay import InMemoryReplayGuard
 
 
 class Clock:

@@ -10,8 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from weavefn.errors import InvalidInputError, WeavefnError
-from weavefn.lifecycle.replay import InMemoryReplayGuard
-from weavefn.lifecycle.upgrade_request import (
+from weavefn.model.resource import parse_cluster
+from weavefn.triggers.model import UpgradeRequest
+from weavefn.triggers.replay import InMemoryReplayGuard
+from weavefn.triggers.signed_upgrade import (
     MAX_BODY_BYTES,
     BadSignatureError,
     MalformedHeaderError,
@@ -26,8 +28,6 @@ from weavefn.lifecycle.upgrade_request import (
     check_upgrade,
     sign_upgrade,
 )
-from weavefn.model.resource import parse_cluster
-from weavefn.triggers.model import UpgradeRequest
 
 SECRET = b"s3cret-upgrade-key-0f9e8d7c6b5a"
 NOW = 1_760_000_000

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from weavefn.weaviate import SimTiming, WeaviateHttpApi, WeaviateSim
+from weavefn.local.weaviate.cluster import WeaviateSim
+from weavefn.local.weaviate.state import SimTiming
+from weavefn.weaviate.http import WeaviateHttpApi
 
 from tests.support.fake_weaviate import FakeWeaviate, fake_cluster
 

@@ -10,15 +10,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from weavefn.errors import InvalidInputError, NotFoundError, TerminalError, UnavailableError
-from weavefn.weaviate import (
+from weavefn.local.weaviate.cluster import WeaviateSim
+from weavefn.local.weaviate.state import NodeView
+from weavefn.weaviate.http import WeaviateHttpApi
+from weavefn.weaviate.port import (
     BackupStatus,
     NodeStatus,
-    NodeView,
     ReplicaMovementUnsupportedError,
     ReplicationKind,
     ReplicationState,
-    WeaviateHttpApi,
-    WeaviateSim,
 )
 
 from tests.support.fake_weaviate import FakeWeaviate

@@ -2,7 +2,7 @@
 
 The state lives in ``status.operation.details`` and is written before anything is done about
 it, so a function killed at any point resumes from the last write. Every decision is a value:
-the performer (upgrader.py) saves the new state, then acts.
+the performer (step.py) saves the new state, then acts.
 """
 
 from __future__ import annotations

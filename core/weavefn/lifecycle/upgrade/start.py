@@ -14,13 +14,13 @@ from weavefn.errors import ConflictError, InvalidInputError
 from weavefn.kube.port import KubeApi, ObjectRef
 from weavefn.lifecycle.backup import add_pending, require_backend
 from weavefn.lifecycle.backup_schedule import BackupReason
-from weavefn.lifecycle.upgrade_request import check_upgrade
 from weavefn.lifecycle.versions import allows_downtime, check_version_change
 from weavefn.model.resource import WeaviateCluster, parse_cluster, split_key
 from weavefn.model.status import OperationKind
 from weavefn.providers import backup_backend
 from weavefn.reconcile.context import ClusterContext, status_dict
 from weavefn.triggers.model import UpgradeRequest
+from weavefn.triggers.signed_upgrade import check_upgrade
 
 SKIP_BACKUP_ANNOTATION = "weaviate.io/skip-backup"
 _GAVE_UP = ("RolledBack", "Failed")

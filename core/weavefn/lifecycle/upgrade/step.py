@@ -15,8 +15,7 @@ from weavefn.errors import TerminalError, UnavailableError
 from weavefn.events import ClusterEvent, EventReason, EventType
 from weavefn.lifecycle.backup import add_pending, advance_backups, in_progress, stamp
 from weavefn.lifecycle.backup_schedule import PENDING, BackupReason
-from weavefn.lifecycle.requests import StartRefusal, check_start
-from weavefn.lifecycle.upgrade import (
+from weavefn.lifecycle.upgrade.rollout import (
     Decision,
     Health,
     NodeView,
@@ -29,6 +28,7 @@ from weavefn.lifecycle.upgrade import (
     decide,
     rolling_start,
 )
+from weavefn.lifecycle.upgrade.start import StartRefusal, check_start
 from weavefn.model.status import ConditionType, Operation, OperationKind
 from weavefn.reconcile.context import ClusterContext
 from weavefn.reconcile.summary import pod_ready, pod_version

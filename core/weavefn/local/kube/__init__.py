@@ -1,10 +1,10 @@
 """The local cluster: an in-memory Kubernetes API server, the default backend and the test fake."""
 
-from weavefn.kube.local.clock import Clock, ManualClock, wall_clock
-from weavefn.kube.local.faults import Call, Fault, FaultRule, Verb
-from weavefn.kube.local.localkube import LocalKube
-from weavefn.kube.local.persist import open_local
-from weavefn.kube.local.scaling import SCALER
+from weavefn.local.kube.clock import Clock, ManualClock, wall_clock
+from weavefn.local.kube.faults import Call, Fault, FaultRule, Verb
+from weavefn.local.kube.localkube import LocalKube
+from weavefn.local.kube.persist import open_local
+from weavefn.local.kube.scaling import SCALER
 
 __all__ = [
     "SCALER",

@@ -11,8 +11,8 @@ from enum import StrEnum
 from typing import Any
 
 from weavefn.errors import ConflictError
-from weavefn.kube.local.clock import rfc3339
-from weavefn.kube.local.fields import (
+from weavefn.local.kube.clock import rfc3339
+from weavefn.local.kube.fields import (
     MISSING,
     FieldPath,
     copy_obj,

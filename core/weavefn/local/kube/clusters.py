@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from weavefn.errors import FieldError, InvalidInputError
-from weavefn.kube.local.apply import record_update
-from weavefn.kube.local.faults import Verb
-from weavefn.kube.local.fields import copy_obj, merge_patch
-from weavefn.kube.local.objects import ObjectEndpoints
-from weavefn.kube.local.server import identity
-from weavefn.kube.local.store import scope
 from weavefn.kube.port import FIELD_MANAGER
+from weavefn.local.kube.apply import record_update
+from weavefn.local.kube.faults import Verb
+from weavefn.local.kube.fields import copy_obj, merge_patch
+from weavefn.local.kube.objects import ObjectEndpoints
+from weavefn.local.kube.server import identity
+from weavefn.local.kube.store import scope
 from weavefn.model.resource import API_VERSION, KIND, PLURAL
 
 Obj = dict[str, Any]

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from weavefn.kube.local.fields import copy_obj
-from weavefn.kube.local.pods import (
+from weavefn.local.kube.fields import copy_obj
+from weavefn.local.kube.pods import (
     REVISION_LABEL,
     SimState,
     failure_of,
@@ -22,8 +22,8 @@ from weavefn.kube.local.pods import (
     pod_status,
     revision_name,
 )
-from weavefn.kube.local.store import Store
-from weavefn.kube.local.workloads import APPS, DEPLOYMENT, STATEFULSET
+from weavefn.local.kube.store import Store
+from weavefn.local.kube.workloads import APPS, DEPLOYMENT, STATEFULSET
 
 Obj = dict[str, Any]
 WorkKey = tuple[str, str, str]  # kind, namespace, name

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from weavefn.kube.local.faults import Call, Fault, FaultRule, Verb
-from weavefn.kube.local.scaling import ScalingEndpoints
 from weavefn.kube.port import KubeApi
+from weavefn.local.kube.faults import Call, Fault, FaultRule, Verb
+from weavefn.local.kube.scaling import ScalingEndpoints
 
 
 class LocalKube(ScalingEndpoints):

@@ -7,13 +7,13 @@ from enum import StrEnum
 from typing import Any
 
 from weavefn.errors import ConflictError, FieldError, InvalidInputError
-from weavefn.kube.local.apply import server_side_apply
-from weavefn.kube.local.clock import rfc3339_micro
-from weavefn.kube.local.faults import Verb
-from weavefn.kube.local.fields import copy_obj
-from weavefn.kube.local.server import ServerCore, identity, not_found
-from weavefn.kube.local.store import scope
 from weavefn.kube.port import FIELD_MANAGER, ObjectRef
+from weavefn.local.kube.apply import server_side_apply
+from weavefn.local.kube.clock import rfc3339_micro
+from weavefn.local.kube.faults import Verb
+from weavefn.local.kube.fields import copy_obj
+from weavefn.local.kube.server import ServerCore, identity, not_found
+from weavefn.local.kube.store import scope
 
 Obj = dict[str, Any]
 ObjList = list[Obj]

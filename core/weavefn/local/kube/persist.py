@@ -13,8 +13,8 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from weavefn.errors import FieldError, InvalidInputError, UnavailableError
-from weavefn.kube.local.clock import wall_clock
-from weavefn.kube.local.localkube import LocalKube
+from weavefn.local.kube.clock import wall_clock
+from weavefn.local.kube.localkube import LocalKube
 
 LOCK_TIMEOUT_SECONDS = 30.0
 

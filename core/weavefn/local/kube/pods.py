@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from weavefn.kube.local.clock import rfc3339
-from weavefn.kube.local.fields import clone
+from weavefn.local.kube.clock import rfc3339
+from weavefn.local.kube.fields import clone
 
 Obj = dict[str, Any]
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from weavefn.errors import FieldError, InvalidInputError
-from weavefn.kube.local.apply import record_update
-from weavefn.kube.local.clusters import ClusterEndpoints
-from weavefn.kube.local.faults import Verb
-from weavefn.kube.local.fields import copy_obj
-from weavefn.kube.local.workloads import APPS, STATEFULSET
 from weavefn.kube.port import FIELD_MANAGER, Scale
+from weavefn.local.kube.apply import record_update
+from weavefn.local.kube.clusters import ClusterEndpoints
+from weavefn.local.kube.faults import Verb
+from weavefn.local.kube.fields import copy_obj
+from weavefn.local.kube.workloads import APPS, STATEFULSET
 from weavefn.model.units import parse_quantity
 
 Obj = dict[str, Any]

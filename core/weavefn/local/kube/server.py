@@ -9,13 +9,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from weavefn.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
-from weavefn.kube.local.clock import Clock, ManualClock
-from weavefn.kube.local.controllers import Simulation
-from weavefn.kube.local.faults import Call, CallLog, Verb
-from weavefn.kube.local.fields import copy_obj
-from weavefn.kube.local.pods import SimState
-from weavefn.kube.local.store import Store, scope
-from weavefn.kube.local.workloads import (
+from weavefn.local.kube.clock import Clock, ManualClock
+from weavefn.local.kube.controllers import Simulation
+from weavefn.local.kube.faults import Call, CallLog, Verb
+from weavefn.local.kube.fields import copy_obj
+from weavefn.local.kube.pods import SimState
+from weavefn.local.kube.store import Store, scope
+from weavefn.local.kube.workloads import (
     check_statefulset_update,
     default_and_validate,
     is_workload,

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from weavefn.kube.local.clock import rfc3339
+from weavefn.local.kube.clock import rfc3339
 
 Obj = dict[str, Any]
 TypeKey = tuple[str, str]

@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
+from weavefn.local.weaviate.cluster import WeaviateSim
+from weavefn.local.weaviate.state import SimRefusal
 from weavefn.weaviate.port import (
     BackupInfo,
     NodeInfo,
@@ -23,8 +25,6 @@ from weavefn.weaviate.port import (
     require_names,
     validate_backup_id,
 )
-from weavefn.weaviate.sim import WeaviateSim
-from weavefn.weaviate.sim_state import SimRefusal
 
 T = TypeVar("T")
 

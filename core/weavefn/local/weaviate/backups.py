@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from weavefn.weaviate.port import BACKUP_ID, BackupInfo, BackupStatus
-from weavefn.weaviate.sim_state import (
+from weavefn.local.weaviate.state import (
     BackupFailure,
     SimBackup,
     SimCollection,
@@ -16,6 +15,7 @@ from weavefn.weaviate.sim_state import (
     natural_key,
     place,
 )
+from weavefn.weaviate.port import BACKUP_ID, BackupInfo, BackupStatus
 
 FAILED_MESSAGE = "backup failed: simulated upload error"
 

@@ -14,19 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from weavefn.model.units import Version
-from weavefn.weaviate import sim_backups, sim_health, sim_replication
-from weavefn.weaviate.port import (
-    REPLICA_MOVEMENT_SINCE,
-    BackupInfo,
-    CollectionSharding,
-    NodeInfo,
-    RaftStatistics,
-    ReplicationKind,
-    ReplicationOp,
-    ShardReplicas,
-)
-from weavefn.weaviate.sim_state import (
+from weavefn.local.weaviate import backups, health, replication
+from weavefn.local.weaviate.state import (
     BackupFailure,
     LostReplica,
     NodeView,
@@ -42,6 +31,17 @@ from weavefn.weaviate.sim_state import (
     shard_name,
     state_from_dict,
     state_to_dict,
+)
+from weavefn.model.units import Version
+from weavefn.weaviate.port import (
+    REPLICA_MOVEMENT_SINCE,
+    BackupInfo,
+    CollectionSharding,
+    NodeInfo,
+    RaftStatistics,
+    ReplicationKind,
+    ReplicationOp,
+    ShardReplicas,
 )
 
 Clock = Callable[[], float]
@@ -176,11 +176,11 @@ class WeaviateSim:
 
     def nodes(self, *, via: str | None = None) -> list[NodeInfo]:
         self._answering(via)
-        return [sim_health.node_info(self.state, node) for node in self.state.nodes]
+        return [health.node_info(self.state, node) for node in self.state.nodes]
 
     def cluster_statistics(self, *, via: str | None = None) -> RaftStatistics:
         self._answering(via)
-        return sim_health.raft_statistics(self.state)
+        return health.raft_statistics(self.state)
 
     def create_backup(
         self,
@@ -191,25 +191,25 @@ class WeaviateSim:
         via: str | None = None,
     ) -> BackupInfo:
         self._answering(via)
-        return sim_backups.create(
+        return backups.create(
             self.state, now=self.clock(), backend=backend, backup_id=backup_id, include=include
         )
 
     def backup_status(self, backend: str, backup_id: str, *, via: str | None = None) -> BackupInfo:
         self._answering(via)
-        record = sim_backups.find(self.state, backend, backup_id, restore=False)
-        return sim_backups.info(self.state, record, self.clock())
+        record = backups.find(self.state, backend, backup_id, restore=False)
+        return backups.info(self.state, record, self.clock())
 
     def restore_backup(self, backend: str, backup_id: str, *, via: str | None = None) -> BackupInfo:
         self._answering(via)
-        return sim_backups.start_restore(
+        return backups.start_restore(
             self.state, now=self.clock(), backend=backend, backup_id=backup_id
         )
 
     def restore_status(self, backend: str, backup_id: str, *, via: str | None = None) -> BackupInfo:
         self._answering(via)
-        record = sim_backups.find(self.state, backend, backup_id, restore=True)
-        return sim_backups.info(self.state, record, self.clock())
+        record = backups.find(self.state, backend, backup_id, restore=True)
+        return backups.info(self.state, record, self.clock())
 
     def collections(self, *, via: str | None = None) -> list[tuple[str, int, int]]:
         """(name, replication factor, shard count) of every collection, as the schema says."""
@@ -237,7 +237,7 @@ class WeaviateSim:
         via: str | None = None,
     ) -> str:
         self._replica_movement_api(via)
-        return sim_replication.start(
+        return replication.start(
             self.state,
             now=self.clock(),
             collection=collection,
@@ -249,9 +249,7 @@ class WeaviateSim:
 
     def replication_operation(self, op_id: str, *, via: str | None = None) -> ReplicationOp:
         self._replica_movement_api(via)
-        return sim_replication.view(
-            self.state, sim_replication.find(self.state, op_id), self.clock()
-        )
+        return replication.view(self.state, replication.find(self.state, op_id), self.clock())
 
     def set_shard_ready(self, collection: str, shard: str, *, via: str | None = None) -> None:
         self._answering(via)
@@ -261,8 +259,8 @@ class WeaviateSim:
 
     def _advance(self) -> None:
         now = self.clock()
-        sim_replication.advance(self.state, now)
-        sim_backups.advance(self.state, now)
+        replication.advance(self.state, now)
+        backups.advance(self.state, now)
 
     def _answering(self, via: str | None) -> SimNode:
         """Advance time, then pick the node that answers; a node that is down cannot."""
@@ -295,7 +293,7 @@ class WeaviateSim:
                     state.lost.append(LostReplica(coll.name, shard.name, name, not shard.replicas))
         for op in state.ops:
             if op.final is None and name in (op.source, op.target):
-                sim_replication.cancel(op, f"node {name!r} left the cluster")
+                replication.cancel(op, f"node {name!r} left the cluster")
         state.nodes = [n for n in state.nodes if n.name != name]
 
     def _member(self, name: str) -> SimNode:

@@ -15,8 +15,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from weavefn.kube.local import LocalKube
 from weavefn.kube.port import Obj, ObjectRef
+from weavefn.local.kube import LocalKube
+from weavefn.local.weaviate.api import SimWeaviateApi
+from weavefn.local.weaviate.cluster import WeaviateSim
+from weavefn.local.weaviate.state import NodeView, natural_key
 from weavefn.model.resource import API_VERSION, KIND, WeaviateCluster, parse_cluster
 from weavefn.render.labels import INSTANCE_LABEL
 from weavefn.weaviate.port import (
@@ -27,9 +30,6 @@ from weavefn.weaviate.port import (
     ReplicationOp,
     ShardingState,
 )
-from weavefn.weaviate.sim import WeaviateSim
-from weavefn.weaviate.sim_api import SimWeaviateApi
-from weavefn.weaviate.sim_state import NodeView, natural_key
 
 EXTRAS_KEY = "weaviate"
 SEED_COLLECTIONS = 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from weavefn.local.weaviate.state import SimNode, SimState
 from weavefn.weaviate.port import (
     NodeInfo,
     NodeShard,
@@ -10,7 +11,6 @@ from weavefn.weaviate.port import (
     RaftState,
     RaftStatistics,
 )
-from weavefn.weaviate.sim_state import SimNode, SimState
 
 
 def node_status(node: SimNode) -> NodeStatus:

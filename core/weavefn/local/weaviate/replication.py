@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from weavefn.local.weaviate.state import SimOp, SimRefusal, SimState, SimTiming
 from weavefn.weaviate.port import ReplicationKind, ReplicationOp, ReplicationState
-from weavefn.weaviate.sim_state import SimOp, SimRefusal, SimState, SimTiming
 
 
 def state_at(

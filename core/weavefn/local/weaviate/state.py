@@ -1,7 +1,7 @@
 """The simulated Weaviate cluster's state: plain records, their JSON form and placement rules.
 
-Everything here is data and pure functions; behaviour over time lives in sim_backups,
-sim_replication and the WeaviateSim facade (sim.py).
+Everything here is data and pure functions; behaviour over time lives in backups.py,
+replication.py and the WeaviateSim facade (cluster.py).
 """
 
 from __future__ import annotations

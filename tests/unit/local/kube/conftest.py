@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from weavefn.kube.local import LocalKube, ManualClock
+from weavefn.local.kube import LocalKube, ManualClock
 
 
 @pytest.fixture

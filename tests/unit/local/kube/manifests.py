@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from weavefn.kube.local import LocalKube
+from weavefn.local.kube import LocalKube
 
 NS = "search"
 SELECTOR = {"app.kubernetes.io/name": "weaviate", "app.kubernetes.io/instance": "docs"}

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 from weavefn.errors import ConflictError
-from weavefn.kube.local import SCALER, LocalKube
 from weavefn.kube.port import ObjectRef
+from weavefn.local.kube import SCALER, LocalKube
 
-from tests.unit.kube.manifests import NS, statefulset
+from tests.unit.local.kube.manifests import NS, statefulset
 
 REF = ObjectRef("v1", "ConfigMap", NS, "settings")
 

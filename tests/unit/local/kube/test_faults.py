@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from weavefn.errors import ConflictError, UnavailableError, WeavefnError
-from weavefn.kube.local import Call, Fault, LocalKube, ManualClock, Verb
 from weavefn.kube.port import ObjectRef
+from weavefn.local.kube import Call, Fault, LocalKube, ManualClock, Verb
 
-from tests.unit.kube.manifests import NS, cluster, statefulset
+from tests.unit.local.kube.manifests import NS, cluster, statefulset
 
 
 def test_calls_are_recorded_and_counted(kube: LocalKube) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from weavefn.errors import InvalidInputError
-from weavefn.kube.local import open_local
+from weavefn.local.kube import open_local
 
-from tests.unit.kube.manifests import NS, SELECTOR, cluster, ready, statefulset
+from tests.unit.local.kube.manifests import NS, SELECTOR, cluster, ready, statefulset
 
 
 def test_state_survives_between_two_opens(tmp_path: Path) -> None:

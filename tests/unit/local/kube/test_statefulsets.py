@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from weavefn.errors import ConflictError, InvalidInputError
-from weavefn.kube.local import LocalKube, ManualClock
 from weavefn.kube.port import ObjectRef
+from weavefn.local.kube import LocalKube, ManualClock
 
-from tests.unit.kube.manifests import NS, SELECTOR, images, ready, statefulset, storage_class
+from tests.unit.local.kube.manifests import NS, SELECTOR, images, ready, statefulset, storage_class
 
 STS = ObjectRef("apps/v1", "StatefulSet", NS, "docs")
 OLD = "cr.weaviate.io/semitechnologies/weaviate:1.27.3"

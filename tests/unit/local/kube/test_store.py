@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from weavefn.errors import ConflictError, InvalidInputError, NotFoundError
-from weavefn.kube.local import LocalKube
 from weavefn.kube.port import ObjectRef
+from weavefn.local.kube import LocalKube
 
-from tests.unit.kube.manifests import NS, cluster, storage_class
+from tests.unit.local.kube.manifests import NS, cluster, storage_class
 
 
 def configmap(data: dict[str, str], *, labels: dict[str, str] | None = None) -> dict[str, object]:

@@ -7,16 +7,10 @@ from collections import Counter
 
 import pytest
 from weavefn.errors import InvalidInputError, UnavailableError
-from weavefn.weaviate import (
-    BackupStatus,
-    LostReplica,
-    NodeStatus,
-    NodeView,
-    ReplicationKind,
-    ReplicationState,
-    SimWeaviateApi,
-    WeaviateSim,
-)
+from weavefn.local.weaviate.api import SimWeaviateApi
+from weavefn.local.weaviate.cluster import WeaviateSim
+from weavefn.local.weaviate.state import LostReplica, NodeView
+from weavefn.weaviate.port import BackupStatus, NodeStatus, ReplicationKind, ReplicationState
 
 from .conftest import NODES, TIMING, ManualClock
 

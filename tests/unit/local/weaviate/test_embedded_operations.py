@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import pytest
 from weavefn.errors import InvalidInputError, NotFoundError, TerminalError
-from weavefn.weaviate import (
-    BackupFailure,
+from weavefn.local.weaviate.api import SimWeaviateApi
+from weavefn.local.weaviate.cluster import WeaviateSim
+from weavefn.local.weaviate.state import BackupFailure, NodeView, SimTiming
+from weavefn.weaviate.port import (
     BackupStatus,
-    NodeView,
     ReplicaMovementUnsupportedError,
     ReplicationKind,
     ReplicationState,
-    SimWeaviateApi,
-    WeaviateSim,
 )
-from weavefn.weaviate.sim_state import SimTiming
 
 from .conftest import NODES, ManualClock
 
