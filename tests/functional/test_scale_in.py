@@ -13,7 +13,7 @@ import pytest
 from weavefn.kube.port import ObjectRef
 from weavefn.local.kube import LocalKube, ManualClock
 from weavefn.local.metrics import LoadModel, local_registry
-from weavefn.local.weaviate.cluster import WeaviateSim
+from weavefn.local.weaviate.cluster import EmbeddedWeaviate
 from weavefn.local.weaviate.state import NodeView
 from weavefn.model.resource import PAUSED_REPLICAS_ANNOTATION
 from weavefn.service import Service
@@ -73,7 +73,7 @@ def node_views(pods: list[dict[str, Any]]) -> list[NodeView]:
 class SimConnector:
     """The tests' WeaviateConnector: membership from the pods a pass saw, answers over HTTP."""
 
-    def __init__(self, sim: WeaviateSim, url: str) -> None:
+    def __init__(self, sim: EmbeddedWeaviate, url: str) -> None:
         self.sim = sim
         self.url = url
 
@@ -87,7 +87,7 @@ class SimConnector:
 class Rig:
     kube: LocalKube
     clock: ManualClock
-    sim: WeaviateSim
+    sim: EmbeddedWeaviate
     service: Service
     load: LoadModel
     url: str
@@ -152,7 +152,7 @@ def rig(
     clock.advance(1)
     pods = kube.list_pods(NS, {"app.kubernetes.io/instance": NAME})
     version = spec.get("version", "1.32.5")
-    sim = WeaviateSim.seeded(
+    sim = EmbeddedWeaviate.seeded(
         sorted(p["metadata"]["name"] for p in pods),
         collections=3,
         shards_per_collection=3,

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from weavefn.local.kube import LocalKube
-from weavefn.local.weaviate.cluster import WeaviateSim
+from weavefn.local.weaviate.cluster import EmbeddedWeaviate
 from weavefn.local.weaviate.connector import sims
 from weavefn.model.resource import API_VERSION, KIND
 from weavefn.model.status import OperationKind
@@ -73,9 +73,10 @@ def replica_bounds(kube: LocalKube) -> list[Violation]:
     return found
 
 
-def simulations(kube: LocalKube) -> dict[str, WeaviateSim]:
+def simulations(kube: LocalKube) -> dict[str, EmbeddedWeaviate]:
     return {
-        key: WeaviateSim.from_dict(saved, clock=kube.clock) for key, saved in sims(kube).items()
+        key: EmbeddedWeaviate.from_dict(saved, clock=kube.clock)
+        for key, saved in sims(kube).items()
     }
 
 

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from weavefn.errors import InvalidInputError, NotFoundError, TerminalError, UnavailableError
-from weavefn.local.weaviate.cluster import WeaviateSim
+from weavefn.local.weaviate.cluster import EmbeddedWeaviate
 from weavefn.local.weaviate.state import NodeView
 from weavefn.weaviate.http import WeaviateHttpApi
 from weavefn.weaviate.port import (
@@ -28,7 +28,9 @@ from .conftest import NODES, ManualClock
 SECRET = "s3cr3t-weaviate-key-0123"
 
 
-def test_nodes_report_every_member_with_its_shards(api: WeaviateHttpApi, sim: WeaviateSim) -> None:
+def test_nodes_report_every_member_with_its_shards(
+    api: WeaviateHttpApi, sim: EmbeddedWeaviate
+) -> None:
     nodes = api.nodes()
 
     assert [n.name for n in nodes] == NODES
@@ -61,7 +63,7 @@ def test_backup_round_trip_over_http(api: WeaviateHttpApi, clock: ManualClock) -
 
 
 def test_restore_over_http_brings_back_a_dropped_collection(
-    api: WeaviateHttpApi, sim: WeaviateSim, clock: ManualClock
+    api: WeaviateHttpApi, sim: EmbeddedWeaviate, clock: ManualClock
 ) -> None:
     api.create_backup("filesystem", "nightly")
     clock.advance(60)
@@ -125,7 +127,7 @@ def test_sharding_state_and_move_over_http(api: WeaviateHttpApi, clock: ManualCl
 
 
 def test_failed_move_reports_cancelled_with_weaviates_error(
-    api: WeaviateHttpApi, sim: WeaviateSim, clock: ManualClock
+    api: WeaviateHttpApi, sim: EmbeddedWeaviate, clock: ManualClock
 ) -> None:
     shard = api.sharding_state("Collection1").collections[0].shards[0]
     target = next(n for n in NODES if n not in shard.replicas)
@@ -162,7 +164,7 @@ def test_refused_replication_carries_weaviates_message(api: WeaviateHttpApi) -> 
     ids=["below-1.32-has-no-endpoint", "disabled-answers-501"],
 )
 def test_replica_movement_unsupported(
-    sim: WeaviateSim, servers: dict[str, FakeWeaviate], version: str, enabled: bool
+    sim: EmbeddedWeaviate, servers: dict[str, FakeWeaviate], version: str, enabled: bool
 ) -> None:
     sim.sync_nodes([NodeView(n, True, version) for n in NODES])
     sim.set_replica_movement(enabled)
@@ -180,7 +182,7 @@ def test_replica_movement_unsupported(
     assert not caught.value.retryable
 
 
-def test_set_shard_ready_after_readonly(api: WeaviateHttpApi, sim: WeaviateSim) -> None:
+def test_set_shard_ready_after_readonly(api: WeaviateHttpApi, sim: EmbeddedWeaviate) -> None:
     shard = sim.state.collections[1].shards[2].name
     sim.set_shard_readonly("Collection2", shard)
 
@@ -192,7 +194,7 @@ def test_set_shard_ready_after_readonly(api: WeaviateHttpApi, sim: WeaviateSim) 
 
 
 def test_each_server_answers_as_its_node(
-    sim: WeaviateSim, servers: dict[str, FakeWeaviate]
+    sim: EmbeddedWeaviate, servers: dict[str, FakeWeaviate]
 ) -> None:
     sim.sync_nodes([NodeView(n, n != "weaviate-2", "1.32.2") for n in NODES])
 
@@ -201,7 +203,7 @@ def test_each_server_answers_as_its_node(
         WeaviateHttpApi(servers["weaviate-2"].url).nodes()
 
 
-def test_api_key_is_required_and_never_echoed(sim: WeaviateSim) -> None:
+def test_api_key_is_required_and_never_echoed(sim: EmbeddedWeaviate) -> None:
     with FakeWeaviate(sim, api_key=SECRET) as fake:
         assert len(WeaviateHttpApi(fake.url, api_key=SECRET).nodes()) == 3
         with pytest.raises(TerminalError, match="401") as caught:
@@ -281,7 +283,7 @@ def test_proxy_headers_override_the_api_key() -> None:
     assert "418: seen ***" in str(caught.value)
 
 
-def test_a_stalled_server_times_out_as_unavailable(sim: WeaviateSim) -> None:
+def test_a_stalled_server_times_out_as_unavailable(sim: EmbeddedWeaviate) -> None:
     with FakeWeaviate(sim) as fake:
         fake.delay = 5.0
         with pytest.raises(UnavailableError, match=r"within 0\.2s") as caught:

@@ -1,4 +1,4 @@
-"""SimWeaviateApi: the WeaviateApi port served in process by a WeaviateSim, with no HTTP.
+"""EmbeddedWeaviateApi: the WeaviateApi port served in process by an EmbeddedWeaviate, with no HTTP.
 
 Refusals become the same weavefn errors WeaviateHttpApi raises for the same HTTP status, so
 code that runs against the embedded cluster behaves as it would against a real one.
@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
-from weavefn.local.weaviate.cluster import WeaviateSim
+from weavefn.local.weaviate.cluster import EmbeddedWeaviate
 from weavefn.local.weaviate.state import SimRefusal
 from weavefn.weaviate.port import (
     BackupInfo,
@@ -37,10 +37,10 @@ def _refusals(*, feature_gate: bool = False) -> Iterator[None]:
         raise error_for_status(refusal.status, refusal.message, feature_gate=feature_gate) from None
 
 
-class SimWeaviateApi:
+class EmbeddedWeaviateApi:
     """The WeaviateApi port against a simulation; ``node`` pins the answering node."""
 
-    def __init__(self, sim: WeaviateSim, *, node: str | None = None) -> None:
+    def __init__(self, sim: EmbeddedWeaviate, *, node: str | None = None) -> None:
         self.sim = sim
         self.node = node
 
@@ -116,5 +116,5 @@ class SimWeaviateApi:
 
 if TYPE_CHECKING:
 
-    def _conforms(api: SimWeaviateApi) -> WeaviateApi:
+    def _conforms(api: EmbeddedWeaviateApi) -> WeaviateApi:
         return api

@@ -1,9 +1,9 @@
-"""WeaviateSim: one simulated Weaviate cluster, advanced lazily by an injected clock.
+"""EmbeddedWeaviate: one simulated Weaviate cluster, advanced lazily by an injected clock.
 
 Membership comes from outside (``sync_nodes``, fed from pods); data placement, backups,
 replica movement and Raft agreement follow Weaviate's rules. Every request method takes
 ``via``, the node answering it (None: any ready node, as a Service would pick), and raises
-SimRefusal with the HTTP status Weaviate would answer. SimWeaviateApi (sim_api.py) and the
+SimRefusal with the HTTP status Weaviate would answer. EmbeddedWeaviateApi (api.py) and the
 fake HTTP server in the tests are thin shells over these methods.
 """
 
@@ -46,10 +46,17 @@ from weavefn.weaviate.port import (
 
 Clock = Callable[[], float]
 
-__all__ = ["BackupFailure", "LostReplica", "NodeView", "SimRefusal", "SimTiming", "WeaviateSim"]
+__all__ = [
+    "BackupFailure",
+    "EmbeddedWeaviate",
+    "LostReplica",
+    "NodeView",
+    "SimRefusal",
+    "SimTiming",
+]
 
 
-class WeaviateSim:
+class EmbeddedWeaviate:
     """One simulated Weaviate cluster. Not thread-safe: callers serialize access."""
 
     def __init__(
@@ -74,7 +81,7 @@ class WeaviateSim:
         version: str = REPLICA_MOVEMENT_SINCE,
         clock: Clock = time.time,
         timing: SimTiming | None = None,
-    ) -> WeaviateSim:
+    ) -> EmbeddedWeaviate:
         """A cluster of ready nodes holding deterministic data (same seed, same placement)."""
         sim = cls(clock=clock, timing=timing)
         sim.sync_nodes([NodeView(name, True, version) for name in nodes])
@@ -94,7 +101,7 @@ class WeaviateSim:
         return state_to_dict(self.state)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, clock: Clock = time.time) -> WeaviateSim:
+    def from_dict(cls, data: dict[str, Any], *, clock: Clock = time.time) -> EmbeddedWeaviate:
         return cls(clock=clock, state=state_from_dict(data))
 
     # driven from outside: membership, data, failures

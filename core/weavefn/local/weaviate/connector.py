@@ -1,6 +1,6 @@
-"""The embedded Weaviate of the local cluster: one WeaviateSim per cluster, fed by its pods.
+"""The embedded Weaviate of the local cluster: one EmbeddedWeaviate per cluster, fed by its pods.
 
-Each simulation lives in ``kube.extras["weaviate"]["<ns>/<name>"]`` as ``WeaviateSim.to_dict``,
+Each simulation lives in ``kube.extras["weaviate"]["<ns>/<name>"]`` as ``EmbeddedWeaviate.to_dict``,
 so it is saved with the local cluster between CLI runs. Every API call loads it, makes its
 membership match the pods (pod name = node name, version from the image tag, ready from the
 Ready condition), answers, and saves it back: a pod restarted by a rollout is a node that is
@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from weavefn.kube.port import Obj, ObjectRef
 from weavefn.local.kube import LocalKube
-from weavefn.local.weaviate.api import SimWeaviateApi
-from weavefn.local.weaviate.cluster import WeaviateSim
+from weavefn.local.weaviate.api import EmbeddedWeaviateApi
+from weavefn.local.weaviate.cluster import EmbeddedWeaviate
 from weavefn.local.weaviate.state import NodeView, natural_key
 from weavefn.model.resource import API_VERSION, KIND, WeaviateCluster, parse_cluster
 from weavefn.render.labels import INSTANCE_LABEL
@@ -65,7 +65,7 @@ def sims(kube: LocalKube) -> dict[str, Any]:
 
 
 @contextmanager
-def edit_sim(kube: LocalKube, key: str) -> Iterator[WeaviateSim]:
+def edit_sim(kube: LocalKube, key: str) -> Iterator[EmbeddedWeaviate]:
     """The saved simulation of cluster ``key`` (``ns/name``), written back on exit.
 
     For tests and demos that inject failures: ``sim.set_node_healthy(...)``,
@@ -75,7 +75,7 @@ def edit_sim(kube: LocalKube, key: str) -> Iterator[WeaviateSim]:
     with _LOCK:
         saved = sims(kube).get(key)
         if saved is not None:
-            sim = WeaviateSim.from_dict(saved, clock=kube.clock)
+            sim = EmbeddedWeaviate.from_dict(saved, clock=kube.clock)
         else:  # nothing asked Weaviate yet: seed it from the pods now
             namespace, _, name = key.partition("/")
             raw = kube.peek(ObjectRef(API_VERSION, KIND, namespace, name))
@@ -96,9 +96,9 @@ def edit_sim(kube: LocalKube, key: str) -> Iterator[WeaviateSim]:
 
 def _seed(
     cluster: WeaviateCluster, views: list[NodeView], clock: Callable[[], float]
-) -> WeaviateSim:
+) -> EmbeddedWeaviate:
     names = [v.name for v in views]
-    sim = WeaviateSim.seeded(
+    sim = EmbeddedWeaviate.seeded(
         names,
         collections=SEED_COLLECTIONS,
         shards_per_collection=SEED_SHARDS,
@@ -119,21 +119,21 @@ class LocalWeaviateApi:
         self.cluster = cluster
         self.views = node_views(pods)
 
-    def _run(self, call: Callable[[SimWeaviateApi], T]) -> T:
+    def _run(self, call: Callable[[EmbeddedWeaviateApi], T]) -> T:
         key = self.cluster.key
         with _LOCK:
             saved = sims(self.kube).get(key)
             if saved is not None:
-                sim = WeaviateSim.from_dict(saved, clock=self.kube.clock)
+                sim = EmbeddedWeaviate.from_dict(saved, clock=self.kube.clock)
             elif self.views:
                 sim = _seed(self.cluster, self.views, self.kube.clock)
             else:
-                sim = WeaviateSim(clock=self.kube.clock)  # no pod yet: nothing answers
+                sim = EmbeddedWeaviate(clock=self.kube.clock)  # no pod yet: nothing answers
             sim.sync_nodes(self.views)
             if self.cluster.status.voters:
                 sim.set_voters(self.cluster.status.voters)
             try:
-                return call(SimWeaviateApi(sim))
+                return call(EmbeddedWeaviateApi(sim))
             finally:
                 if self.views:
                     sims(self.kube)[key] = sim.to_dict()

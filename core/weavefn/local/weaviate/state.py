@@ -1,7 +1,7 @@
 """The simulated Weaviate cluster's state: plain records, their JSON form and placement rules.
 
 Everything here is data and pure functions; behaviour over time lives in backups.py,
-replication.py and the WeaviateSim facade (cluster.py).
+replication.py and the EmbeddedWeaviate facade (cluster.py).
 """
 
 from __future__ import annotations

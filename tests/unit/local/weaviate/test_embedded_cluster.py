@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 from weavefn.errors import InvalidInputError, UnavailableError
-from weavefn.local.weaviate.api import SimWeaviateApi
-from weavefn.local.weaviate.cluster import WeaviateSim
+from weavefn.local.weaviate.api import EmbeddedWeaviateApi
+from weavefn.local.weaviate.cluster import EmbeddedWeaviate
 from weavefn.local.weaviate.state import LostReplica, NodeView
 from weavefn.weaviate.port import BackupStatus, NodeStatus, ReplicationKind, ReplicationState
 
@@ -25,7 +25,7 @@ def _views(
 
 def test_seeding_is_deterministic_and_never_doubles_a_replica() -> None:
     def placement(seed: int) -> list[list[str]]:
-        sim = WeaviateSim.seeded(
+        sim = EmbeddedWeaviate.seeded(
             FIVE, collections=3, shards_per_collection=4, replication_factor=3, seed=seed
         )
         return [s.replicas for c in sim.state.collections for s in c.shards]
@@ -42,27 +42,27 @@ def test_seeding_is_deterministic_and_never_doubles_a_replica() -> None:
 
 def test_replication_factor_above_node_count_is_refused_naming_the_field() -> None:
     with pytest.raises(InvalidInputError) as caught:
-        WeaviateSim.seeded(
+        EmbeddedWeaviate.seeded(
             NODES[:2], collections=1, shards_per_collection=1, replication_factor=3, seed=1
         )
 
     assert [e.path for e in caught.value.errors] == ["replication_factor"]
 
 
-def test_adding_nodes_moves_no_data(sim: WeaviateSim) -> None:
-    before = SimWeaviateApi(sim).sharding_state()
+def test_adding_nodes_moves_no_data(sim: EmbeddedWeaviate) -> None:
+    before = EmbeddedWeaviateApi(sim).sharding_state()
 
     sim.sync_nodes(_views(FIVE))
 
-    api = SimWeaviateApi(sim)
+    api = EmbeddedWeaviateApi(sim)
     assert api.sharding_state() == before
     fresh = [n for n in api.nodes() if n.name in ("weaviate-3", "weaviate-4")]
     assert [(n.status, n.shard_count) for n in fresh] == [(NodeStatus.HEALTHY, 0)] * 2
     assert sim.lost_replicas() == []
 
 
-def test_removing_a_node_that_holds_replicas_loses_them(sim: WeaviateSim) -> None:
-    held = SimWeaviateApi(sim).sharding_state().replicas_on("weaviate-2")
+def test_removing_a_node_that_holds_replicas_loses_them(sim: EmbeddedWeaviate) -> None:
+    held = EmbeddedWeaviateApi(sim).sharding_state().replicas_on("weaviate-2")
     assert held
 
     sim.sync_nodes(_views(NODES[:2]))
@@ -74,8 +74,8 @@ def test_removing_a_node_that_holds_replicas_loses_them(sim: WeaviateSim) -> Non
     assert not any(r.last_copy for r in lost)
 
 
-def test_a_drained_node_leaves_without_loss(sim: WeaviateSim, clock: ManualClock) -> None:
-    api = SimWeaviateApi(sim)
+def test_a_drained_node_leaves_without_loss(sim: EmbeddedWeaviate, clock: ManualClock) -> None:
+    api = EmbeddedWeaviateApi(sim)
     for collection, shard in api.sharding_state().replicas_on("weaviate-2"):
         replicas = api.sharding_state(collection).replicas_of(collection, shard)
         target = next(n for n in NODES[:2] if n not in replicas)
@@ -94,24 +94,24 @@ def test_a_drained_node_leaves_without_loss(sim: WeaviateSim, clock: ManualClock
     assert sim.lost_replicas() == []
 
 
-def test_a_node_that_is_not_ready_keeps_its_data_but_is_unavailable(sim: WeaviateSim) -> None:
-    held = SimWeaviateApi(sim).sharding_state().replicas_on("weaviate-1")
+def test_a_node_that_is_not_ready_keeps_its_data_but_is_unavailable(sim: EmbeddedWeaviate) -> None:
+    held = EmbeddedWeaviateApi(sim).sharding_state().replicas_on("weaviate-1")
 
     sim.sync_nodes(_views(NODES, down=("weaviate-1",)))
 
-    api = SimWeaviateApi(sim)
+    api = EmbeddedWeaviateApi(sim)
     assert api.nodes()[1].status is NodeStatus.UNAVAILABLE
     assert api.sharding_state().replicas_on("weaviate-1") == held
     assert sim.lost_replicas() == []
     with pytest.raises(UnavailableError):
-        SimWeaviateApi(sim, node="weaviate-1").nodes()
+        EmbeddedWeaviateApi(sim, node="weaviate-1").nodes()
 
 
-def test_no_ready_node_means_weaviate_is_unavailable(sim: WeaviateSim) -> None:
+def test_no_ready_node_means_weaviate_is_unavailable(sim: EmbeddedWeaviate) -> None:
     sim.sync_nodes(_views(NODES, down=tuple(NODES)))
 
     with pytest.raises(UnavailableError, match="no Weaviate node is ready"):
-        SimWeaviateApi(sim).cluster_statistics()
+        EmbeddedWeaviateApi(sim).cluster_statistics()
 
 
 @pytest.mark.parametrize(
@@ -142,7 +142,7 @@ def test_raft_synchronization(
     synchronized: bool,
     leader: str | None,
 ) -> None:
-    sim = WeaviateSim.seeded(
+    sim = EmbeddedWeaviate.seeded(
         FIVE, collections=1, shards_per_collection=2, replication_factor=1, seed=3, clock=clock
     )
     assert sim.state.voters == ["weaviate-0", "weaviate-1", "weaviate-2"]
@@ -151,7 +151,7 @@ def test_raft_synchronization(
         sim.set_node_healthy(unhealthy, False)
     sim.set_raft_synchronized(not desync)
 
-    stats = SimWeaviateApi(sim).cluster_statistics()
+    stats = EmbeddedWeaviateApi(sim).cluster_statistics()
 
     assert stats.synchronized is synchronized
     assert stats.leader == leader
@@ -159,9 +159,9 @@ def test_raft_synchronization(
 
 
 def test_state_survives_a_json_round_trip_mid_operation(
-    sim: WeaviateSim, clock: ManualClock
+    sim: EmbeddedWeaviate, clock: ManualClock
 ) -> None:
-    api = SimWeaviateApi(sim)
+    api = EmbeddedWeaviateApi(sim)
     shard = api.sharding_state("Collection2").collections[0].shards[1]
     target = next(n for n in NODES if n not in shard.replicas)
     op_id = api.replicate(
@@ -175,8 +175,8 @@ def test_state_survives_a_json_round_trip_mid_operation(
     sim.set_node_healthy("weaviate-1", False)
     clock.advance(3)
 
-    restored = WeaviateSim.from_dict(json.loads(json.dumps(sim.to_dict())), clock=clock)
-    again = SimWeaviateApi(restored)
+    restored = EmbeddedWeaviate.from_dict(json.loads(json.dumps(sim.to_dict())), clock=clock)
+    again = EmbeddedWeaviateApi(restored)
 
     assert restored.to_dict() == sim.to_dict()
     assert again.replication_operation(op_id).state is ReplicationState.HYDRATING
@@ -190,11 +190,11 @@ def test_state_survives_a_json_round_trip_mid_operation(
 
 def test_unreadable_saved_state_names_what_is_wrong() -> None:
     with pytest.raises(InvalidInputError, match="simulated cluster state"):
-        WeaviateSim.from_dict({"format": 1, "nodes": "nope"})
+        EmbeddedWeaviate.from_dict({"format": 1, "nodes": "nope"})
 
 
 def test_lost_replica_marks_the_last_copy(clock: ManualClock) -> None:
-    sim = WeaviateSim.seeded(
+    sim = EmbeddedWeaviate.seeded(
         NODES, collections=1, shards_per_collection=3, replication_factor=1, seed=5, clock=clock
     )
     only = sim.state.collections[0].shards[0]
@@ -206,13 +206,13 @@ def test_lost_replica_marks_the_last_copy(clock: ManualClock) -> None:
 
 
 def test_a_voter_that_left_keeps_raft_unsynchronized(clock: ManualClock) -> None:
-    sim = WeaviateSim.seeded(
+    sim = EmbeddedWeaviate.seeded(
         FIVE, collections=1, shards_per_collection=1, replication_factor=1, seed=3, clock=clock
     )
 
     sim.sync_nodes(_views([n for n in FIVE if n != "weaviate-2"]))
 
-    stats = SimWeaviateApi(sim).cluster_statistics()
+    stats = EmbeddedWeaviateApi(sim).cluster_statistics()
     assert {n.status for n in stats.nodes} == {NodeStatus.HEALTHY}
     assert stats.leader == "weaviate-0"
     assert stats.synchronized is False

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from weavefn.errors import InvalidInputError, NotFoundError, TerminalError
-from weavefn.local.weaviate.api import SimWeaviateApi
-from weavefn.local.weaviate.cluster import WeaviateSim
+from weavefn.local.weaviate.api import EmbeddedWeaviateApi
+from weavefn.local.weaviate.cluster import EmbeddedWeaviate
 from weavefn.local.weaviate.state import BackupFailure, NodeView, SimTiming
 from weavefn.weaviate.port import (
     BackupStatus,
@@ -38,12 +38,12 @@ BACKUP_TIMES = [0, 1.9, 2, 6.9, 7, 600]
     ids=["succeeds", "stuck-in-started", "fails"],
 )
 def test_backup_progression(
-    sim: WeaviateSim,
+    sim: EmbeddedWeaviate,
     clock: ManualClock,
     failure: BackupFailure | None,
     expected: list[BackupStatus],
 ) -> None:
-    api = SimWeaviateApi(sim)
+    api = EmbeddedWeaviateApi(sim)
     if failure:
         sim.fail_next_backup(failure)
     start = clock.now
@@ -59,8 +59,8 @@ def test_backup_progression(
     assert (final.error is not None) is (failure is BackupFailure.FAILED)
 
 
-def test_a_stuck_backup_blocks_the_next_one(sim: WeaviateSim, clock: ManualClock) -> None:
-    api = SimWeaviateApi(sim)
+def test_a_stuck_backup_blocks_the_next_one(sim: EmbeddedWeaviate, clock: ManualClock) -> None:
+    api = EmbeddedWeaviateApi(sim)
     sim.fail_next_backup(BackupFailure.STUCK)
     api.create_backup("s3", "stuck")
     clock.advance(3600)
@@ -81,7 +81,7 @@ def test_a_stuck_backup_blocks_the_next_one(sim: WeaviateSim, clock: ManualClock
 )
 def test_backup_refusals(
     *,
-    sim: WeaviateSim,
+    sim: EmbeddedWeaviate,
     clock: ManualClock,
     backend: str,
     backup_id: str,
@@ -89,7 +89,7 @@ def test_backup_refusals(
     error: type[Exception],
     message: str,
 ) -> None:
-    api = SimWeaviateApi(sim)
+    api = EmbeddedWeaviateApi(sim)
     api.create_backup("s3", "dup")
     clock.advance(60)
 
@@ -97,14 +97,14 @@ def test_backup_refusals(
         api.create_backup(backend, backup_id, include=include)
 
 
-def test_backup_needs_every_node_holding_its_shards(sim: WeaviateSim) -> None:
+def test_backup_needs_every_node_holding_its_shards(sim: EmbeddedWeaviate) -> None:
     sim.sync_nodes([NodeView(n, n != "weaviate-1", "1.32.2") for n in NODES])
 
     with pytest.raises(TerminalError, match="'weaviate-1' is not available"):
-        SimWeaviateApi(sim).create_backup("s3", "partial")
+        EmbeddedWeaviateApi(sim).create_backup("s3", "partial")
 
 
-def _first_shard(sim: WeaviateSim) -> tuple[str, str, str]:
+def _first_shard(sim: EmbeddedWeaviate) -> tuple[str, str, str]:
     shard = sim.state.collections[0].shards[0]
     target = next(n for n in NODES if n not in shard.replicas)
     return shard.name, shard.replicas[0], target
@@ -124,7 +124,7 @@ MOVE_TIMES = [0, 0.5, 1, 5.9, 6, 7.9, 8, 8.9, 9, 600]
 )
 def test_replica_movement_progression(
     *,
-    sim: WeaviateSim,
+    sim: EmbeddedWeaviate,
     clock: ManualClock,
     kind: ReplicationKind,
     failure: str | None,
@@ -132,7 +132,7 @@ def test_replica_movement_progression(
     source_keeps: bool,
     target_gets: bool,
 ) -> None:
-    api = SimWeaviateApi(sim)
+    api = EmbeddedWeaviateApi(sim)
     shard, source, target = _first_shard(sim)
     if failure:
         sim.fail_next_replication(failure)
@@ -166,14 +166,14 @@ def test_replica_movement_progression(
     ids=["all-below-1.32", "mid-upgrade-oldest-decides", "old-node-answers", "disabled"],
 )
 def test_replica_movement_refused(
-    sim: WeaviateSim, versions: list[str], enabled: bool, via: str | None
+    sim: EmbeddedWeaviate, versions: list[str], enabled: bool, via: str | None
 ) -> None:
     sim.sync_nodes([NodeView(n, True, v) for n, v in zip(NODES, versions, strict=True)])
     sim.set_replica_movement(enabled)
     shard, source, target = _first_shard(sim)
 
     with pytest.raises(ReplicaMovementUnsupportedError):
-        SimWeaviateApi(sim, node=via).replicate(
+        EmbeddedWeaviateApi(sim, node=via).replicate(
             collection="Collection1",
             shard=shard,
             source_node=source,
@@ -182,13 +182,13 @@ def test_replica_movement_refused(
         )
 
 
-def test_the_new_node_answering_allows_movement_mid_upgrade(sim: WeaviateSim) -> None:
+def test_the_new_node_answering_allows_movement_mid_upgrade(sim: EmbeddedWeaviate) -> None:
     sim.sync_nodes(
         [NodeView(n, True, v) for n, v in zip(NODES, ["1.32.0", "1.32.0", "1.31.4"], strict=True)]
     )
     shard, source, target = _first_shard(sim)
 
-    op_id = SimWeaviateApi(sim, node="weaviate-0").replicate(
+    op_id = EmbeddedWeaviateApi(sim, node="weaviate-0").replicate(
         collection="Collection1",
         shard=shard,
         source_node=source,
@@ -216,7 +216,7 @@ def test_the_new_node_answering_allows_movement_mid_upgrade(sim: WeaviateSim) ->
         "unknown-collection",
     ],
 )
-def test_replicate_refusals(sim: WeaviateSim, field: str, value: str, message: str) -> None:
+def test_replicate_refusals(sim: EmbeddedWeaviate, field: str, value: str, message: str) -> None:
     shard, source, target = _first_shard(sim)
     holders = sim.state.collections[0].shards[0].replicas
     request = {
@@ -228,11 +228,11 @@ def test_replicate_refusals(sim: WeaviateSim, field: str, value: str, message: s
     request[field] = {"holder": holders[1], "spare": target}.get(value, value)
 
     with pytest.raises(TerminalError, match=message):
-        SimWeaviateApi(sim).replicate(**request, kind=ReplicationKind.MOVE)
+        EmbeddedWeaviateApi(sim).replicate(**request, kind=ReplicationKind.MOVE)
 
 
-def test_one_operation_per_shard_at_a_time(sim: WeaviateSim) -> None:
-    api = SimWeaviateApi(sim)
+def test_one_operation_per_shard_at_a_time(sim: EmbeddedWeaviate) -> None:
+    api = EmbeddedWeaviateApi(sim)
     shard, source, target = _first_shard(sim)
     api.replicate(
         collection="Collection1",
@@ -252,8 +252,8 @@ def test_one_operation_per_shard_at_a_time(sim: WeaviateSim) -> None:
         )
 
 
-def test_a_target_that_leaves_cancels_the_move(sim: WeaviateSim, clock: ManualClock) -> None:
-    api = SimWeaviateApi(sim)
+def test_a_target_that_leaves_cancels_the_move(sim: EmbeddedWeaviate, clock: ManualClock) -> None:
+    api = EmbeddedWeaviateApi(sim)
     shard, source, target = _first_shard(sim)
     op_id = api.replicate(
         collection="Collection1",
@@ -273,13 +273,13 @@ def test_a_target_that_leaves_cancels_the_move(sim: WeaviateSim, clock: ManualCl
     assert source in api.sharding_state("Collection1").replicas_of("Collection1", shard)
 
 
-def test_unknown_operation_is_not_found(sim: WeaviateSim) -> None:
+def test_unknown_operation_is_not_found(sim: EmbeddedWeaviate) -> None:
     with pytest.raises(NotFoundError):
-        SimWeaviateApi(sim).replication_operation("nope")
+        EmbeddedWeaviateApi(sim).replication_operation("nope")
 
 
 def test_durations_are_configurable(clock: ManualClock) -> None:
-    sim = WeaviateSim.seeded(
+    sim = EmbeddedWeaviate.seeded(
         NODES,
         collections=1,
         shards_per_collection=1,
@@ -288,7 +288,7 @@ def test_durations_are_configurable(clock: ManualClock) -> None:
         clock=clock,
         timing=SimTiming(backup_started_s=0, backup_transferring_s=0.5),
     )
-    api = SimWeaviateApi(sim)
+    api = EmbeddedWeaviateApi(sim)
     api.create_backup("s3", "quick")
     clock.advance(0.5)
 
