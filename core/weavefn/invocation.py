@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from weavefn.errors import FieldError, InvalidInputError, WeavefnError
-from weavefn.kube.access import CLUSTER_ENV, AccessKind, cluster_setting, connect, parse_setting
+from weavefn.kube.access import CLUSTER_ENV, AccessKind, cluster_setting, parse_setting
 from weavefn.model.resource import object_key
 from weavefn.queue.factory import QUEUE_ENV, QueueKind, queue_for, queue_kind
 from weavefn.queue.port import ReconcileQueue
-from weavefn.runtime import Runtime, build_runtime, open_runtime_for
+from weavefn.runtime import Runtime, open_runtime_for
 from weavefn.triggers.model import Outcome, ScheduleTrigger, Trigger
 from weavefn.triggers.replay import InMemoryReplayGuard, ReplayGuard
 from weavefn.triggers.signed_upgrade import SECRET_ENV
@@ -121,8 +121,7 @@ class RuntimeProvider:
         if self._local:
             return open_runtime_for(self.setting)
         if self._runtime is None:
-            kube = self._stack.enter_context(connect(self.setting))
-            self._runtime = build_runtime(kube)
+            self._runtime = self._stack.enter_context(open_runtime_for(self.setting))
         return nullcontext(self._runtime)
 
     def close(self) -> None:

@@ -1,17 +1,16 @@
-"""The composition root: one object wiring a KubeApi to the service, for the CLI and functions."""
+"""The composition root: open a backend (real or local) and wire the service to it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from weavefn.autoscale.metrics.registry import Registry
-from weavefn.kube.access import connect
+from weavefn.backend import Backend
+from weavefn.kube.access import AccessKind, ClusterSetting, connect, parse_setting
 from weavefn.kube.port import KubeApi
 from weavefn.service import Service
-from weavefn.weaviate.connect import connector_for
 
 
 def utcnow() -> datetime:
@@ -26,30 +25,39 @@ class Runtime:
     service: Service
 
 
-def metric_registry(kube: KubeApi) -> Registry:
-    """Simulated monitoring for the local cluster; the real sources for a real one."""
-    from weavefn.local.kube import LocalKube
+def build_runtime(backend: Backend, *, clock: Callable[[], datetime] = utcnow) -> Runtime:
+    service = Service(backend.kube, clock=clock, metrics=backend.metrics, weaviate=backend.weaviate)
+    return Runtime(kube=backend.kube, service=service)
 
-    if isinstance(kube, LocalKube):
-        from weavefn.local.metrics import local_registry
 
-        return local_registry(kube.extras)
+def open_backend(setting: str) -> AbstractContextManager[Backend]:
+    """The backend a cluster setting names, open until the context exits."""
+    parsed = parse_setting(setting)
+    if parsed.kind is AccessKind.LOCAL:
+        # The only door into the simulations: a real setting never loads weavefn.local.
+        from weavefn.local.backend import open_local_backend
+
+        return open_local_backend(parsed)
+    return open_real_backend(parsed)
+
+
+@contextmanager
+def open_real_backend(parsed: ClusterSetting) -> Iterator[Backend]:
+    """An API server, Weaviate over HTTP (endpoint or service proxy), the real metric sources."""
     from weavefn.autoscale.metrics.kubernetes import CustomObjectsPodMetrics
     from weavefn.autoscale.metrics.registry import build_registry
+    from weavefn.weaviate.connect import KubeWeaviateConnector
 
-    api_client = getattr(kube, "api_client", None)
-    return build_registry(pod_metrics=CustomObjectsPodMetrics(api_client))
-
-
-def build_runtime(kube: KubeApi, *, clock: Callable[[], datetime] = utcnow) -> Runtime:
-    service = Service(
-        kube, clock=clock, metrics=metric_registry(kube), weaviate=connector_for(kube)
-    )
-    return Runtime(kube=kube, service=service)
+    with connect(parsed) as kube:
+        yield Backend(
+            kube=kube,
+            weaviate=KubeWeaviateConnector(kube, proxy=kube),
+            metrics=build_registry(pod_metrics=CustomObjectsPodMetrics(kube.api_client)),
+        )
 
 
 @contextmanager
 def open_runtime_for(setting: str) -> Iterator[Runtime]:
-    """Connect to the cluster ``setting`` names and wire the service to it."""
-    with connect(setting) as kube:
-        yield build_runtime(kube)
+    """Open the backend ``setting`` names and wire the service to it."""
+    with open_backend(setting) as backend:
+        yield build_runtime(backend)

@@ -10,8 +10,7 @@ from datetime import datetime
 
 from weavefn.autoscale.drain import Drain
 from weavefn.autoscale.executor import AutoscaleStep, ScaleInPath, refuse_scale_in
-from weavefn.autoscale.metrics.port import Hint, metric_for_alarm
-from weavefn.autoscale.metrics.registry import Registry
+from weavefn.autoscale.metrics.port import Hint, Registry, metric_for_alarm
 from weavefn.autoscale.rebalance import Rebalancer
 from weavefn.errors import NotFoundError
 from weavefn.kube.port import KubeApi, Obj

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from weavefn.invocation import Settings
+from weavefn.local.backend import local_backend
 from weavefn.local.kube import LocalKube, ManualClock
 from weavefn.queue.memory import MemoryQueue
 from weavefn.runtime import Runtime, build_runtime
@@ -35,7 +36,7 @@ def kube() -> LocalKube:
 
 @pytest.fixture
 def runtime(kube: LocalKube) -> Runtime:
-    return build_runtime(kube, clock=lambda: datetime.now(UTC))
+    return build_runtime(local_backend(kube), clock=lambda: datetime.now(UTC))
 
 
 def call(

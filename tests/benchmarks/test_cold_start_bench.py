@@ -92,12 +92,13 @@ imported = time.perf_counter()
 import yaml
 from weavefn.invocation import Instance, Settings, fixed_runtime
 from weavefn.local.kube import LocalKube
+from weavefn.local.backend import local_backend
 from weavefn.runtime import build_runtime
 kube = LocalKube(ready_delay=0.0)
 kube.apply({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
             "metadata": {"name": "fast-ssd"}, "provisioner": "ebs.csi.aws.com"})
 kube.apply_cluster(yaml.safe_load(open("examples/production-aws.yaml")))
-runtime = build_runtime(kube)
+runtime = build_runtime(local_backend(kube))
 runtime.service.reconcile()
 instance = Instance(settings=Settings(cluster="local:unused"),
                     runtime_factory=lambda: fixed_runtime(runtime))

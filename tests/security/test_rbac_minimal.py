@@ -22,6 +22,7 @@ from kubernetes.client import ApiClient, Configuration
 from weavefn.autoscale.metrics.kubernetes import CustomObjectsPodMetrics
 from weavefn.kube.port import ObjectRef
 from weavefn.kube.real import RealKube
+from weavefn.local.backend import local_backend
 from weavefn.local.kube import LocalKube, ManualClock, Verb
 from weavefn.model.resource import parse_cluster
 from weavefn.runtime import build_runtime
@@ -105,7 +106,7 @@ def _expansion_and_secret_calls() -> set[tuple[Verb, str]]:
     manifest: dict[str, Any] = yaml.safe_load((ROOT / "examples/production-aws.yaml").read_text())
     manifest["spec"]["storage"]["provisionStorageClass"] = True  # weavefn renders the class
     kube.apply_cluster(manifest)
-    runtime = build_runtime(kube, clock=lambda: datetime.fromtimestamp(clock(), UTC))
+    runtime = build_runtime(local_backend(kube), clock=lambda: datetime.fromtimestamp(clock(), UTC))
     kube.reset_calls()
     runtime.service.reconcile()
     calls = {(c.verb, c.kind) for c in kube.calls}

@@ -23,6 +23,7 @@ from typing import Any
 
 from weavefn.errors import RetryableError, WeavefnError
 from weavefn.invocation import Instance, JsonFormatter, Settings, fixed_runtime
+from weavefn.local.backend import local_backend
 from weavefn.local.kube import Fault, LocalKube, ManualClock, Verb
 from weavefn.local.metrics import LoadModel
 from weavefn.local.weaviate.connector import edit_sim
@@ -294,7 +295,7 @@ def run_soak(
         on_kube(kube)
     flavors = build_fleet(kube, count=config.clusters, rng=rng)
     kube.reset_calls()  # from here on, every API call is the code's own
-    runtime = build_runtime(kube, clock=lambda: datetime.fromtimestamp(clock(), UTC))
+    runtime = build_runtime(local_backend(kube), clock=lambda: datetime.fromtimestamp(clock(), UTC))
     report = SoakReport(config)
     soak = Soak(config, kube, clock, runtime, flavors, rng, report)
     captured = Captured()

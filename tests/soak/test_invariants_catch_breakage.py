@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from weavefn.kube.port import ObjectRef
+from weavefn.local.backend import local_backend
 from weavefn.local.kube import LocalKube, ManualClock
 from weavefn.local.weaviate.connector import edit_sim
 from weavefn.runtime import build_runtime
@@ -29,7 +30,7 @@ def kube() -> LocalKube:
     clock = ManualClock(1_795_000_000.0)
     kube = LocalKube(clock=clock, ready_delay=0.0)
     build_fleet(kube, count=5, rng=random.Random(1))
-    runtime = build_runtime(kube, clock=lambda: datetime.fromtimestamp(clock(), UTC))
+    runtime = build_runtime(local_backend(kube), clock=lambda: datetime.fromtimestamp(clock(), UTC))
     for _ in range(3):
         runtime.service.reconcile()
         clock.advance(30.0)
@@ -172,7 +173,9 @@ def test_the_harness_edits_a_simulation_under_any_fault_rate() -> None:
     clock = ManualClock(1_795_000_000.0)
     kube = LocalKube(clock=clock, ready_delay=0.0)
     build_fleet(kube, count=5, rng=random.Random(1))
-    build_runtime(kube, clock=lambda: datetime.fromtimestamp(clock(), UTC)).service.reconcile()
+    build_runtime(
+        local_backend(kube), clock=lambda: datetime.fromtimestamp(clock(), UTC)
+    ).service.reconcile()
     kube.reset_calls()
     kube.set_fault_rate(1.0, fault=Fault.CONFLICT)
     with edit_sim(kube, UPGRADER) as sim:  # never asked before: seeded from the pods now

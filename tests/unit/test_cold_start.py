@@ -67,11 +67,54 @@ def test_the_check_sees_an_sdk_when_one_is_imported() -> None:
 )
 def test_functions_do_not_load_the_simulations(module: str) -> None:
     # the local cluster and the Weaviate simulation exist for the CLI and tests only
-    simulations = (
-        "weavefn.local.weaviate.cluster",
-        "weavefn.local.weaviate.api",
-        "weavefn.local.weaviate.state",
-        "weavefn.local.weaviate.connector",
-        "weavefn.simulate",
+    assert offending(loaded_after_import(module), SIMULATIONS) == []
+
+
+SIMULATIONS = ("weavefn.local", "weavefn.simulate")
+RUNTIME_ON = """
+import json, sys
+from weavefn.runtime import open_runtime_for
+with open_runtime_for(sys.argv[1]) as runtime:
+    runtime.service.reconciler()  # the whole pass is wired: steps, connector, metric sources
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def loaded_by_runtime_on(setting: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", RUNTIME_ON, setting],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    assert offending(loaded_after_import(module), simulations) == []
+    return set(json.loads(done.stdout))
+
+
+def test_a_runtime_on_a_real_cluster_loads_no_simulation(tmp_path: Path) -> None:
+    # a kubeconfig whose server nobody answers: building the runtime calls nothing
+    kubeconfig = tmp_path / "config"
+    kubeconfig.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "c", "cluster": {"server": "https://127.0.0.1:9"}}],
+                "users": [{"name": "u", "user": {"token": "t"}}],
+                "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+                "current-context": "x",
+            }
+        )
+    )
+
+    loaded = loaded_by_runtime_on(f"kubeconfig:{kubeconfig}")
+
+    assert "weavefn.kube.real" in loaded
+    assert offending(loaded, SIMULATIONS) == []
+
+
+def test_the_check_sees_the_simulations_on_the_local_cluster(tmp_path: Path) -> None:
+    # guards the test above: the same runtime on the local cluster does load them
+    loaded = loaded_by_runtime_on(f"local:{tmp_path / 'cluster.json'}")
+
+    assert offending(loaded, SIMULATIONS) != []

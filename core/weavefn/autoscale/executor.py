@@ -10,8 +10,7 @@ from datetime import datetime
 from weavefn.autoscale.decision import Action, Decision, evaluate
 from weavefn.autoscale.history import decision_input, parse_time, recorded, scaled
 from weavefn.autoscale.metrics.collect import collect
-from weavefn.autoscale.metrics.port import Hint
-from weavefn.autoscale.metrics.registry import Registry
+from weavefn.autoscale.metrics.port import Hint, Registry
 from weavefn.conditions import ConditionReason
 from weavefn.events import ClusterEvent, EventReason, EventType
 from weavefn.kube.port import ObjectRef

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import urllib3
 from kubernetes.client import ApiClient
@@ -12,6 +13,7 @@ from kubernetes.client.exceptions import ApiException
 
 from weavefn.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from weavefn.kube.port import FIELD_MANAGER, Obj, ObjectRef, Scale
+from weavefn.kube.proxy import ProxyAccess
 from weavefn.kube.real_errors import (
     Call,
     Verb,
@@ -27,9 +29,6 @@ from weavefn.kube.real_paths import (
     resource_of,
 )
 from weavefn.model.units import parse_quantity
-
-if TYPE_CHECKING:
-    from weavefn.weaviate.connect import ProxyAccess
 
 SCALER_FIELD_MANAGER = "weavefn-scaler"
 CLUSTER_API_VERSION = "weaviate.io/v1"
@@ -224,10 +223,6 @@ class RealKube:
 
     def service_proxy(self, namespace: str, service: str, port: int) -> ProxyAccess:
         """Base URL, credentials and TLS settings for ``services/<svc>:<port>/proxy``."""
-        import ssl
-
-        from weavefn.weaviate.connect import ProxyAccess
-
         cfg: Any = self._client.configuration
         headers: dict[str, str] = {}
         token = cfg.get_api_key_with_prefix("BearerToken")  # runs the token refresh hook

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from weavefn.autoscale.metrics.port import MetricName, MissingReason, Reading, Target
-from weavefn.autoscale.metrics.registry import Registry
+from weavefn.autoscale.metrics.port import MetricName, MissingReason, Reading, Registry, Target
 from weavefn.model.autoscaling import MetricSourceKind
 from weavefn.model.resource import WeaviateCluster
 
