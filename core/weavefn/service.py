@@ -14,8 +14,9 @@ from weavefn.autoscale.metrics.port import Hint, Registry, metric_for_alarm
 from weavefn.autoscale.rebalance import Rebalancer
 from weavefn.errors import NotFoundError
 from weavefn.kube.port import KubeApi, Obj
-from weavefn.lifecycle.steps import lifecycle_steps, upgrade_pin
+from weavefn.lifecycle.backup import BackupScheduler
 from weavefn.lifecycle.upgrade.start import start_upgrade
+from weavefn.lifecycle.upgrade.step import Upgrader, upgrade_pin
 from weavefn.model.resource import object_key, split_key
 from weavefn.reconcile.context import ClusterContext
 from weavefn.reconcile.fleet import Fleet, FleetReport, refs_and_kinds
@@ -102,7 +103,8 @@ class Service:
         return Reconciler(
             self.kube,
             clock=self.clock,
-            before=[*lifecycle_steps(weaviate=connector), drain],
+            # the operations that act before objects are applied: the pin follows the upgrade
+            before=[Upgrader(api_for), BackupScheduler(api_for), drain],
             after=[autoscale(scale_in), Rebalancer(api_for)],
             pin=upgrade_pin,
         )

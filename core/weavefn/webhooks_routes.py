@@ -13,6 +13,7 @@ from typing import Any
 
 from weavefn.errors import FieldError, NotFoundError
 from weavefn.invocation import RuntimeFactory, log_outcome
+from weavefn.lifecycle.versions import check_upgrade
 from weavefn.model.resource import parse_cluster, split_key
 from weavefn.runtime import Runtime
 from weavefn.triggers.cloudwatch import parse_sns_http_alarm
@@ -25,7 +26,6 @@ from weavefn.triggers.signed_upgrade import (
     RequestRejectedError,
     SecretNotConfiguredError,
     authenticate_upgrade,
-    check_upgrade,
 )
 from weavefn.triggers.sns_signature import SignatureError, SnsVerifier, confirm_subscription
 

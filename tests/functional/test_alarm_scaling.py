@@ -179,7 +179,8 @@ def test_scale_in_is_refused_before_weaviate_1_32(running: LocalKube, service: S
 
 
 def test_scaling_waits_while_an_operation_runs(running: LocalKube, service: Service):
-    from weavefn.model.status import Operation, OperationKind
+    from weavefn.model.operations import OperationEnvelope as Operation
+    from weavefn.model.operations import OperationKind
 
     raw = running.get_cluster(NS, NAME)
     raw["status"]["operation"] = Operation(

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from weavefn.errors import InvalidInputError
-from weavefn.lifecycle.upgrade.start import request_backup
+from weavefn.lifecycle.backup import request_backup
 from weavefn.local.kube import ManualClock
 from weavefn.local.weaviate.connector import edit_sim
 from weavefn.local.weaviate.state import BackupFailure

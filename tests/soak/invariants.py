@@ -15,8 +15,8 @@ from typing import Any
 from weavefn.local.kube import LocalKube
 from weavefn.local.weaviate.cluster import EmbeddedWeaviate
 from weavefn.local.weaviate.connector import sims
+from weavefn.model.operations import OperationKind
 from weavefn.model.resource import API_VERSION, KIND
-from weavefn.model.status import OperationKind
 
 Obj = dict[str, Any]
 ENDED_UPGRADE = frozenset({"Succeeded", "RolledBack"})

@@ -5,21 +5,27 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Any
+from typing import Protocol
 
 from weavefn.errors import NotFoundError, RetryableError, TerminalError
+from weavefn.model.operations import MoveDetails, MoveStage
 from weavefn.reconcile.context import ClusterContext
 from weavefn.weaviate.port import (
     ReplicationKind,
     ReplicationOp,
     ReplicationState,
     ShardingState,
-    WeaviateApi,
+    WeaviateHealth,
+    WeaviateReplication,
 )
 
-ApiFor = Callable[[ClusterContext], WeaviateApi]
-"""The WeaviateApi of the cluster a pass is about."""
+
+class MovingApi(WeaviateHealth, WeaviateReplication, Protocol):
+    """What drains and rebalances ask of Weaviate: who serves, where replicas are, moving them."""
+
+
+ApiFor = Callable[[ClusterContext], MovingApi]
+"""The Weaviate of the cluster a pass is about."""
 
 
 @dataclass(frozen=True, order=True)
@@ -41,18 +47,9 @@ class MovePolicy:
     """How long a MOVE whose request was cut off may still land before it is retried."""
 
 
-class MoveStage(StrEnum):
-    PENDING = "Pending"
-    STARTING = "Starting"
-    """Written before the request: a crash here is resolved from the sharding state."""
-    RUNNING = "Running"
-    DONE = "Done"
-    FAILED = "Failed"
-
-
 @dataclass(frozen=True)
 class MoveRecord:
-    """A planned MOVE and where it stands; kept in status.operation.details."""
+    """A planned MOVE and where it stands; kept in status.operation as MoveDetails."""
 
     move: Move
     stage: MoveStage = MoveStage.PENDING
@@ -63,34 +60,31 @@ class MoveRecord:
     since: str | None = None
     """When the record went STARTING (RFC 3339)."""
 
-    def to_dict(self) -> dict[str, Any]:
-        found: dict[str, Any] = {
-            "collection": self.move.collection,
-            "shard": self.move.shard,
-            "source": self.move.source,
-            "target": self.move.target,
-            "stage": str(self.stage),
-            "attempts": self.attempts,
-        }
-        optional = {"id": self.op_id, "state": self.state, "error": self.error, "since": self.since}
-        for key, value in optional.items():
-            if value is not None:
-                found[key] = value
-        return found
+    def details(self) -> MoveDetails:
+        return MoveDetails(
+            collection=self.move.collection,
+            shard=self.move.shard,
+            source=self.move.source,
+            target=self.move.target,
+            stage=self.stage,
+            attempts=self.attempts,
+            op_id=self.op_id,
+            state=self.state,
+            error=self.error,
+            since=self.since,
+        )
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MoveRecord:
-        move = Move(
-            str(data["collection"]), str(data["shard"]), str(data["source"]), str(data["target"])
-        )
+    def of(cls, details: MoveDetails) -> MoveRecord:
+        move = Move(details.collection, details.shard, details.source, details.target)
         return cls(
             move,
-            MoveStage(data["stage"]),
-            data.get("id"),
-            data.get("state"),
-            int(data.get("attempts", 0)),
-            data.get("error"),
-            data.get("since"),
+            details.stage,
+            details.op_id,
+            details.state,
+            details.attempts,
+            details.error,
+            details.since,
         )
 
 
@@ -162,7 +156,7 @@ def count_done(records: Iterable[MoveRecord]) -> int:
 
 
 def run_moves(
-    api: WeaviateApi,
+    api: WeaviateReplication,
     records: Sequence[MoveRecord],
     *,
     policy: MovePolicy,
@@ -196,7 +190,7 @@ def run_moves(
 
 
 def _polled(
-    api: WeaviateApi, records: Sequence[MoveRecord], *, policy: MovePolicy, now: datetime
+    api: WeaviateReplication, records: Sequence[MoveRecord], *, policy: MovePolicy, now: datetime
 ) -> list[MoveRecord]:
     found = list(records)
     for index, record in enumerate(found):
@@ -216,7 +210,7 @@ def _polled(
     return found
 
 
-def _started(api: WeaviateApi, record: MoveRecord, *, policy: MovePolicy) -> MoveRecord:
+def _started(api: WeaviateReplication, record: MoveRecord, *, policy: MovePolicy) -> MoveRecord:
     move = record.move
     try:
         op_id = api.replicate(

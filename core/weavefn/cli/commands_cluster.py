@@ -10,8 +10,8 @@ from typing import Any
 from weavefn.cli.io import load_cluster_file
 from weavefn.cli.options import add_target_options, open_runtime
 from weavefn.kube.port import Obj
+from weavefn.model.operations import Operation
 from weavefn.model.resource import object_key, parse_cluster
-from weavefn.model.status import Operation
 from weavefn.service import find_clusters
 
 

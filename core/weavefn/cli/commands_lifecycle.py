@@ -7,7 +7,8 @@ from typing import Any
 
 from weavefn.cli.options import add_target_options, open_runtime
 from weavefn.errors import FieldError, InvalidInputError
-from weavefn.lifecycle.upgrade.start import request_backup, start_upgrade
+from weavefn.lifecycle.backup import request_backup
+from weavefn.lifecycle.upgrade.start import start_upgrade
 from weavefn.model.resource import parse_cluster
 from weavefn.runtime import Runtime
 from weavefn.service import find_clusters

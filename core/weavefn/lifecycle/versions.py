@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from weavefn.errors import FieldError
-from weavefn.model.resource import ALLOW_DOWNTIME_ANNOTATION
+from weavefn.model.resource import ALLOW_DOWNTIME_ANNOTATION, WeaviateCluster
 from weavefn.model.units import Version
 
 VERSION_PATH = "spec.version"
@@ -88,3 +88,12 @@ def check_version_change(old: str | None, new: str, *, allow_downtime: bool) -> 
             )
         )
     return errors
+
+
+def check_upgrade(cluster: WeaviateCluster, version: str) -> list[FieldError]:
+    """The version rules admission applies, for moving ``cluster`` to ``version``."""
+    return check_version_change(
+        cluster.spec.version,
+        version,
+        allow_downtime=allows_downtime(cluster.metadata.annotations),
+    )

@@ -9,6 +9,12 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from weavefn.model.units import Version, parse_duration, parse_quantity
 
 
+class StatusModel(BaseModel):
+    """Status parts: camelCase, tolerant of fields written by newer weavefn versions."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
 class SpecModel(BaseModel):
     """A part of the resource: camelCase in YAML, unknown fields rejected."""
 

@@ -14,7 +14,7 @@ from weavefn.kube.port import KubeApi, Obj, ObjectRef
 from weavefn.model.resource import object_key, parse_cluster
 from weavefn.reconcile.live import Kind, LiveIndex, LiveState, kinds_of
 from weavefn.reconcile.reconciler import ClusterReport, Reconciler
-from weavefn.render import default_voters, render_all
+from weavefn.render import default_voters, render_supporting, statefulset_stub
 
 log = logging.getLogger("weavefn")
 
@@ -55,7 +55,8 @@ def refs_and_kinds(raw: Obj) -> tuple[list[ObjectRef], set[Kind]]:
     voters = cluster.status.voters or default_voters(
         cluster.metadata.name, cluster.spec.replicas, cluster.spec.voters
     )
-    objects = render_all(cluster, voters=voters, include_replicas=False)
+    # The StatefulSet's name is all a ref needs: the pass renders it once, with its pin.
+    objects = [*render_supporting(cluster, voters=voters), statefulset_stub(cluster)]
     return [ObjectRef.of(o) for o in objects], kinds_of(objects)
 
 

@@ -18,21 +18,13 @@ from weavefn.reconcile.live import LiveState
 from weavefn.reconcile.objects import apply_objects, plan_objects
 from weavefn.reconcile.storage import advance_expansion, check_storage
 from weavefn.reconcile.summary import summarize
-from weavefn.render import default_voters, render_all, render_statefulset, selector_labels
+from weavefn.render import Rollout, default_voters, render_all, selector_labels
 
 
 class Step(Protocol):
     """A part of every pass that advances an operation or acts (upgrades, autoscaling)."""
 
     def __call__(self, ctx: ClusterContext) -> None: ...
-
-
-@dataclass(frozen=True)
-class Rollout:
-    """The image version and partition an in-flight upgrade pins the StatefulSet to."""
-
-    version: str
-    partition: int
 
 
 RolloutPin = Callable[[ClusterContext], Rollout | None]
@@ -57,20 +49,14 @@ class ClusterReport:
 
 
 def desired_objects(ctx: ClusterContext, pin: Rollout | None) -> list[Obj]:
-    """Everything the cluster should have; the StatefulSet pinned by an in-flight upgrade."""
-    voters = ctx.status.voters
-    objects = render_all(ctx.cluster, voters=voters, include_replicas=False)
+    """Everything the cluster should have; the StatefulSet pinned by an in-flight upgrade.
+
+    Without a pin the pods keep the version they run (an upgrade, not the renderer, moves
+    them to spec.version).
+    """
     if pin is None:
-        version = ctx.status.current_version or ctx.cluster.spec.version
-        pin = Rollout(version, 0)
-    statefulset = render_statefulset(
-        ctx.cluster,
-        voters=voters,
-        include_replicas=False,
-        image_version=pin.version,
-        partition=pin.partition,
-    )
-    return [statefulset if o["kind"] == "StatefulSet" else o for o in objects]
+        pin = Rollout(ctx.status.current_version or ctx.cluster.spec.version)
+    return render_all(ctx.cluster, voters=ctx.status.voters, include_replicas=False, rollout=pin)
 
 
 def statefulset_ref(ctx: ClusterContext) -> ObjectRef:

@@ -17,9 +17,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from weavefn.errors import FieldError, InvalidInputError, TerminalError
-from weavefn.lifecycle.versions import allows_downtime, check_version_change
 from weavefn.model.base import DNS_LABEL
-from weavefn.model.resource import WeaviateCluster
 from weavefn.model.units import Version
 from weavefn.triggers.model import UpgradeRequest
 from weavefn.triggers.replay import ReplayGuard
@@ -197,12 +195,3 @@ def authenticate_upgrade(
     # Hashing the signature keeps the id stable across redeliveries without storing the MAC.
     event_id = "upgrade-" + hashlib.sha256(signature.encode()).hexdigest()[:32]
     return UpgradeRequest(cluster=parsed.cluster, version=parsed.version, event_id=event_id)
-
-
-def check_upgrade(cluster: WeaviateCluster, version: str) -> list[FieldError]:
-    """The version rules admission applies, for moving ``cluster`` to ``version``."""
-    return check_version_change(
-        cluster.spec.version,
-        version,
-        allow_downtime=allows_downtime(cluster.metadata.annotations),
-    )

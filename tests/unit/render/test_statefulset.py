@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from weavefn.errors import InvalidInputError
-from weavefn.render import render_all, render_statefulset, selector_labels
+from weavefn.render import Rollout, render_all, render_statefulset, selector_labels
 
 from tests.unit.render.conftest import build, env_of, load_example
 
@@ -57,7 +57,7 @@ def test_replicas_are_left_to_the_scaling_path_when_asked() -> None:
 
 
 def test_upgrade_can_pin_the_image_and_partition() -> None:
-    sts = render_statefulset(build(), voters=VOTERS, image_version="1.33.0", partition=2)
+    sts = render_statefulset(build(), voters=VOTERS, rollout=Rollout("1.33.0", partition=2))
     assert _container(sts)["image"] == "cr.weaviate.io/semitechnologies/weaviate:1.33.0"
     assert sts["spec"]["updateStrategy"] == {
         "type": "RollingUpdate",

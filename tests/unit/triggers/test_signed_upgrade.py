@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from weavefn.errors import InvalidInputError, WeavefnError
+from weavefn.lifecycle.versions import check_upgrade
 from weavefn.model.resource import parse_cluster
 from weavefn.triggers.model import UpgradeRequest
 from weavefn.triggers.replay import InMemoryReplayGuard
@@ -25,7 +26,6 @@ from weavefn.triggers.signed_upgrade import (
     SecretNotConfiguredError,
     StaleTimestampError,
     authenticate_upgrade,
-    check_upgrade,
     sign_upgrade,
 )
 

@@ -1,8 +1,9 @@
 """Rolling upgrade decisions (pure): the next state from (state, pods, Weaviate health, clock).
 
-The state lives in ``status.operation.details`` and is written before anything is done about
-it, so a function killed at any point resumes from the last write. Every decision is a value:
-the performer (step.py) saves the new state, then acts.
+The state lives in ``status.operation`` (an UpgradeOperation) and is written before anything
+is done about it, so a function killed at any point resumes from the last write. Every
+decision is a value: the performer (step.py) saves the new state, then acts. The StatefulSet
+follows the saved state through ``pinned_rollout``.
 """
 
 from __future__ import annotations
@@ -10,27 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
+from weavefn.lifecycle.backup_schedule import BACKUP_TIMEOUT
+from weavefn.lifecycle.upgrade.state import UpgradeState
+from weavefn.model.operations import UpgradePhase
+from weavefn.render.statefulset import Rollout
 from weavefn.weaviate.port import BackupStatus, NodeStatus
 
 STEP_TIMEOUT = timedelta(minutes=10)
-BACKUP_TIMEOUT = timedelta(minutes=60)
-
-
-class UpgradePhase(StrEnum):
-    PENDING = "Pending"
-    BACKING_UP = "BackingUp"
-    ROLLING_OUT = "RollingOut"
-    VERIFYING = "Verifying"
-    SUCCEEDED = "Succeeded"
-    ROLLING_BACK = "RollingBack"
-    ROLLED_BACK = "RolledBack"
-    FAILED = "Failed"
-
-    @property
-    def finished(self) -> bool:
-        return self in (UpgradePhase.SUCCEEDED, UpgradePhase.ROLLED_BACK, UpgradePhase.FAILED)
 
 
 class Verdict(StrEnum):
@@ -59,64 +47,6 @@ class UpgradePolicy:
 
 
 @dataclass(frozen=True)
-class UpgradeState:
-    """Where one upgrade stands; round-trips through ``Operation.details``."""
-
-    phase: UpgradePhase
-    source: str
-    target: str
-    replicas: int
-    phase_started_at: datetime
-    backup_id: str | None = None
-    backend: str | None = None
-    partition: int = 0
-    """RollingOut: pods with ordinal >= partition run the target. RollingBack: the pod reverting."""
-    lowest_rolled: int | None = None
-    """The lowest ordinal that was given the target image (what a rollback must revert)."""
-    step_started_at: datetime | None = None
-    error: str | None = None
-
-    def details(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "from": self.source,
-            "to": self.target,
-            "replicas": self.replicas,
-            "partition": self.partition,
-        }
-        for key, value in (
-            ("backupId", self.backup_id),
-            ("backend", self.backend),
-            ("lowestRolled", self.lowest_rolled),
-            ("stepStartedAt", _stamp(self.step_started_at)),
-            ("error", self.error),
-        ):
-            if value is not None:
-                out[key] = value
-        return out
-
-    @classmethod
-    def of(cls, phase: str, phase_started_at: str, details: dict[str, Any]) -> UpgradeState:
-        step = details.get("stepStartedAt")
-        lowest = details.get("lowestRolled")
-        return cls(
-            phase=UpgradePhase(phase),
-            source=str(details["from"]),
-            target=str(details["to"]),
-            replicas=int(details["replicas"]),
-            phase_started_at=_parse(phase_started_at),
-            backup_id=details.get("backupId"),
-            backend=details.get("backend"),
-            partition=int(details.get("partition", 0)),
-            lowest_rolled=int(lowest) if lowest is not None else None,
-            step_started_at=_parse(step) if step else None,
-            error=details.get("error"),
-        )
-
-    def to(self, phase: UpgradePhase, now: datetime, **changes: Any) -> UpgradeState:
-        return replace(self, phase=phase, phase_started_at=now, **changes)
-
-
-@dataclass(frozen=True)
 class PodView:
     ordinal: int
     name: str
@@ -125,7 +55,9 @@ class PodView:
 
 
 @dataclass(frozen=True)
-class NodeView:
+class NodeHealth:
+    """One Weaviate node as ``/v1/nodes`` reports it."""
+
     status: NodeStatus
     version: str
 
@@ -134,26 +66,18 @@ class NodeView:
 class Health:
     """What Weaviate says about itself; ``error`` when it could not be asked."""
 
-    nodes: dict[str, NodeView]
+    nodes: dict[str, NodeHealth]
     synchronized: bool
     error: str | None = None
 
 
 @dataclass(frozen=True)
-class Decision:
+class UpgradeDecision:
     """The next state (None: unchanged) and why."""
 
     verdict: Verdict
     message: str
     state: UpgradeState | None = None
-
-
-def _stamp(value: datetime | None) -> str | None:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
-
-
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def backup_id_for(target: str, now: datetime) -> str:
@@ -170,15 +94,15 @@ def rolling_start(state: UpgradeState, now: datetime) -> UpgradeState:
 
 def decide_backup(
     state: UpgradeState, *, backup: BackupStatus | None, now: datetime, policy: UpgradePolicy
-) -> Decision:
+) -> UpgradeDecision:
     """BackingUp: ``backup`` is what Weaviate reports (None: not started there yet)."""
     if backup is BackupStatus.SUCCESS:
-        return Decision(
+        return UpgradeDecision(
             Verdict.BACKUP_DONE, f"backup {state.backup_id} succeeded", rolling_start(state, now)
         )
     if backup in (BackupStatus.FAILED, BackupStatus.CANCELED):
         message = f"backup {state.backup_id} ended {backup}: upgrade aborted, image unchanged"
-        return Decision(
+        return UpgradeDecision(
             Verdict.BACKUP_FAILED, message, state.to(UpgradePhase.FAILED, now, error=message)
         )
     if now - state.phase_started_at > policy.backup_timeout:
@@ -186,12 +110,12 @@ def decide_backup(
             f"backup {state.backup_id} still {backup or 'not started'} after "
             f"{_minutes(policy.backup_timeout)}: upgrade aborted, image unchanged"
         )
-        return Decision(
+        return UpgradeDecision(
             Verdict.BACKUP_TIMED_OUT, message, state.to(UpgradePhase.FAILED, now, error=message)
         )
     if backup is None:
-        return Decision(Verdict.BACKUP_REQUESTED, f"backup {state.backup_id} requested")
-    return Decision(Verdict.WAITING, f"backup {state.backup_id} {backup}")
+        return UpgradeDecision(Verdict.BACKUP_REQUESTED, f"backup {state.backup_id} requested")
+    return UpgradeDecision(Verdict.WAITING, f"backup {state.backup_id} {backup}")
 
 
 def _pod(pods: list[PodView], ordinal: int) -> PodView | None:
@@ -220,12 +144,14 @@ def _all_healthy(health: Health) -> bool:
     )
 
 
-def _rollback(state: UpgradeState, now: datetime, verdict: Verdict, message: str) -> Decision:
+def _rollback(
+    state: UpgradeState, now: datetime, verdict: Verdict, message: str
+) -> UpgradeDecision:
     top = max(state.replicas - 1, 0)
     reverting = state.to(
         UpgradePhase.ROLLING_BACK, now, partition=top, step_started_at=now, error=message
     )
-    return Decision(verdict, f"{message}; rolling back to {state.source}", reverting)
+    return UpgradeDecision(verdict, f"{message}; rolling back to {state.source}", reverting)
 
 
 def decide_rollout(
@@ -235,7 +161,7 @@ def decide_rollout(
     health: Health,
     now: datetime,
     policy: UpgradePolicy,
-) -> Decision:
+) -> UpgradeDecision:
     """RollingOut and Verifying: step the partition down once the pod above is proven."""
     unhealthy = _unhealthy(health)
     if unhealthy:
@@ -246,7 +172,7 @@ def decide_rollout(
             _node_on(health, p.name, state.target) for p in pods if p.ordinal < state.replicas
         )
         if ready and nodes and _all_healthy(health):
-            return Decision(
+            return UpgradeDecision(
                 Verdict.VERIFIED,
                 f"all {state.replicas} nodes healthy on {state.target}",
                 state.to(UpgradePhase.SUCCEEDED, now),
@@ -256,13 +182,13 @@ def decide_rollout(
     if pod is not None and _node_on(health, pod.name, state.target) and _all_healthy(health):
         done = state.replicas - state.partition
         if state.partition == 0:
-            return Decision(
+            return UpgradeDecision(
                 Verdict.ROLLED_OUT,
                 f"{done}/{state.replicas} pods on {state.target}",
                 state.to(UpgradePhase.VERIFYING, now, step_started_at=now),
             )
         below = state.partition - 1
-        return Decision(
+        return UpgradeDecision(
             Verdict.STEP_DONE,
             f"{done}/{state.replicas} pods on {state.target}",
             replace(state, partition=below, lowest_rolled=below, step_started_at=now),
@@ -273,12 +199,12 @@ def decide_rollout(
 
 def _timeout_or_wait(
     state: UpgradeState, now: datetime, policy: UpgradePolicy, waiting: str
-) -> Decision:
+) -> UpgradeDecision:
     started = state.step_started_at or state.phase_started_at
     if now - started > policy.step_timeout:
         message = f"pod {state.partition} not healthy on {state.target} after {_minutes(policy.step_timeout)}"
         return _rollback(state, now, Verdict.STEP_TIMED_OUT, message)
-    return Decision(Verdict.WAITING, waiting)
+    return UpgradeDecision(Verdict.WAITING, waiting)
 
 
 def decide_rollback(
@@ -288,7 +214,7 @@ def decide_rollback(
     health: Health,
     now: datetime,
     policy: UpgradePolicy,
-) -> Decision:
+) -> UpgradeDecision:
     """RollingBack: revert the rolled pods from the top, each proven Ready on the source."""
     lowest = state.lowest_rolled if state.lowest_rolled is not None else 0
     reverting = state.partition
@@ -302,13 +228,13 @@ def decide_rollback(
     reverted_all = all(_pod_on(pods, i, state.source) for i in range(state.replicas))
     proven = pod is not None and _node_on(health, pod.name, state.source)
     if proven and reverting <= lowest and reverted_all and _all_healthy(health):
-        return Decision(
+        return UpgradeDecision(
             Verdict.ROLLED_BACK,
             f"all {state.replicas} pods back on {state.source}",
             state.to(UpgradePhase.ROLLED_BACK, now),
         )
     if reverting != state.partition:
-        return Decision(
+        return UpgradeDecision(
             Verdict.REVERTED,
             f"pod {state.partition} back on {state.source}",
             replace(state, partition=reverting, step_started_at=now),
@@ -319,10 +245,10 @@ def decide_rollback(
             f"rollback stuck: pod {reverting} not healthy on {state.source} after "
             f"{_minutes(policy.step_timeout)}; needs a human"
         )
-        return Decision(
+        return UpgradeDecision(
             Verdict.ROLLBACK_TIMED_OUT, message, state.to(UpgradePhase.FAILED, now, error=message)
         )
-    return Decision(Verdict.WAITING, f"waiting for pod {reverting} on {state.source}")
+    return UpgradeDecision(Verdict.WAITING, f"waiting for pod {reverting} on {state.source}")
 
 
 def decide(
@@ -333,7 +259,7 @@ def decide(
     backup: BackupStatus | None,
     now: datetime,
     policy: UpgradePolicy,
-) -> Decision:
+) -> UpgradeDecision:
     """The next step of an upgrade in any phase; ``health`` None: Weaviate did not answer."""
     if state.phase is UpgradePhase.BACKING_UP:
         return decide_backup(state, backup=backup, now=now, policy=policy)
@@ -342,8 +268,20 @@ def decide(
         if state.phase is UpgradePhase.ROLLING_BACK:
             return decide_rollback(state, pods=pods, health=seen, now=now, policy=policy)
         return decide_rollout(state, pods=pods, health=seen, now=now, policy=policy)
-    return Decision(Verdict.WAITING, f"{state.phase}")
+    return UpgradeDecision(Verdict.WAITING, f"{state.phase}")
 
 
 def _minutes(delta: timedelta) -> str:
     return f"{delta.total_seconds() / 60:g}m"
+
+
+def pinned_rollout(state: UpgradeState | None) -> Rollout | None:
+    """The image version and partition an upgrade in flight holds the StatefulSet to."""
+    if state is None or state.phase.finished:
+        return None
+    if state.phase in (UpgradePhase.ROLLING_OUT, UpgradePhase.VERIFYING):
+        partition = state.partition if state.phase is UpgradePhase.ROLLING_OUT else 0
+        return Rollout(state.target, partition)
+    if state.phase is UpgradePhase.ROLLING_BACK:
+        return Rollout(state.source, state.partition)
+    return Rollout(state.source, 0)  # Pending, BackingUp: nothing changes before the backup

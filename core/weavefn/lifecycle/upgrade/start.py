@@ -1,29 +1,30 @@
-"""Asking for an upgrade or a backup (CLI, CI/CD webhook), and whether a spec asks to upgrade.
+"""When an upgrade starts: whether the spec asks for one that may start now, and asking for one.
 
-Requests only change the resource (spec.version, or a PENDING backup record in status);
-the next reconcile pass acts on them, so a request never waits on Weaviate or on pods.
+A request (CLI, CI/CD webhook) only moves spec.version; the next reconcile pass starts the
+upgrade when ``check_start`` allows it, so a request never waits on Weaviate or on pods.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
-from weavefn.errors import ConflictError, InvalidInputError
-from weavefn.kube.port import KubeApi, ObjectRef
-from weavefn.lifecycle.backup import add_pending, require_backend
-from weavefn.lifecycle.backup_schedule import BackupReason
-from weavefn.lifecycle.versions import allows_downtime, check_version_change
+from weavefn.errors import InvalidInputError
+from weavefn.kube.port import ClusterStore, ClusterWriter, ObjectRef
+from weavefn.lifecycle.versions import allows_downtime, check_upgrade, check_version_change
+from weavefn.model.operations import UpgradeOperation, UpgradePhase
 from weavefn.model.resource import WeaviateCluster, parse_cluster, split_key
-from weavefn.model.status import OperationKind
 from weavefn.providers import backup_backend
-from weavefn.reconcile.context import ClusterContext, status_dict
+from weavefn.reconcile.context import ClusterContext
 from weavefn.triggers.model import UpgradeRequest
-from weavefn.triggers.signed_upgrade import check_upgrade
 
 SKIP_BACKUP_ANNOTATION = "weaviate.io/skip-backup"
-_GAVE_UP = ("RolledBack", "Failed")
+_GAVE_UP = (UpgradePhase.ROLLED_BACK, UpgradePhase.FAILED)
+
+
+class SpecVersionApi(ClusterStore, ClusterWriter, Protocol):
+    """Reading a WeaviateCluster and patching its spec: all a request to upgrade needs."""
 
 
 class StartReason(StrEnum):
@@ -71,11 +72,10 @@ def check_start(ctx: ClusterContext) -> UpgradeStart | StartRefusal:
         return StartRefusal(StartReason.UP_TO_DATE)
     last = status.last_operation
     if (
-        last is not None
-        and last.kind is OperationKind.UPGRADE
+        isinstance(last, UpgradeOperation)
         and last.phase in _GAVE_UP
-        and last.details.get("to") == target
-        and last.details.get("generation") == ctx.generation
+        and last.details.target == target
+        and last.details.generation == ctx.generation
     ):
         # Retrying by itself would repeat the failure; any spec change is a new attempt.
         return StartRefusal(StartReason.GAVE_UP)
@@ -97,7 +97,7 @@ def check_start(ctx: ClusterContext) -> UpgradeStart | StartRefusal:
     return UpgradeStart(source, target, _replicas(ctx), backend, skip)
 
 
-def start_upgrade(kube: KubeApi, request: UpgradeRequest) -> str:
+def start_upgrade(kube: SpecVersionApi, request: UpgradeRequest) -> str:
     """Move spec.version as the request asks, under the version rules; say what was done.
 
     Unknown cluster: NotFoundError. A version the rules refuse: InvalidInputError naming
@@ -120,19 +120,3 @@ def start_upgrade(kube: KubeApi, request: UpgradeRequest) -> str:
         f"{cluster.key}: spec.version {cluster.spec.version} -> {request.version}; "
         "the upgrade proceeds on each reconcile"
     )
-
-
-def request_backup(kube: KubeApi, *, namespace: str, name: str, now: datetime) -> str:
-    """Record an on-demand backup as PENDING in status; later passes start and track it.
-
-    Returns the backup id. No backup target: InvalidInputError naming spec.cloudProvider.
-    """
-    raw = kube.get_cluster(namespace, name)
-    cluster = parse_cluster(raw)
-    backend = require_backend(cluster)
-    status = cluster.status.model_copy(deep=True)
-    record = add_pending(status, reason=BackupReason.ON_DEMAND, backend=backend, now=now)
-    if sum(1 for r in status.backups if r.id == record.id) > 1:
-        raise ConflictError(f"backup {record.id} was already requested this second")
-    kube.replace_cluster_status({**raw, "status": status_dict(status)})
-    return record.id

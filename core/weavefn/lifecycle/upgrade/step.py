@@ -10,32 +10,43 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from enum import StrEnum
+from typing import Protocol
 
-from weavefn.errors import TerminalError, UnavailableError
 from weavefn.events import ClusterEvent, EventReason, EventType
 from weavefn.lifecycle.backup import add_pending, advance_backups, in_progress, stamp
 from weavefn.lifecycle.backup_schedule import PENDING, BackupReason
+from weavefn.lifecycle.upgrade.observe import pod_views, read_health
 from weavefn.lifecycle.upgrade.rollout import (
-    Decision,
     Health,
-    NodeView,
-    PodView,
-    UpgradePhase,
+    UpgradeDecision,
     UpgradePolicy,
-    UpgradeState,
     Verdict,
     backup_id_for,
     decide,
+    pinned_rollout,
     rolling_start,
 )
 from weavefn.lifecycle.upgrade.start import StartRefusal, check_start
-from weavefn.model.status import ConditionType, Operation, OperationKind
+from weavefn.lifecycle.upgrade.state import UpgradeState, progress_text, upgrade_state
+from weavefn.model.operations import (
+    OperationKind,
+    UnreadableOperation,
+    UpgradeOperation,
+    UpgradePhase,
+)
+from weavefn.model.status import ConditionType
 from weavefn.reconcile.context import ClusterContext
-from weavefn.reconcile.summary import pod_ready, pod_version
-from weavefn.weaviate.port import BackupStatus, WeaviateApi
+from weavefn.render import Rollout
+from weavefn.weaviate.port import BackupStatus, WeaviateBackups, WeaviateHealth
 
 log = logging.getLogger("weavefn")
-ApiFor = Callable[[ClusterContext], WeaviateApi]
+
+
+class UpgradeApi(WeaviateHealth, WeaviateBackups, Protocol):
+    """What an upgrade asks of Weaviate: health between steps, and its backup."""
+
+
+ApiFor = Callable[[ClusterContext], UpgradeApi]
 MAX_DECISIONS = 8
 """Decisions per pass; each needs fresh proof, so the loop ends well before this."""
 
@@ -63,53 +74,9 @@ class UpgradeConditionReason(StrEnum):
     FAILED = "Failed"
 
 
-def upgrade_state(operation: Operation | None) -> UpgradeState | None:
-    if operation is None or operation.kind is not OperationKind.UPGRADE:
-        return None
-    return UpgradeState.of(operation.phase, operation.phase_started_at, operation.details)
-
-
-def pod_views(ctx: ClusterContext) -> list[PodView]:
-    prefix = ctx.cluster.metadata.name + "-"
-    views = []
-    for pod in ctx.live.pods:
-        suffix = pod["metadata"]["name"].removeprefix(prefix)
-        if suffix.isdigit():
-            views.append(
-                PodView(int(suffix), pod["metadata"]["name"], pod_ready(pod), pod_version(pod))
-            )
-    return sorted(views, key=lambda p: p.ordinal)
-
-
-def read_health(api: WeaviateApi) -> Health | None:
-    try:
-        nodes = api.nodes()
-        stats = api.cluster_statistics()
-    except (UnavailableError, TerminalError) as exc:
-        log.info("Weaviate health unknown", extra={"error": str(exc)})
-        return None
-    return Health(
-        {n.name: NodeView(n.status, n.version) for n in nodes}, synchronized=stats.synchronized
-    )
-
-
-def progress_text(state: UpgradeState, backup: str | None) -> str:
-    """``2/5 pods on 1.27.3, backup weavefn-pre-1-27-3-... SUCCESS`` for status and the CLI."""
-    parts = []
-    if state.phase in (UpgradePhase.ROLLING_OUT, UpgradePhase.VERIFYING):
-        done = (
-            state.replicas - state.partition - (1 if state.phase is UpgradePhase.ROLLING_OUT else 0)
-        )
-        parts.append(f"{done}/{state.replicas} pods on {state.target}")
-    elif state.phase is UpgradePhase.ROLLING_BACK:
-        parts.append(f"reverting pod {state.partition} to {state.source}")
-    else:
-        parts.append(f"{state.source} -> {state.target}")
-    if state.backup_id:
-        parts.append(f"backup {state.backup_id} {backup or PENDING}")
-    if state.error:
-        parts.append(state.error)
-    return ", ".join(parts)
+def upgrade_pin(ctx: ClusterContext) -> Rollout | None:
+    """The reconciler's RolloutPin: what the saved upgrade state holds the StatefulSet to."""
+    return pinned_rollout(upgrade_state(ctx.status.operation))
 
 
 class Upgrader:
@@ -120,14 +87,18 @@ class Upgrader:
         self.policy = policy or UpgradePolicy()
 
     def __call__(self, ctx: ClusterContext) -> None:
-        state = upgrade_state(ctx.status.operation)
+        operation = ctx.status.operation
+        if isinstance(operation, UnreadableOperation) and operation.is_kind(OperationKind.UPGRADE):
+            self._abandon(ctx, operation)
+            return
+        state = upgrade_state(operation)
         if state is None:
-            if ctx.status.operation is not None:
+            if operation is not None:
                 return  # one operation at a time
             state = self._start(ctx)
             if state is None:
                 return
-        api: WeaviateApi | None = None
+        api: UpgradeApi | None = None
         health: Health | None = None
         health_read = False
         for _ in range(MAX_DECISIONS):
@@ -237,7 +208,7 @@ class Upgrader:
         self._save(ctx, nxt, message=progress_text(nxt, PENDING))
         return nxt
 
-    def _advance(self, ctx: ClusterContext, decision: Decision) -> UpgradeState:
+    def _advance(self, ctx: ClusterContext, decision: UpgradeDecision) -> UpgradeState:
         assert decision.state is not None
         state = decision.state
         reason = _EVENTS.get(decision.verdict)
@@ -248,9 +219,9 @@ class Upgrader:
 
     def _finish(self, ctx: ClusterContext, state: UpgradeState) -> None:
         operation = ctx.status.operation
-        assert operation is not None
+        assert isinstance(operation, UpgradeOperation)
         ok = state.phase is UpgradePhase.SUCCEEDED
-        details = {**operation.details, "generation": ctx.generation}
+        details = operation.details.model_copy(update={"generation": ctx.generation})
         ctx.status.last_operation = operation.model_copy(update={"details": details})
         ctx.status.operation = None
         # The pin is gone from now on: the StatefulSet renders current_version, so it must
@@ -275,14 +246,30 @@ class Upgrader:
         self, ctx: ClusterContext, state: UpgradeState, *, message: str, started: bool = False
     ) -> None:
         current = ctx.status.operation
-        phase_started = stamp(state.phase_started_at)
-        ctx.status.operation = Operation(
-            kind=OperationKind.UPGRADE,
-            phase=str(state.phase),
+        ctx.status.operation = state.operation(
             started_at=stamp(ctx.now) if started or current is None else current.started_at,
-            phase_started_at=phase_started,
             message=message,
-            details=state.details(),
+        )
+        ctx.save_status()
+
+    def _abandon(self, ctx: ClusterContext, operation: UnreadableOperation) -> None:
+        """An upgrade whose saved state cannot be read cannot be resumed: end it, say why.
+
+        The pin goes with it, so the StatefulSet returns to the version the pods last all ran
+        (status.currentVersion); the next pass starts over, backup first, if spec.version
+        still asks for another.
+        """
+        message = f"upgrade abandoned: unreadable status.operation ({operation.problem})"
+        ctx.status.last_operation = operation
+        ctx.status.operation = None
+        ctx.note(
+            ClusterEvent(EventReason.UPGRADE_FAILED, message, EventType.WARNING, action="Upgrade")
+        )
+        ctx.condition(
+            ConditionType.UPGRADE,
+            status=False,
+            reason=UpgradeConditionReason.FAILED,
+            message=message,
         )
         ctx.save_status()
 
