@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -163,12 +164,30 @@ class Instance:
         return self.queue is None and queue_kind(self.settings.queue)[0] is QueueKind.INLINE
 
 
-@functools.cache
 def current() -> Instance:
     """This container's Instance, built from the environment on first use and then kept:
     settings, the open cluster connection, SNS certificates and seen requests survive
-    between invocations of a warm container."""
+    between invocations of a warm container. Inside ``serving(instance)``, that instance."""
+    served = _SERVED.get()
+    return served if served is not None else _from_env()
+
+
+@functools.cache
+def _from_env() -> Instance:
     return Instance.from_env()
+
+
+_SERVED: ContextVar[Instance | None] = ContextVar("weavefn_served_instance", default=None)
+
+
+@contextmanager
+def serving(instance: Instance) -> Iterator[Instance]:
+    """Every entry point's ``current()`` is ``instance`` in this block (``weavefn invoke``)."""
+    token = _SERVED.set(instance)
+    try:
+        yield instance
+    finally:
+        _SERVED.reset(token)
 
 
 def run_trigger(

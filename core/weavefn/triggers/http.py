@@ -1,8 +1,10 @@
-"""HTTP requests reaching a webhook function, and the CI/CD upgrade request they may carry.
+"""HTTP requests reaching a webhook function, read into one HttpRequest.
 
 Two shapes arrive: an API Gateway HTTP API (payload 2.0) event on AWS, and on GCP/Azure a
 plain request, written down (samples, ``weavefn invoke``) as ``{method, url, headers, body}``.
-Both become one HttpRequest whose raw body bytes stay intact for signature checks.
+Both become one HttpRequest whose raw body bytes stay intact for signature checks: what a
+body means (an upgrade request, an AdmissionReview, an SNS message) is for the route that
+authenticates it to say (weavefn.webhooks).
 """
 
 from __future__ import annotations
@@ -12,22 +14,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from weavefn.errors import FieldError, InvalidInputError
-from weavefn.model.units import Version
-from weavefn.triggers.fields import (
-    PayloadModel,
-    check_cluster,
-    decode_base64,
-    decode_json,
-    validate,
-)
-from weavefn.triggers.model import UpgradeRequest
+from weavefn.triggers.fields import PayloadModel, decode_base64, validate
 
 WHAT = "HTTP request"
-TIMESTAMP_HEADER = "x-weavefn-timestamp"
-SIGNATURE_HEADER = "x-weavefn-signature"
 
 
 @dataclass(frozen=True)
@@ -119,32 +111,3 @@ def read_http(payload: object) -> HttpRequest:
         body=_utf8(doc.body),
         request_id=request_id,
     )
-
-
-class _UpgradeBody(PayloadModel):
-    cluster: str
-    version: str
-
-    @field_validator("version")
-    @classmethod
-    def _version(cls, value: str) -> str:
-        try:
-            return str(Version.parse(value))
-        except ValueError:
-            raise ValueError("must be a Weaviate version MAJOR.MINOR.PATCH, e.g. 1.27.3") from None
-
-
-def parse_upgrade_request(request: HttpRequest) -> UpgradeRequest:
-    """The JSON body ``{"cluster": "ns/name", "version": "1.27.3"}`` (authenticate it first)."""
-    what = "upgrade request"
-    if request.method != "POST":
-        raise InvalidInputError([FieldError("method", "must be POST")], what=what)
-    body = validate(
-        _UpgradeBody, decode_json(request.body, path="body", what=what), path="body", what=what
-    )
-    cluster = check_cluster(body.cluster, path="body.cluster", what=what)
-    timestamp = request.header(TIMESTAMP_HEADER)
-    # a signed request re-sent by CI carries the same timestamp: let it de-duplicate
-    key = f"upgrade:{cluster}:{body.version}"
-    event_id = f"{key}:{timestamp}" if timestamp else (request.request_id or key)
-    return UpgradeRequest(cluster=cluster, version=body.version, event_id=event_id)

@@ -1,7 +1,8 @@
 """One registry from detected payload kind to parser: ``parse_alarm`` and ``parse_trigger``.
 
-Parsing is not authenticating: verify SNS signatures (sns_signature) and webhook request
-signatures before trusting what these return.
+Parsing is not authenticating: verify SNS signatures (sns_signature) before trusting what
+these return. Upgrade requests have no entry: they become triggers only once their signature
+is checked (signed_upgrade.authenticate_upgrade, on the webhook's upgrade route).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from weavefn.triggers.cloudwatch import parse_sns_alarms, parse_sns_http_alarm
 from weavefn.triggers.cloudwatch_events import parse_eventbridge_alarm, parse_lambda_action_alarm
 from weavefn.triggers.detect import Category, PayloadKind, detect
 from weavefn.triggers.fields import decode_json
-from weavefn.triggers.http import is_apigw_v2, parse_upgrade_request, read_http
+from weavefn.triggers.http import is_apigw_v2, read_http
 from weavefn.triggers.model import AlarmTrigger, Trigger
 from weavefn.triggers.queue import (
     cluster_from_body,
@@ -73,9 +74,9 @@ PARSERS: dict[PayloadKind, Parser] = {
     PayloadKind.PUBSUB_MESSAGE: lambda p, _: [parse_pubsub_cluster(p)],
     PayloadKind.AZURE_QUEUE_MESSAGE: lambda p, _: [parse_azure_queue(p)],
     PayloadKind.CLUSTER_MESSAGE: lambda p, _: _bare_cluster(p),
-    PayloadKind.UPGRADE_REQUEST: lambda p, _: [parse_upgrade_request(read_http(p))],
 }
-"""Every kind that becomes core triggers; SNS subscriptions and AdmissionReviews do not."""
+"""Every kind that becomes core triggers unauthenticated; SNS subscriptions, AdmissionReviews and
+upgrade requests do not (the webhook answers them)."""
 
 
 def parse_trigger(payload: object, *, received_at: datetime | None = None) -> list[Trigger]:
@@ -83,10 +84,10 @@ def parse_trigger(payload: object, *, received_at: datetime | None = None) -> li
     detected = detect(payload)
     parser = PARSERS.get(detected.kind)
     if parser is None:
-        raise InvalidInputError(
-            [FieldError("(root)", f"a payload of kind {detected.kind} carries no trigger")],
-            what="trigger payload",
-        )
+        why = f"a payload of kind {detected.kind} carries no trigger"
+        if detected.kind is PayloadKind.UPGRADE_REQUEST:
+            why += " until the webhook authenticates it (POST /upgrade, signed)"
+        raise InvalidInputError([FieldError("(root)", why)], what="trigger payload")
     return list(parser(payload, received_at))
 
 
