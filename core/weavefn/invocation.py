@@ -19,7 +19,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from weavefn.errors import FieldError, InvalidInputError, WeavefnError
+from weavefn.errors import ConfigurationError, FieldError, InvalidInputError, WeavefnError
 from weavefn.kube.access import CLUSTER_ENV, AccessKind, cluster_setting, parse_setting
 from weavefn.model.resource import object_key
 from weavefn.queue.factory import QUEUE_ENV, QueueKind, queue_for, queue_kind
@@ -81,7 +81,7 @@ class Settings:
         except InvalidInputError as bad:
             errors.extend(FieldError(CLUSTER_ENV, e.message) for e in bad.errors)
         if errors:
-            raise InvalidInputError(errors, what="function settings")
+            raise ConfigurationError(errors, what="function settings")
         return cls(
             cluster=setting,
             upgrade_secret=env.get(SECRET_ENV, "").encode(),
@@ -164,20 +164,28 @@ class Instance:
         return self.queue is None and queue_kind(self.settings.queue)[0] is QueueKind.INLINE
 
 
-def current() -> Instance:
-    """This container's Instance, built from the environment on first use and then kept:
-    settings, the open cluster connection, SNS certificates and seen requests survive
-    between invocations of a warm container. Inside ``serving(instance)``, that instance."""
-    served = _SERVED.get()
-    return served if served is not None else _from_env()
-
-
 @functools.cache
 def _from_env() -> Instance:
     return Instance.from_env()
 
 
 _SERVED: ContextVar[Instance | None] = ContextVar("weavefn_served_instance", default=None)
+
+
+class _Current:
+    def __call__(self) -> Instance:
+        served = _SERVED.get()
+        return served if served is not None else _from_env()
+
+    def cache_clear(self) -> None:
+        """Forget the Instance built from the environment (tests that change it)."""
+        _from_env.cache_clear()
+
+
+current = _Current()
+"""``current()``: this container's Instance, built from the environment on first use and then
+kept: settings, the open cluster connection, SNS certificates and seen requests survive
+between invocations of a warm container. Inside ``serving(instance)``, that instance."""
 
 
 @contextmanager

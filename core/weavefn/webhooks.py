@@ -17,13 +17,8 @@ from enum import StrEnum
 from http import HTTPStatus
 from typing import Any
 
-from weavefn.errors import (
-    FieldError,
-    InvalidInputError,
-    NotFoundError,
-    RetryableError,
-    WeavefnError,
-)
+from weavefn.answers import Answer, Disposition, error_answer
+from weavefn.errors import FieldError
 from weavefn.invocation import Instance, RuntimeFactory, Settings, run_schedule, run_trigger
 from weavefn.lifecycle.admission import review
 from weavefn.queue.factory import queue_for
@@ -155,23 +150,21 @@ def _refusal(request: HttpRequest, route: Route | None) -> HttpResponse | None:
 def _dispatch(route: Route, call: Call) -> HttpResponse:
     try:
         return _ROUTES[route](call)
-    except InvalidInputError as bad:
-        return error_response(HTTPStatus.BAD_REQUEST, str(bad), errors=bad.errors)
-    except NotFoundError as missing:
-        return error_response(HTTPStatus.NOT_FOUND, str(missing))
-    except RetryableError as busy:
-        log.warning("webhook deferred", extra={"error": type(busy).__name__})
-        return error_response(HTTPStatus.SERVICE_UNAVAILABLE, f"try again later: {busy}")
-    except WeavefnError as refused:
-        return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, str(refused))
-    except Exception:
-        request_id = call.request.request_id
-        log.exception("webhook failed", extra={"request_id": request_id or None})
-        return error_response(
-            HTTPStatus.INTERNAL_SERVER_ERROR,
-            "internal error; see the function's logs",
-            request_id=request_id,
-        )
+    except Exception as exc:
+        result = error_answer(exc)
+    request_id = call.request.request_id
+    if result.disposition is Disposition.REDELIVER:
+        log.warning("webhook deferred", extra={"error": type(result.error).__name__})
+    elif result.disposition is Disposition.BROKEN:
+        log.error("webhook failed", exc_info=result.error, extra={"request_id": request_id or None})
+        return answer_response(result, request_id=request_id)
+    return answer_response(result)
+
+
+def answer_response(result: Answer, **extra: Any) -> HttpResponse:
+    """The HTTP form of an answer: its status and document; 503 says when to try again."""
+    headers = {"retry-after": "30"} if result.status == HTTPStatus.SERVICE_UNAVAILABLE else None
+    return json_response(result.status, {**result.document, **extra}, headers=headers)
 
 
 def handle_for(instance: Instance, request: HttpRequest, *, deadline: float) -> HttpResponse:

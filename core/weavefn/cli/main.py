@@ -14,7 +14,7 @@ from weavefn.cli import (
     commands_simulate,
     commands_spec,
 )
-from weavefn.errors import InvalidInputError, WeavefnError
+from weavefn.errors import ConfigurationError, InvalidInputError, WeavefnError
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.verbose)
     try:
         code: int = args.run(args)
-    except InvalidInputError as exc:
+    except (InvalidInputError, ConfigurationError) as exc:  # the CLI's environment is its input
         for error in exc.errors:
             print(str(error), file=sys.stderr)
         if not exc.errors:
