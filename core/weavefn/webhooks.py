@@ -73,7 +73,7 @@ def error_response(
 
 
 @dataclass(frozen=True)
-class Call:
+class RoutedRequest:
     """One routed request with everything a route needs."""
 
     request: HttpRequest
@@ -118,7 +118,7 @@ def handle_http(
     refused = _refusal(request, route)
     if refused is not None or route is None:
         return refused or error_response(HTTPStatus.NOT_FOUND, "no endpoint")
-    call = Call(
+    call = RoutedRequest(
         request=request,
         runtime_factory=runtime_factory,
         settings=settings,
@@ -147,7 +147,7 @@ def _refusal(request: HttpRequest, route: Route | None) -> HttpResponse | None:
     return None
 
 
-def _dispatch(route: Route, call: Call) -> HttpResponse:
+def _dispatch(route: Route, call: RoutedRequest) -> HttpResponse:
     try:
         return _ROUTES[route](call)
     except Exception as exc:
@@ -180,7 +180,7 @@ def handle_for(instance: Instance, request: HttpRequest, *, deadline: float) -> 
     )
 
 
-def _authorised(call: Call) -> bool:
+def _authorised(call: RoutedRequest) -> bool:
     token = call.settings.admission_token
     if not token:
         return True
@@ -192,7 +192,7 @@ def _authorised(call: Call) -> bool:
     return hmac.compare_digest(presented, f"Bearer {token}".encode())
 
 
-def _admission(call: Call) -> HttpResponse:
+def _admission(call: RoutedRequest) -> HttpResponse:
     if not _authorised(call):
         return error_response(
             HTTPStatus.UNAUTHORIZED,
@@ -205,7 +205,7 @@ def _admission(call: Call) -> HttpResponse:
     return json_response(result.http_status, result.response)
 
 
-def _enqueue_after_admission(call: Call, cluster: str) -> None:
+def _enqueue_after_admission(call: RoutedRequest, cluster: str) -> None:
     # The answer stands whatever happens here: the next schedule tick reconciles anyway.
     try:
         if call.queue is not None:
@@ -225,7 +225,7 @@ def _enqueue_after_admission(call: Call, cluster: str) -> None:
         )
 
 
-def _upgrade(call: Call) -> HttpResponse:
+def _upgrade(call: RoutedRequest) -> HttpResponse:
     status, document = upgrade_answer(
         call.request,
         secret=call.settings.upgrade_secret,
@@ -237,7 +237,7 @@ def _upgrade(call: Call) -> HttpResponse:
     return json_response(status, document)
 
 
-def _sns(call: Call) -> HttpResponse:
+def _sns(call: RoutedRequest) -> HttpResponse:
     status, document = sns_answer(
         call.request.body,
         verifier=call.verifier,
@@ -252,7 +252,7 @@ def _sns(call: Call) -> HttpResponse:
     return json_response(status, document)
 
 
-def _schedule(call: Call) -> HttpResponse:
+def _schedule(call: RoutedRequest) -> HttpResponse:
     trigger = parse_cloud_scheduler_http(call.request)
     outcome = run_schedule(
         trigger,
@@ -266,7 +266,7 @@ def _schedule(call: Call) -> HttpResponse:
     )
 
 
-def _instance(call: Call) -> Instance:
+def _instance(call: RoutedRequest) -> Instance:
     return Instance(
         settings=call.settings,
         runtime_factory=call.runtime_factory,
@@ -276,7 +276,7 @@ def _instance(call: Call) -> Instance:
     )
 
 
-_ROUTES: dict[Route, Callable[[Call], HttpResponse]] = {
+_ROUTES: dict[Route, Callable[[RoutedRequest], HttpResponse]] = {
     Route.ADMISSION: _admission,
     Route.UPGRADE: _upgrade,
     Route.SNS: _sns,

@@ -14,7 +14,7 @@ from weavefn.kube.port import ObjectRef
 from weavefn.local.kube import LocalKube, ManualClock
 from weavefn.local.metrics import LoadModel, local_registry
 from weavefn.local.weaviate.cluster import EmbeddedWeaviate
-from weavefn.local.weaviate.state import NodeView
+from weavefn.local.weaviate.state import PodNode
 from weavefn.model.resource import PAUSED_REPLICAS_ANNOTATION
 from weavefn.service import Service
 from weavefn.weaviate.http import WeaviateHttpApi
@@ -58,7 +58,7 @@ def manifest(
     }
 
 
-def node_views(pods: list[dict[str, Any]]) -> list[NodeView]:
+def node_views(pods: list[dict[str, Any]]) -> list[PodNode]:
     """What Weaviate's membership follows: the pods, their readiness and image tags."""
     views = []
     for pod in pods:
@@ -66,7 +66,7 @@ def node_views(pods: list[dict[str, Any]]) -> list[NodeView]:
             c["type"] == "Ready" and c["status"] == "True" for c in pod["status"]["conditions"]
         )
         image = pod["spec"]["containers"][0]["image"]
-        views.append(NodeView(pod["metadata"]["name"], ready, image.rpartition(":")[2]))
+        views.append(PodNode(pod["metadata"]["name"], ready, image.rpartition(":")[2]))
     return views
 
 

@@ -60,9 +60,9 @@ def remove_node_holding_replicas(kube: LocalKube) -> list[Violation]:
 
 
 def sim_views(sim: Any) -> list[Any]:
-    from weavefn.local.weaviate.state import NodeView
+    from weavefn.local.weaviate.state import PodNode
 
-    return [NodeView(n.name, n.ready, n.version) for n in sim.state.nodes]
+    return [PodNode(n.name, n.ready, n.version) for n in sim.state.nodes]
 
 
 def move_without_operation(kube: LocalKube) -> list[Violation]:

@@ -15,8 +15,8 @@ from weavefn.errors import ConflictError, FieldError, InvalidInputError, NotFoun
 from weavefn.kube.port import FIELD_MANAGER, Obj, ObjectRef, Scale
 from weavefn.kube.proxy import ProxyAccess
 from weavefn.kube.real_errors import (
-    Call,
-    Verb,
+    ApiRequest,
+    RbacVerb,
     error_for_status,
     error_for_transport,
     parse_answer,
@@ -81,7 +81,7 @@ class RealKube:
                 what=CLUSTER_KIND,
             )
         resource = _clusters(meta.get("namespace"))
-        call = _call(Verb.UPDATE, resource, meta.get("name"))
+        call = _call(RbacVerb.UPDATE, resource, meta.get("name"))
         path = resource.item(meta["name"], "status")
         return self._send(call, "PUT", path, body=cluster)
 
@@ -130,7 +130,7 @@ class RealKube:
         body = {**obj, "metadata": meta}
         query = [("fieldManager", field_manager), ("force", "true" if force else "false")]
         return self._send(
-            _call(Verb.PATCH, resource, ref.name),
+            _call(RbacVerb.PATCH, resource, ref.name),
             "PATCH",
             resource.item(ref.name),
             query=query,
@@ -151,7 +151,10 @@ class RealKube:
         body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": str(policy)}
         try:
             self._send(
-                _call(Verb.DELETE, resource, ref.name), "DELETE", resource.item(ref.name), body=body
+                _call(RbacVerb.DELETE, resource, ref.name),
+                "DELETE",
+                resource.item(ref.name),
+                body=body,
             )
         except NotFoundError:
             # Already gone is the outcome asked for; a retried step must not fail on it.
@@ -161,7 +164,7 @@ class RealKube:
 
     def get_scale(self, namespace: str, name: str) -> Scale:
         resource = _statefulsets(namespace)
-        call = _call(Verb.GET, resource, name)
+        call = _call(RbacVerb.GET, resource, name)
         return _scale(self._send(call, "GET", resource.item(name, "scale")))
 
     def patch_scale(
@@ -210,7 +213,7 @@ class RealKube:
         resource = resource_for("events.k8s.io/v1", "Event", namespace)
         try:
             self._send(
-                _call(Verb.CREATE, resource, meta.get("name")),
+                _call(RbacVerb.CREATE, resource, meta.get("name")),
                 "POST",
                 resource.collection(),
                 body=body,
@@ -247,7 +250,7 @@ class RealKube:
     # -- transport ------------------------------------------------------------------------
 
     def _get(self, resource: Resource, name: str) -> Obj:
-        return self._send(_call(Verb.GET, resource, name), "GET", resource.item(name))
+        return self._send(_call(RbacVerb.GET, resource, name), "GET", resource.item(name))
 
     def _merge(
         self,
@@ -259,7 +262,7 @@ class RealKube:
         manager: str = FIELD_MANAGER,
     ) -> Obj:
         return self._send(
-            _call(Verb.PATCH, resource, name),
+            _call(RbacVerb.PATCH, resource, name),
             "PATCH",
             resource.item(name, subresource),
             query=[("fieldManager", manager)],
@@ -271,7 +274,7 @@ class RealKube:
         labels = label_selector(selector)
         query = [("labelSelector", labels)] if labels else []
         answer = self._send(
-            _call(Verb.LIST, resource, None), "GET", resource.collection(), query=query
+            _call(RbacVerb.LIST, resource, None), "GET", resource.collection(), query=query
         )
         items = answer.get("items") or []
         # Built-in lists omit apiVersion/kind on items; ObjectRef.of needs them.
@@ -281,7 +284,7 @@ class RealKube:
 
     def _send(
         self,
-        call: Call,
+        call: ApiRequest,
         method: str,
         path: str,
         *,
@@ -311,8 +314,8 @@ class RealKube:
         return parse_answer(call, data)
 
 
-def _call(verb: Verb, resource: Resource, name: str | None) -> Call:
-    return Call(verb, resource.permission(), resource.kind, resource.namespace, name)
+def _call(verb: RbacVerb, resource: Resource, name: str | None) -> ApiRequest:
+    return ApiRequest(verb, resource.permission(), resource.kind, resource.namespace, name)
 
 
 def _clusters(namespace: str | None) -> Resource:

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from weavefn.errors import InvalidInputError, NotFoundError, TerminalError, UnavailableError
 from weavefn.local.weaviate.cluster import EmbeddedWeaviate
-from weavefn.local.weaviate.state import NodeView
+from weavefn.local.weaviate.state import PodNode
 from weavefn.weaviate.http import WeaviateHttpApi
 from weavefn.weaviate.port import (
     BackupStatus,
@@ -166,7 +166,7 @@ def test_refused_replication_carries_weaviates_message(api: WeaviateHttpApi) -> 
 def test_replica_movement_unsupported(
     sim: EmbeddedWeaviate, servers: dict[str, FakeWeaviate], version: str, enabled: bool
 ) -> None:
-    sim.sync_nodes([NodeView(n, True, version) for n in NODES])
+    sim.sync_nodes([PodNode(n, True, version) for n in NODES])
     sim.set_replica_movement(enabled)
     api = WeaviateHttpApi(servers["weaviate-1"].url)
     shard = sim.state.collections[0].shards[0]
@@ -196,7 +196,7 @@ def test_set_shard_ready_after_readonly(api: WeaviateHttpApi, sim: EmbeddedWeavi
 def test_each_server_answers_as_its_node(
     sim: EmbeddedWeaviate, servers: dict[str, FakeWeaviate]
 ) -> None:
-    sim.sync_nodes([NodeView(n, n != "weaviate-2", "1.32.2") for n in NODES])
+    sim.sync_nodes([PodNode(n, n != "weaviate-2", "1.32.2") for n in NODES])
 
     assert WeaviateHttpApi(servers["weaviate-0"].url).nodes()[2].status is NodeStatus.UNAVAILABLE
     with pytest.raises(UnavailableError, match="503"):

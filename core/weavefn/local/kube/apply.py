@@ -27,7 +27,7 @@ from weavefn.local.kube.fields import (
 Obj = dict[str, Any]
 
 
-class Operation(StrEnum):
+class ManagedFieldsOperation(StrEnum):
     APPLY = "Apply"
     UPDATE = "Update"
 
@@ -37,7 +37,7 @@ class Manager:
     """One managedFields entry's identity."""
 
     name: str
-    operation: Operation
+    operation: ManagedFieldsOperation
     subresource: str = ""
 
 
@@ -50,7 +50,7 @@ def ownership(obj: Obj) -> Owners:
     for entry in obj.get("metadata", {}).get("managedFields", []) or []:
         key = Manager(
             entry.get("manager", ""),
-            Operation(entry.get("operation", Operation.UPDATE)),
+            ManagedFieldsOperation(entry.get("operation", ManagedFieldsOperation.UPDATE)),
             entry.get("subresource", ""),
         )
         owners[key] = decode_fields(entry.get("fieldsV1", {}))
@@ -59,7 +59,11 @@ def ownership(obj: Obj) -> Owners:
 
 def _write_owners(obj: Obj, owners: Owners, *, before: Owners, now: float) -> None:
     previous = {
-        Manager(e.get("manager", ""), Operation(e.get("operation")), e.get("subresource", "")): e
+        Manager(
+            e.get("manager", ""),
+            ManagedFieldsOperation(e.get("operation")),
+            e.get("subresource", ""),
+        ): e
         for e in obj.get("metadata", {}).get("managedFields", []) or []
     }
     entries = []
@@ -123,7 +127,7 @@ def server_side_apply(
     base["apiVersion"], base["kind"] = config["apiVersion"], config["kind"]
     before = ownership(base)
     owners: Owners = {k: set(v) for k, v in before.items()}
-    mine = Manager(manager, Operation.APPLY)
+    mine = Manager(manager, ManagedFieldsOperation.APPLY)
     applied = managed_leaves(config)
 
     conflicts: list[str] = []
@@ -163,6 +167,6 @@ def record_update(
         return
     before = ownership(new)
     owners: Owners = {k: v - changed - removed for k, v in before.items()}
-    key = Manager(manager, Operation.UPDATE, subresource)
+    key = Manager(manager, ManagedFieldsOperation.UPDATE, subresource)
     owners[key] = owners.get(key, set()) | changed
     _write_owners(new, owners, before=before, now=now)

@@ -40,7 +40,7 @@ class Fault(StrEnum):
 
 
 @dataclass(frozen=True)
-class Call:
+class RecordedCall:
     """One API call as the server saw it."""
 
     verb: Verb
@@ -64,7 +64,7 @@ class FaultRule:
     times: int = 1
     cluster: str | None = None
 
-    def matches(self, call: Call) -> bool:
+    def matches(self, call: RecordedCall) -> bool:
         return (
             (self.verb is None or self.verb == call.verb)
             and (self.kind is None or self.kind == call.kind)
@@ -72,7 +72,7 @@ class FaultRule:
         )
 
 
-def _about(call: Call, cluster: str) -> bool:
+def _about(call: RecordedCall, cluster: str) -> bool:
     namespace, _, name = cluster.partition("/")
     if call.namespace != namespace or not call.name:
         return False
@@ -85,7 +85,7 @@ class _Pending:
     left: int
 
 
-def fault_error(fault: Fault, call: Call) -> WeavefnError:
+def fault_error(fault: Fault, call: RecordedCall) -> WeavefnError:
     where = f"{call.verb} {call.kind} {call.namespace or ''}/{call.name or ''}".rstrip("/")
     if fault is Fault.CONFLICT:
         return ConflictError(f"injected conflict on {where}: the object has been modified")
@@ -99,7 +99,7 @@ class CallLog:
     the server calls it under its lock."""
 
     def __init__(self, *, seed: int = 0) -> None:
-        self.calls: list[Call] = []
+        self.calls: list[RecordedCall] = []
         self.reads = 0
         self.writes = 0
         self.seed = seed
@@ -107,7 +107,7 @@ class CallLog:
         self.random_fault = Fault.UNAVAILABLE
         self._epoch = 0
         """Counts fault-rate settings: the same call draws anew under each setting."""
-        self._seen: Counter[Call] = Counter()
+        self._seen: Counter[RecordedCall] = Counter()
         self._pending: list[_Pending] = []
 
     def reset(self) -> None:
@@ -128,7 +128,7 @@ class CallLog:
         self._epoch += 1
         self._seen.clear()
 
-    def _draw(self, call: Call) -> float:
+    def _draw(self, call: RecordedCall) -> float:
         """A number in [0, 1) fixed by the seed, the setting and this call's occurrence."""
         occurrence = self._seen[call]
         self._seen[call] += 1
@@ -136,7 +136,7 @@ class CallLog:
         digest = hashlib.blake2b(f"{key}|{occurrence}".encode(), digest_size=8).digest()
         return int.from_bytes(digest, "big") / 2**64
 
-    def record(self, call: Call) -> None:
+    def record(self, call: RecordedCall) -> None:
         """Count the call, then raise the fault it is due, if any."""
         self.calls.append(call)
         if call.verb.is_read:

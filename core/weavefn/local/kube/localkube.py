@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from weavefn.kube.port import KubeApi
-from weavefn.local.kube.faults import Call, Fault, FaultRule, Verb
+from weavefn.local.kube.faults import Fault, FaultRule, RecordedCall, Verb
 from weavefn.local.kube.scaling import ScalingEndpoints
 
 
@@ -18,7 +18,7 @@ class LocalKube(ScalingEndpoints):
     # -- call log -------------------------------------------------------------------------
 
     @property
-    def calls(self) -> list[Call]:
+    def calls(self) -> list[RecordedCall]:
         with self._lock:
             return list(self._log.calls)
 

@@ -11,7 +11,7 @@ from typing import Any
 from weavefn.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from weavefn.local.kube.clock import Clock, ManualClock
 from weavefn.local.kube.controllers import Simulation
-from weavefn.local.kube.faults import Call, CallLog, Verb
+from weavefn.local.kube.faults import CallLog, RecordedCall, Verb
 from weavefn.local.kube.fields import copy_obj
 from weavefn.local.kube.pods import SimState
 from weavefn.local.kube.store import Store, scope
@@ -90,7 +90,7 @@ class ServerCore:
         if self.latency > 0:
             time.sleep(self.latency)
         with self._lock:
-            self._log.record(Call(verb, kind, namespace, name))
+            self._log.record(RecordedCall(verb, kind, namespace, name))
             now = self.clock()
             self._sim.tick(now)
             yield now

@@ -18,7 +18,7 @@ from weavefn.local.weaviate import backups, health, replication
 from weavefn.local.weaviate.state import (
     BackupFailure,
     LostReplica,
-    NodeView,
+    PodNode,
     SimCollection,
     SimNode,
     SimRefusal,
@@ -50,7 +50,7 @@ __all__ = [
     "BackupFailure",
     "EmbeddedWeaviate",
     "LostReplica",
-    "NodeView",
+    "PodNode",
     "SimRefusal",
     "SimTiming",
 ]
@@ -84,7 +84,7 @@ class EmbeddedWeaviate:
     ) -> EmbeddedWeaviate:
         """A cluster of ready nodes holding deterministic data (same seed, same placement)."""
         sim = cls(clock=clock, timing=timing)
-        sim.sync_nodes([NodeView(name, True, version) for name in nodes])
+        sim.sync_nodes([PodNode(name, True, version) for name in nodes])
         rng = random.Random(seed)  # nosec B311 # deterministic simulated placement
         for index in range(collections):
             sim.add_collection(
@@ -106,7 +106,7 @@ class EmbeddedWeaviate:
 
     # driven from outside: membership, data, failures
 
-    def sync_nodes(self, nodes: list[NodeView]) -> None:
+    def sync_nodes(self, nodes: list[PodNode]) -> None:
         """Make membership match the pods. Joining nodes hold nothing; leaving ones lose data."""
         self._advance()
         state = self.state

@@ -19,7 +19,7 @@ from weavefn.kube.port import Obj, ObjectRef
 from weavefn.local.kube import LocalKube
 from weavefn.local.weaviate.api import EmbeddedWeaviateApi
 from weavefn.local.weaviate.cluster import EmbeddedWeaviate
-from weavefn.local.weaviate.state import NodeView, natural_key
+from weavefn.local.weaviate.state import PodNode, natural_key
 from weavefn.model.resource import API_VERSION, KIND, WeaviateCluster, parse_cluster
 from weavefn.render.labels import INSTANCE_LABEL
 from weavefn.weaviate.port import (
@@ -39,7 +39,7 @@ T = TypeVar("T")
 _LOCK = threading.RLock()
 
 
-def node_views(pods: list[Obj]) -> list[NodeView]:
+def node_views(pods: list[Obj]) -> list[PodNode]:
     """Each pod as the Weaviate node it runs: name, readiness, version from the image tag."""
     views = []
     for pod in pods:
@@ -55,7 +55,7 @@ def node_views(pods: list[Obj]) -> list[NodeView]:
             ),
             "",
         )
-        views.append(NodeView(pod["metadata"]["name"], ready, image.rpartition(":")[2]))
+        views.append(PodNode(pod["metadata"]["name"], ready, image.rpartition(":")[2]))
     return sorted(views, key=lambda v: natural_key(v.name))
 
 
@@ -95,7 +95,7 @@ def edit_sim(kube: LocalKube, key: str) -> Iterator[EmbeddedWeaviate]:
 
 
 def _seed(
-    cluster: WeaviateCluster, views: list[NodeView], clock: Callable[[], float]
+    cluster: WeaviateCluster, views: list[PodNode], clock: Callable[[], float]
 ) -> EmbeddedWeaviate:
     names = [v.name for v in views]
     sim = EmbeddedWeaviate.seeded(

@@ -38,7 +38,7 @@ class BackupFailure(StrEnum):
 
 
 @dataclass(frozen=True)
-class NodeView:
+class PodNode:
     """A node as the orchestrator sees it: pod name, Ready condition, image tag."""
 
     name: str

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from weavefn.errors import ConflictError, UnavailableError, WeavefnError
 from weavefn.kube.port import ObjectRef
-from weavefn.local.kube import Call, Fault, LocalKube, ManualClock, Verb
+from weavefn.local.kube import Fault, LocalKube, ManualClock, RecordedCall, Verb
 
 from tests.unit.local.kube.manifests import NS, cluster, statefulset
 
@@ -21,9 +21,9 @@ def test_calls_are_recorded_and_counted(kube: LocalKube) -> None:
     kube.get_cluster(NS, "docs")
     kube.list_clusters()
     assert kube.calls == [
-        Call(Verb.APPLY, "WeaviateCluster", NS, "docs"),
-        Call(Verb.GET, "WeaviateCluster", NS, "docs"),
-        Call(Verb.LIST, "WeaviateCluster", None, None),
+        RecordedCall(Verb.APPLY, "WeaviateCluster", NS, "docs"),
+        RecordedCall(Verb.GET, "WeaviateCluster", NS, "docs"),
+        RecordedCall(Verb.LIST, "WeaviateCluster", None, None),
     ]
     assert (kube.reads, kube.writes) == (2, 1)
     kube.reset_calls()
@@ -120,7 +120,7 @@ def test_harness_reads_never_draw_faults(kube: LocalKube) -> None:
     ref = ObjectRef("weaviate.io/v1", "WeaviateCluster", NS, "docs")
     assert kube.peek(ref) is not None
     assert len(kube.list("weaviate.io/v1", "WeaviateCluster")) == 1
-    assert kube.calls == [Call(Verb.APPLY, "WeaviateCluster", NS, "docs")]
+    assert kube.calls == [RecordedCall(Verb.APPLY, "WeaviateCluster", NS, "docs")]
 
 
 def test_latency_sleeps_overlap_across_threads() -> None:

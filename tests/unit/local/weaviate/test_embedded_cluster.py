@@ -9,7 +9,7 @@ import pytest
 from weavefn.errors import InvalidInputError, UnavailableError
 from weavefn.local.weaviate.api import EmbeddedWeaviateApi
 from weavefn.local.weaviate.cluster import EmbeddedWeaviate
-from weavefn.local.weaviate.state import LostReplica, NodeView
+from weavefn.local.weaviate.state import LostReplica, PodNode
 from weavefn.weaviate.port import BackupStatus, NodeStatus, ReplicationKind, ReplicationState
 
 from .conftest import NODES, TIMING, ManualClock
@@ -19,8 +19,8 @@ FIVE = [f"weaviate-{i}" for i in range(5)]
 
 def _views(
     names: list[str], *, down: tuple[str, ...] = (), version: str = "1.32.2"
-) -> list[NodeView]:
-    return [NodeView(n, n not in down, version) for n in names]
+) -> list[PodNode]:
+    return [PodNode(n, n not in down, version) for n in names]
 
 
 def test_seeding_is_deterministic_and_never_doubles_a_replica() -> None:

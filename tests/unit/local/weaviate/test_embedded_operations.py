@@ -6,7 +6,7 @@ import pytest
 from weavefn.errors import InvalidInputError, NotFoundError, TerminalError
 from weavefn.local.weaviate.api import EmbeddedWeaviateApi
 from weavefn.local.weaviate.cluster import EmbeddedWeaviate
-from weavefn.local.weaviate.state import BackupFailure, NodeView, SimTiming
+from weavefn.local.weaviate.state import BackupFailure, PodNode, SimTiming
 from weavefn.weaviate.port import (
     BackupStatus,
     ReplicaMovementUnsupportedError,
@@ -98,7 +98,7 @@ def test_backup_refusals(
 
 
 def test_backup_needs_every_node_holding_its_shards(sim: EmbeddedWeaviate) -> None:
-    sim.sync_nodes([NodeView(n, n != "weaviate-1", "1.32.2") for n in NODES])
+    sim.sync_nodes([PodNode(n, n != "weaviate-1", "1.32.2") for n in NODES])
 
     with pytest.raises(TerminalError, match="'weaviate-1' is not available"):
         EmbeddedWeaviateApi(sim).create_backup("s3", "partial")
@@ -168,7 +168,7 @@ def test_replica_movement_progression(
 def test_replica_movement_refused(
     sim: EmbeddedWeaviate, versions: list[str], enabled: bool, via: str | None
 ) -> None:
-    sim.sync_nodes([NodeView(n, True, v) for n, v in zip(NODES, versions, strict=True)])
+    sim.sync_nodes([PodNode(n, True, v) for n, v in zip(NODES, versions, strict=True)])
     sim.set_replica_movement(enabled)
     shard, source, target = _first_shard(sim)
 
@@ -184,7 +184,7 @@ def test_replica_movement_refused(
 
 def test_the_new_node_answering_allows_movement_mid_upgrade(sim: EmbeddedWeaviate) -> None:
     sim.sync_nodes(
-        [NodeView(n, True, v) for n, v in zip(NODES, ["1.32.0", "1.32.0", "1.31.4"], strict=True)]
+        [PodNode(n, True, v) for n, v in zip(NODES, ["1.32.0", "1.32.0", "1.31.4"], strict=True)]
     )
     shard, source, target = _first_shard(sim)
 
@@ -264,7 +264,7 @@ def test_a_target_that_leaves_cancels_the_move(sim: EmbeddedWeaviate, clock: Man
     )
     clock.advance(2)
 
-    sim.sync_nodes([NodeView(n, True, "1.32.2") for n in NODES if n != target])
+    sim.sync_nodes([PodNode(n, True, "1.32.2") for n in NODES if n != target])
     clock.advance(60)
 
     op = api.replication_operation(op_id)
