@@ -13,7 +13,7 @@ from weavefn.autoscale.executor import AutoscaleStep, ScaleInPath, refuse_scale_
 from weavefn.autoscale.metrics.port import Hint, Registry, metric_for_alarm
 from weavefn.autoscale.rebalance import Rebalancer
 from weavefn.errors import NotFoundError
-from weavefn.kube.port import KubeApi, Obj
+from weavefn.kube.port import ClusterStore, KubeApi, Obj
 from weavefn.lifecycle.backup import BackupScheduler
 from weavefn.lifecycle.upgrade.start import start_upgrade
 from weavefn.lifecycle.upgrade.step import Upgrader, upgrade_pin
@@ -39,7 +39,7 @@ log = logging.getLogger("weavefn")
 DEFAULT_BUDGET = 50.0
 
 
-def find_clusters(kube: KubeApi, *, namespace: str | None, name: str | None) -> list[Obj]:
+def find_clusters(kube: ClusterStore, *, namespace: str | None, name: str | None) -> list[Obj]:
     """The clusters a CLI call names: all, one namespace, or one by name (any namespace)."""
     if name is None:
         return kube.list_clusters(namespace)

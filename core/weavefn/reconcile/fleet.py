@@ -8,15 +8,20 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from weavefn.errors import InvalidInputError, RetryableError
-from weavefn.kube.port import KubeApi, Obj, ObjectRef
+from weavefn.kube.port import ClusterStore, Obj, ObjectApi, ObjectRef
 from weavefn.model.resource import object_key, parse_cluster
 from weavefn.reconcile.live import Kind, LiveIndex, LiveState, kinds_of
 from weavefn.reconcile.reconciler import ClusterReport, Reconciler
 from weavefn.render import default_voters, render_supporting, statefulset_stub
 
 log = logging.getLogger("weavefn")
+
+
+class FleetApi(ClusterStore, ObjectApi, Protocol):
+    """What the fleet reads itself: the clusters, and their objects by label (one list a kind)."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,7 @@ class Fleet:
 
     def __init__(
         self,
-        kube: KubeApi,
+        kube: FleetApi,
         reconciler: Reconciler,
         *,
         workers: int = 16,

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from weavefn.errors import NotFoundError
-from weavefn.kube.port import KubeApi, Obj, ObjectRef
+from weavefn.kube.port import Obj, ObjectApi, ObjectRef
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "weavefn"}
 INSTANCE_LABEL = "app.kubernetes.io/instance"
@@ -45,7 +45,7 @@ class LiveIndex:
     @classmethod
     def gather(
         cls,
-        kube: KubeApi,
+        kube: ObjectApi,
         kinds: Iterable[Kind],
         *,
         namespace: str | None = None,

@@ -80,7 +80,7 @@ def upgrade_pin(ctx: ClusterContext) -> Rollout | None:
 
 
 class Upgrader:
-    """The upgrade Step; ``api_for`` gives the WeaviateApi of the cluster in a context."""
+    """The upgrade Step; ``api_for`` gives the Weaviate of the cluster in a context."""
 
     def __init__(self, api_for: ApiFor, *, policy: UpgradePolicy | None = None) -> None:
         self.api_for = api_for
