@@ -2,7 +2,8 @@
 
 An adapter builds one Instance per warm container (``current()``), turns its platform event
 into core triggers, and runs them through ``run_trigger``/``run_schedule``. Everything here is
-cloud-neutral: no cloud SDK is imported.
+cloud-neutral: no cloud SDK is imported. Importing it is cheap: the service, the resource
+model and the cluster connection load when the first invocation opens a runtime.
 """
 
 from __future__ import annotations
@@ -21,15 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 from weavefn.errors import ConfigurationError, FieldError, InvalidInputError, WeavefnError
 from weavefn.kube.access import CLUSTER_ENV, AccessKind, cluster_setting, parse_setting
-from weavefn.model.resource import object_key
+from weavefn.model.keys import object_key
 from weavefn.queue.factory import QUEUE_ENV, QueueKind, queue_for, queue_kind
-from weavefn.queue.port import ReconcileQueue
-from weavefn.runtime import Runtime, open_runtime_for
 from weavefn.triggers.model import Outcome, ScheduleTrigger, Trigger
 from weavefn.triggers.replay import InMemoryReplayGuard, ReplayGuard
-from weavefn.triggers.signed_upgrade import SECRET_ENV
 
 if TYPE_CHECKING:
+    from weavefn.queue.port import ReconcileQueue
+    from weavefn.runtime import Runtime
     from weavefn.triggers.sns_signature import SnsVerifier
 
 log = logging.getLogger("weavefn")
@@ -42,7 +42,7 @@ DEFAULT_BUDGET = 50.0
 """Seconds to work when the platform does not say how long is left (CLI, local runs)."""
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
-RuntimeFactory = Callable[[], AbstractContextManager[Runtime]]
+RuntimeFactory = Callable[[], "AbstractContextManager[Runtime]"]
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        from weavefn.triggers.signed_upgrade import SECRET_ENV
+
         env = os.environ if environ is None else environ
         errors: list[FieldError] = []
         threshold = DEFAULT_FANOUT_THRESHOLD
@@ -119,6 +121,9 @@ class RuntimeProvider:
         self._runtime: Runtime | None = None
 
     def __call__(self) -> AbstractContextManager[Runtime]:
+        # the service and everything it decides with load on the first invocation, not at import
+        from weavefn.runtime import open_runtime_for
+
         if self._local:
             return open_runtime_for(self.setting)
         if self._runtime is None:

@@ -17,7 +17,7 @@ from weavefn.kube.port import ClusterStore, KubeApi, Obj
 from weavefn.lifecycle.backup import BackupScheduler
 from weavefn.lifecycle.upgrade.start import start_upgrade
 from weavefn.lifecycle.upgrade.step import Upgrader, upgrade_pin
-from weavefn.model.resource import object_key, split_key
+from weavefn.model.keys import object_key, split_key
 from weavefn.reconcile.context import ClusterContext
 from weavefn.reconcile.fleet import Fleet, FleetReport, refs_and_kinds
 from weavefn.reconcile.live import LiveIndex

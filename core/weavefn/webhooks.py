@@ -2,7 +2,8 @@
 
 Each cloud adapter turns its request into a triggers.http.HttpRequest, calls ``handle_http``
 and writes the HttpResponse back. Every answer is JSON; bad input is a 4xx naming the field;
-an unexpected failure is a 500 whose details go to the log only.
+an unexpected failure is a 500 whose details go to the log only. A route's own modules
+(admission rules, HMAC checks, SNS certificates) load when its first request arrives.
 """
 
 from __future__ import annotations
@@ -15,19 +16,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from weavefn.answers import Answer, Disposition, error_answer
 from weavefn.errors import FieldError
 from weavefn.invocation import Instance, RuntimeFactory, Settings, run_schedule, run_trigger
-from weavefn.lifecycle.admission import review
 from weavefn.queue.factory import queue_for
-from weavefn.queue.port import ReconcileQueue
-from weavefn.triggers.http import HttpRequest
-from weavefn.triggers.replay import ReplayGuard
-from weavefn.triggers.schedules import parse_cloud_scheduler_http
-from weavefn.triggers.sns_signature import SnsVerifier, fetch_certificate_url
-from weavefn.webhooks_routes import sns_answer, upgrade_answer
+
+if TYPE_CHECKING:
+    from weavefn.queue.port import ReconcileQueue
+    from weavefn.triggers.http import HttpRequest
+    from weavefn.triggers.replay import ReplayGuard
+    from weavefn.triggers.sns_signature import SnsVerifier
 
 log = logging.getLogger("weavefn")
 
@@ -107,12 +107,13 @@ def handle_http(
     queue: ReconcileQueue | None = None,
     deadline: float | None = None,
     now: Callable[[], float] = time.time,
-    fetch: Callable[[str], bytes] = fetch_certificate_url,
+    fetch: Callable[[str], bytes] | None = None,
 ) -> HttpResponse:
     """Answer one webhook request; never raises.
 
     ``queue`` overrides the queue ``settings.queue`` names; ``fetch`` is the HTTPS GET used to
-    confirm SNS subscriptions; ``now`` (unix seconds) checks upgrade request timestamps.
+    confirm SNS subscriptions (default: sns_signature.fetch_certificate_url); ``now`` (unix
+    seconds) checks upgrade request timestamps.
     """
     route = route_of(request.path)
     refused = _refusal(request, route)
@@ -127,9 +128,15 @@ def handle_http(
         queue=queue,
         deadline=deadline if deadline is not None else time.monotonic() + 25.0,
         now=now,
-        fetch=fetch,
+        fetch=fetch or _fetch_certificate_url,
     )
     return _dispatch(route, call)
+
+
+def _fetch_certificate_url(url: str) -> bytes:
+    from weavefn.triggers.sns_signature import fetch_certificate_url
+
+    return fetch_certificate_url(url)
 
 
 def _refusal(request: HttpRequest, route: Route | None) -> HttpResponse | None:
@@ -199,6 +206,8 @@ def _admission(call: RoutedRequest) -> HttpResponse:
             "missing or wrong bearer token (WEAVEFN_ADMISSION_TOKEN)",
             headers_hint="Authorization: Bearer <token>",
         )
+    from weavefn.lifecycle.admission import review
+
     result = review(call.request.body)
     if result.enqueue:
         _enqueue_after_admission(call, result.enqueue)
@@ -226,6 +235,8 @@ def _enqueue_after_admission(call: RoutedRequest, cluster: str) -> None:
 
 
 def _upgrade(call: RoutedRequest) -> HttpResponse:
+    from weavefn.webhooks_routes import upgrade_answer
+
     status, document = upgrade_answer(
         call.request,
         secret=call.settings.upgrade_secret,
@@ -238,6 +249,8 @@ def _upgrade(call: RoutedRequest) -> HttpResponse:
 
 
 def _sns(call: RoutedRequest) -> HttpResponse:
+    from weavefn.webhooks_routes import sns_answer
+
     status, document = sns_answer(
         call.request.body,
         verifier=call.verifier,
@@ -253,6 +266,8 @@ def _sns(call: RoutedRequest) -> HttpResponse:
 
 
 def _schedule(call: RoutedRequest) -> HttpResponse:
+    from weavefn.triggers.schedules import parse_cloud_scheduler_http
+
     trigger = parse_cloud_scheduler_http(call.request)
     outcome = run_schedule(
         trigger,

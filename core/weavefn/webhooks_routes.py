@@ -14,7 +14,8 @@ from typing import Any
 from weavefn.errors import FieldError, NotFoundError
 from weavefn.invocation import RuntimeFactory, log_outcome
 from weavefn.lifecycle.versions import check_upgrade
-from weavefn.model.resource import parse_cluster, split_key
+from weavefn.model.keys import split_key
+from weavefn.model.resource import parse_cluster
 from weavefn.runtime import Runtime
 from weavefn.triggers.cloudwatch import parse_sns_http_alarm
 from weavefn.triggers.http import HttpRequest

@@ -19,24 +19,22 @@ from weavefn import invocation
 from weavefn.answers import Answer, Disposition, answer
 from weavefn.errors import FieldError, InvalidInputError, RetryableError, WeavefnError
 from weavefn.invocation import Instance, deadline_from, run_schedule, run_trigger
-from weavefn.triggers.cloudwatch import parse_sns_alarms
-from weavefn.triggers.cloudwatch_events import parse_eventbridge_alarm, parse_lambda_action_alarm
 from weavefn.triggers.detect import PayloadKind, detect
-from weavefn.triggers.http import read_http
 from weavefn.triggers.model import AlarmTrigger, ClusterTrigger
-from weavefn.triggers.queue import parse_sqs
-from weavefn.triggers.schedules import parse_eventbridge_schedule
+from weavefn.triggers.parse import PARSERS
 
 log = logging.getLogger("weavefn")
 
 Event = dict[str, Any]
-ALARM_PARSERS: dict[PayloadKind, Callable[[object], list[AlarmTrigger]]] = {
-    PayloadKind.CLOUDWATCH_SNS: parse_sns_alarms,
-    PayloadKind.CLOUDWATCH_EVENTBRIDGE: lambda event: [parse_eventbridge_alarm(event)],
-    PayloadKind.CLOUDWATCH_LAMBDA_ACTION: lambda event: [parse_lambda_action_alarm(event)],
-}
+ALARM_KINDS = frozenset(
+    {
+        PayloadKind.CLOUDWATCH_SNS,
+        PayloadKind.CLOUDWATCH_EVENTBRIDGE,
+        PayloadKind.CLOUDWATCH_LAMBDA_ACTION,
+    }
+)
 """What reaches the alarm function; SNS over HTTPS goes to the webhook, which verifies it.
-Only AWS's parsers are imported: the other clouds' would cost cold-start time for nothing."""
+A parser (and its payload models) loads when its first payload arrives, not at cold start."""
 
 
 class AlarmRetryError(RetryableError):
@@ -83,13 +81,12 @@ class AwsHandlers:
         deadline = _deadline(context)
         try:
             kind = detect(event).kind
-            parser = ALARM_PARSERS.get(kind)
-            if parser is None:
+            if kind not in ALARM_KINDS:
                 raise InvalidInputError(
                     [FieldError("(root)", f"{kind} does not go to the alarm function")],
                     what="alarm event",
                 )
-            alarms = parser(event)
+            alarms = [a for a in PARSERS[kind](event, None) if isinstance(a, AlarmTrigger)]
         except InvalidInputError as bad:
             return _rejected("alarm event", bad)
 
@@ -117,6 +114,8 @@ class AwsHandlers:
                     [FieldError("detail-type", "must be Scheduled Event")],
                     what="schedule event",
                 )
+            from weavefn.triggers.schedules import parse_eventbridge_schedule
+
             tick = parse_eventbridge_schedule(event)
         except InvalidInputError as bad:
             return _rejected("schedule event", bad)
@@ -171,6 +170,7 @@ class AwsHandlers:
     def webhook(self, event: Event, context: Any) -> dict[str, Any]:
         # the router pulls in admission, upgrade and SNS signature checks: only this one needs it
         from weavefn.answers import error_answer
+        from weavefn.triggers.http_payloads import read_http
         from weavefn.webhooks import answer_response, handle_for
 
         deadline = _deadline(context)
@@ -191,6 +191,8 @@ class AwsHandlers:
 
 def _sqs_trigger(record: object, index: int) -> ClusterTrigger | None:
     """One record's trigger; a malformed one is logged and dropped (it would fail forever)."""
+    from weavefn.triggers.queue import parse_sqs
+
     try:
         (trigger,) = parse_sqs({"Records": [record]})
     except InvalidInputError as bad:

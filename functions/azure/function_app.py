@@ -23,11 +23,8 @@ import azure.functions as func
 from weavefn import invocation
 from weavefn.answers import Disposition, answer, error_answer
 from weavefn.errors import ConfigurationError, InvalidInputError, RetryableError
-from weavefn.triggers.azure_monitor import parse_azure_alert
 from weavefn.triggers.fields import decode_json
 from weavefn.triggers.http import HttpRequest
-from weavefn.triggers.queue import parse_azure_queue
-from weavefn.triggers.schedules import parse_azure_timer
 from weavefn.webhooks import (
     MAX_BODY_BYTES,
     HttpResponse,
@@ -121,6 +118,8 @@ def alert(req: func.HttpRequest) -> func.HttpResponse:
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body exceeds {MAX_BODY_BYTES} bytes"
             )
         )
+    from weavefn.triggers.azure_monitor import parse_azure_alert  # on the first alert
+
     try:
         trigger = parse_azure_alert(decode_json(body, path="body", what="alert"))
     except InvalidInputError as bad:
@@ -162,6 +161,8 @@ def schedule(timer: func.TimerRequest) -> None:
     # the abstract TimerRequest type omits schedule_status; the worker's object has it
     status = getattr(timer, "schedule_status", None) or None
     payload = {"IsPastDue": timer.past_due, "ScheduleStatus": status}
+    from weavefn.triggers.schedules import parse_azure_timer
+
     try:
         trigger = parse_azure_timer(payload)
     except InvalidInputError as bad:
@@ -196,6 +197,8 @@ def fanout(msg: func.QueueMessage) -> None:
     """Reconcile the one cluster a message names. Raise to have the message redelivered
     (up to host.json's maxDequeueCount); malformed messages are logged and dropped."""
     started = time.monotonic()
+    from weavefn.triggers.queue import parse_azure_queue
+
     try:
         trigger = parse_azure_queue(queue_payload(msg))
     except InvalidInputError as bad:

@@ -28,12 +28,8 @@ from weavefn.errors import (
     RetryableError,
     UnavailableError,
 )
-from weavefn.triggers.cloud_monitoring import parse_incident
 from weavefn.triggers.http import HttpRequest
 from weavefn.triggers.model import AlarmTrigger, ClusterTrigger, Outcome, ScheduleTrigger
-from weavefn.triggers.pubsub import read_pubsub
-from weavefn.triggers.queue import parse_pubsub_cluster
-from weavefn.triggers.schedules import parse_cloud_scheduler_pubsub
 from weavefn.webhooks import (
     HttpResponse,
     Route,
@@ -84,8 +80,14 @@ def pubsub_trigger(payload: Mapping[str, Any]) -> PubSubTrigger:
     """Parse a messagePublished CloudEvent (as a dict) by its topic, else by its content.
 
     Every sender on these topics (Cloud Monitoring, the scheduler job, the fan-out queue)
-    writes JSON, so data that is not JSON is malformed, not a tick.
+    writes JSON, so data that is not JSON is malformed, not a tick. The parsers load with the
+    first message, not at cold start.
     """
+    from weavefn.triggers.cloud_monitoring import parse_incident
+    from weavefn.triggers.pubsub import read_pubsub
+    from weavefn.triggers.queue import parse_pubsub_cluster
+    from weavefn.triggers.schedules import parse_cloud_scheduler_pubsub
+
     role = topic_role(str(payload.get("source", "")))
     if role is TopicRole.ALERTS:
         return parse_incident(dict(payload))

@@ -16,7 +16,8 @@ from weavefn.local.backend import local_backend
 from weavefn.local.kube import LocalKube, ManualClock
 from weavefn.queue.memory import MemoryQueue
 from weavefn.runtime import Runtime, build_runtime
-from weavefn.triggers.http import HttpRequest, read_http
+from weavefn.triggers.http import HttpRequest
+from weavefn.triggers.http_payloads import read_http
 from weavefn.triggers.replay import InMemoryReplayGuard
 from weavefn.triggers.sns_signature import SnsVerifier
 from weavefn.webhooks import MAX_BODY_BYTES, HttpResponse, Route, handle_http, route_of

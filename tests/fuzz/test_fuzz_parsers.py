@@ -20,7 +20,8 @@ from weavefn.triggers.cloud_monitoring import parse_incident
 from weavefn.triggers.cloudwatch import parse_sns_alarms, parse_sns_http_alarm
 from weavefn.triggers.cloudwatch_events import parse_eventbridge_alarm, parse_lambda_action_alarm
 from weavefn.triggers.detect import detect
-from weavefn.triggers.http import HttpRequest, read_http
+from weavefn.triggers.http import HttpRequest
+from weavefn.triggers.http_payloads import read_http
 from weavefn.triggers.parse import PARSERS, parse_alarm, parse_trigger
 from weavefn.triggers.pubsub import read_pubsub
 from weavefn.triggers.queue import (

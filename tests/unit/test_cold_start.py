@@ -118,3 +118,29 @@ def test_the_check_sees_the_simulations_on_the_local_cluster(tmp_path: Path) -> 
     loaded = loaded_by_runtime_on(f"local:{tmp_path / 'cluster.json'}")
 
     assert offending(loaded, SIMULATIONS) != []
+
+
+@pytest.mark.parametrize(
+    "module", ["functions.aws.handlers", "functions.gcp.main", "functions.azure.function_app"]
+)
+def test_importing_a_function_builds_no_model_and_loads_no_service(module: str) -> None:
+    # parsers, the resource model and the service load with the first event that needs them
+    loaded = loaded_after_import(module)
+    assert offending(loaded, ("pydantic.main", "weavefn.service", "weavefn.model.resource")) == []
+
+
+def test_weavefn_help_loads_no_command() -> None:
+    code = (
+        "import json, sys\n"
+        "from weavefn.cli.main import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(done.stdout.strip().splitlines()[-1]))
+    assert sorted(m for m in loaded if m.startswith("weavefn.")) == [
+        "weavefn.cli",
+        "weavefn.cli.main",
+    ]

@@ -25,17 +25,15 @@ from weavefn.errors import FieldError, InvalidInputError
 from weavefn.invocation import Instance, RuntimeProvider, Settings
 from weavefn.kube.access import cluster_setting
 from weavefn.triggers.detect import Cloud, Detected, PayloadKind, detect
-from weavefn.triggers.http import read_http
+from weavefn.triggers.http_payloads import read_http
 from weavefn.triggers.signed_upgrade import SECRET_ENV, SIGNATURE_HEADER, sign_upgrade
 from weavefn.triggers.sns_signature import SignatureError, SnsVerifier
 
 BUDGET_SECONDS = 60.0
 
 
-def register(commands: Any) -> None:
-    invoke = commands.add_parser(
-        "invoke", help="run a trigger payload (see events/) through the function code"
-    )
+def configure(name: str, invoke: Any) -> None:
+    """The arguments of ``invoke``."""
     invoke.add_argument("event", metavar="EVENT.json", help="the payload, e.g. events/aws/...")
     invoke.add_argument(
         "--cloud",

@@ -21,8 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from weavefn.errors import FieldError, InvalidInputError, RetryableError
 from weavefn.invocation import Instance, serving
-from weavefn.triggers.detect import Category, Cloud, Detected, PayloadKind
-from weavefn.triggers.http import is_apigw_v2
+from weavefn.triggers.detect import Category, Cloud, Detected, PayloadKind, is_apigw_v2
 
 Payload = dict[str, Any]
 _AWS_HANDLER = {

@@ -19,7 +19,7 @@ from typing import Any
 from weavefn.errors import FieldError, InvalidInputError
 from weavefn.lifecycle.admission_rules import immutable_field_errors, spec_warnings
 from weavefn.lifecycle.versions import VERSION_PATH, allows_downtime, check_version_change
-from weavefn.model.resource import API_VERSION, KIND, WeaviateCluster, parse_cluster
+from weavefn.model.manifest import API_VERSION, KIND, ClusterManifest, parse_manifest
 
 REVIEW_API_VERSION = "admission.k8s.io/v1"
 REVIEW_KIND = "AdmissionReview"
@@ -209,9 +209,9 @@ def decide(request: ReviewRequest) -> AdmissionDecision:
         return AdmissionDecision(allowed=True)
     obj = _with_namespace(request.obj, request.namespace)
     errors: list[FieldError] = []
-    cluster: WeaviateCluster | None = None
+    cluster: ClusterManifest | None = None
     try:
-        cluster = parse_cluster(obj, with_status=False)
+        cluster = parse_manifest(obj)
     except InvalidInputError as invalid:
         errors.extend(invalid.errors)
     if not any(e.path == VERSION_PATH for e in errors):

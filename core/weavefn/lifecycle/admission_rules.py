@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from weavefn.errors import FieldError
-from weavefn.model.resource import WeaviateCluster
+from weavefn.model.manifest import ClusterManifest
 from weavefn.model.units import parse_quantity
 
 MAX_WARNING = 119
@@ -77,7 +77,7 @@ def immutable_field_errors(*, old: dict[str, Any], new: dict[str, Any]) -> list[
     return errors
 
 
-def spec_warnings(cluster: WeaviateCluster, *, old: dict[str, Any] | None) -> list[str]:
+def spec_warnings(cluster: ClusterManifest, *, old: dict[str, Any] | None) -> list[str]:
     """Allowed but risky choices, each one short line for ``kubectl`` to print."""
     spec = cluster.spec
     warnings: list[str] = []

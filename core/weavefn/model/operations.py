@@ -10,8 +10,6 @@ is read as an UnreadableOperation that keeps its JSON as found: the status still
 the step that owns its kind ends it cleanly instead of failing every pass.
 """
 
-from __future__ import annotations
-
 import functools
 from enum import StrEnum
 from typing import Annotated, Any, Literal

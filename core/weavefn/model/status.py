@@ -1,7 +1,5 @@
 """The WeaviateCluster status: everything weavefn remembers between invocations lives here."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Literal
 

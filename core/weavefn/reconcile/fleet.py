@@ -12,7 +12,8 @@ from typing import Protocol
 
 from weavefn.errors import InvalidInputError, RetryableError
 from weavefn.kube.port import ClusterStore, Obj, ObjectApi, ObjectRef
-from weavefn.model.resource import object_key, parse_cluster
+from weavefn.model.keys import object_key
+from weavefn.model.resource import parse_cluster
 from weavefn.reconcile.live import Kind, LiveIndex, LiveState, kinds_of
 from weavefn.reconcile.reconciler import ClusterReport, Reconciler
 from weavefn.render import default_voters, render_supporting, statefulset_stub

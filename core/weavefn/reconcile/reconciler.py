@@ -11,7 +11,8 @@ from weavefn.conditions import ConditionReason, set_condition
 from weavefn.errors import InvalidInputError, RetryableError, WeavefnError
 from weavefn.events import ClusterEvent, EventReason, EventType, event_object
 from weavefn.kube.port import KubeApi, Obj, ObjectRef
-from weavefn.model.resource import WeaviateCluster, object_key, parse_cluster
+from weavefn.model.keys import object_key
+from weavefn.model.resource import WeaviateCluster, parse_cluster
 from weavefn.model.status import ConditionType, Phase, WeaviateClusterStatus
 from weavefn.reconcile.context import ClusterContext, log, status_dict
 from weavefn.reconcile.live import LiveState

@@ -1,25 +1,14 @@
-"""HTTP requests reaching a webhook function, read into one HttpRequest.
+"""The HTTP request a webhook function received, in the one form the router reads.
 
-Two shapes arrive: an API Gateway HTTP API (payload 2.0) event on AWS, and on GCP/Azure a
-plain request, written down (samples, ``weavefn invoke``) as ``{method, url, headers, body}``.
-Both become one HttpRequest whose raw body bytes stay intact for signature checks: what a
-body means (an upgrade request, an AdmissionReview, an SNS message) is for the route that
-authenticates it to say (weavefn.webhooks).
+Adapters build it from their platform's request object; a request written down as JSON (an
+API Gateway event, or ``{method, url, headers, body}``) is read by http_payloads.read_http.
+Its raw body bytes stay intact for signature checks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
-from urllib.parse import urlsplit
-
-from pydantic import Field
-
-from weavefn.errors import FieldError, InvalidInputError
-from weavefn.triggers.fields import PayloadModel, decode_base64, validate
-
-WHAT = "HTTP request"
 
 
 @dataclass(frozen=True)
@@ -34,80 +23,3 @@ class HttpRequest:
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
-
-
-class _HttpContext(PayloadModel):
-    method: str
-    path: str
-
-
-class _RequestContext(PayloadModel):
-    http: _HttpContext
-    request_id: str = Field(alias="requestId")
-
-
-class ApiGatewayV2Event(PayloadModel):
-    version: Literal["2.0"]
-    raw_path: str = Field(alias="rawPath")
-    headers: dict[str, str] = Field(default_factory=dict)
-    query_string_parameters: dict[str, str] = Field(
-        default_factory=dict, alias="queryStringParameters"
-    )
-    request_context: _RequestContext = Field(alias="requestContext")
-    body: str | None = None
-    is_base64_encoded: bool = Field(default=False, alias="isBase64Encoded")
-
-
-class HttpRequestDocument(PayloadModel):
-    method: str = Field(min_length=1)
-    url: str = Field(min_length=1)
-    headers: dict[str, str] = Field(default_factory=dict)
-    body: str = ""
-
-
-def _lower(headers: Mapping[str, str]) -> dict[str, str]:
-    return {name.lower(): value for name, value in headers.items()}
-
-
-def _utf8(text: str) -> bytes:
-    """The body's bytes; a lone surrogate (a JSON ``\\ud800`` escape) has no UTF-8 form."""
-    try:
-        return text.encode()
-    except UnicodeEncodeError:
-        raise InvalidInputError(
-            [FieldError("body", "is not valid UTF-8 text")], what=WHAT
-        ) from None
-
-
-def is_apigw_v2(payload: object) -> bool:
-    return isinstance(payload, dict) and payload.get("version") == "2.0" and "rawPath" in payload
-
-
-def read_http(payload: object) -> HttpRequest:
-    """Either request shape as an HttpRequest; the body is decoded from base64 when flagged."""
-    if is_apigw_v2(payload):
-        event = validate(ApiGatewayV2Event, payload, what=WHAT)
-        text = event.body or ""
-        if event.is_base64_encoded:
-            body = decode_base64(text, path="body", what=WHAT)
-        else:
-            body = _utf8(text)
-        return HttpRequest(
-            method=event.request_context.http.method.upper(),
-            path=event.raw_path,
-            headers=_lower(event.headers),
-            body=body,
-            request_id=event.request_context.request_id,
-            query=dict(event.query_string_parameters),
-        )
-    doc = validate(HttpRequestDocument, payload, what=WHAT)
-    headers = _lower(doc.headers)
-    url = urlsplit(doc.url)
-    request_id = headers.get("function-execution-id") or headers.get("x-arr-log-id", "")
-    return HttpRequest(
-        method=doc.method.upper(),
-        path=url.path or "/",
-        headers=headers,
-        body=_utf8(doc.body),
-        request_id=request_id,
-    )

@@ -6,8 +6,6 @@ HTTP status the adapter answers with. No message ever contains the secret or the
 signature.
 """
 
-from __future__ import annotations
-
 import hashlib
 import hmac
 import re

@@ -250,7 +250,7 @@ def test_forged_sns_messages_are_forbidden_and_change_nothing(
 def test_subscription_confirmation_visits_the_subscribe_url(
     make_instance: Callable[..., Instance], signer: SnsSigner
 ) -> None:
-    from weavefn.triggers.http import read_http
+    from weavefn.triggers.http_payloads import read_http
     from weavefn.webhooks import handle_http
 
     instance = make_instance()

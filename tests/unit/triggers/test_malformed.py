@@ -13,7 +13,8 @@ from weavefn.triggers.azure_monitor import parse_azure_alert
 from weavefn.triggers.cloud_monitoring import parse_incident
 from weavefn.triggers.cloudwatch import parse_sns_alarms
 from weavefn.triggers.cloudwatch_events import parse_eventbridge_alarm, parse_lambda_action_alarm
-from weavefn.triggers.http import HttpRequest, read_http
+from weavefn.triggers.http import HttpRequest
+from weavefn.triggers.http_payloads import read_http
 from weavefn.triggers.parse import parse_alarm, parse_trigger
 from weavefn.triggers.queue import parse_azure_queue, parse_pubsub_cluster, parse_sqs
 from weavefn.triggers.replay import InMemoryReplayGuard

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from weavefn.errors import InvalidInputError
 from weavefn.triggers.detect import Category, Cloud, PayloadKind, detect
-from weavefn.triggers.http import read_http
+from weavefn.triggers.http_payloads import read_http
 from weavefn.triggers.model import (
     AlarmSource,
     AlarmState,

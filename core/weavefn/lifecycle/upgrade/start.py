@@ -13,8 +13,9 @@ from typing import Protocol
 from weavefn.errors import InvalidInputError
 from weavefn.kube.port import ClusterStore, ClusterWriter, ObjectRef
 from weavefn.lifecycle.versions import allows_downtime, check_upgrade, check_version_change
+from weavefn.model.keys import split_key
 from weavefn.model.operations import UpgradeOperation, UpgradePhase
-from weavefn.model.resource import WeaviateCluster, parse_cluster, split_key
+from weavefn.model.resource import WeaviateCluster, parse_cluster
 from weavefn.providers import backup_backend
 from weavefn.reconcile.context import ClusterContext
 from weavefn.triggers.model import UpgradeRequest
