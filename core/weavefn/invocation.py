@@ -1,4 +1,4 @@
-"""Per-invocation plumbing every cloud adapter shares: settings, deadline, runtime, fan-out, logs.
+"""Per-invocation plumbing every cloud adapter shares: settings, deadline, runtime and fan-out.
 
 An adapter builds one Instance per warm container (``current()``), turns its platform event
 into core triggers, and runs them through ``run_trigger``/``run_schedule``. Everything here is
@@ -9,19 +9,18 @@ model and the cluster connection load when the first invocation opens a runtime.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from weavefn.errors import ConfigurationError, FieldError, InvalidInputError, WeavefnError
 from weavefn.kube.access import CLUSTER_ENV, AccessKind, cluster_setting, parse_setting
+from weavefn.logs import configure_logging, log_outcome
 from weavefn.model.keys import object_key
 from weavefn.queue.factory import QUEUE_ENV, QueueKind, queue_for, queue_kind
 from weavefn.triggers.model import Outcome, ScheduleTrigger, Trigger
@@ -248,56 +247,6 @@ def _fan_out(clusters: list[str], *, queue: ReconcileQueue, trigger: ScheduleTri
             )
         queued[cluster] = "queued for reconcile"
     return Outcome(ok=True, message=f"queued {len(clusters)} cluster(s)", clusters=queued)
-
-
-# -- logging ---------------------------------------------------------------------------------
-
-_EXTRA_KEYS = ("cluster", "trigger", "decision", "event_id", "request_id", "error", "status")
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: what every cloud's log service indexes without a parser."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        for key in _EXTRA_KEYS:
-            value = record.__dict__.get(key)
-            if value is not None:
-                line[key] = value
-        if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
-
-
-def configure_logging(level: str = "INFO") -> None:
-    """Send weavefn's logs to stdout as JSON lines, once per process."""
-    logger = logging.getLogger("weavefn")
-    logger.setLevel(level)
-    if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(JsonFormatter())
-        logger.addHandler(handler)
-        # the platform's root handler would print each line a second time, unformatted
-        logger.propagate = False
-
-
-def trigger_kind(trigger: Trigger) -> str:
-    return type(trigger).__name__.removesuffix("Trigger").lower() or "trigger"
-
-
-def log_outcome(trigger: Trigger, outcome: Outcome, *, request_id: str = "") -> None:
-    """One line per cluster with the decision, then one for the trigger as a whole."""
-    kind = trigger_kind(trigger)
-    common = {"trigger": kind, "event_id": trigger.event_id, "request_id": request_id or None}
-    for cluster, summary in outcome.clusters.items():
-        log.info(summary, extra={**common, "cluster": cluster, "decision": summary})
-    level = logging.INFO if outcome.ok else logging.WARNING
-    status = "ok" if outcome.ok else ("retry" if outcome.retry else "failed")
-    log.log(level, outcome.message, extra={**common, "status": status})
 
 
 @contextmanager

@@ -12,8 +12,9 @@ from http import HTTPStatus
 from typing import Any
 
 from weavefn.errors import FieldError, NotFoundError
-from weavefn.invocation import RuntimeFactory, log_outcome
+from weavefn.invocation import RuntimeFactory
 from weavefn.lifecycle.versions import check_upgrade
+from weavefn.logs import log_outcome
 from weavefn.model.keys import split_key
 from weavefn.model.resource import parse_cluster
 from weavefn.runtime import Runtime

@@ -28,6 +28,7 @@ from weavefn.errors import (
     RetryableError,
     UnavailableError,
 )
+from weavefn.logs import trigger_kind
 from weavefn.triggers.http import HttpRequest
 from weavefn.triggers.model import AlarmTrigger, ClusterTrigger, Outcome, ScheduleTrigger
 from weavefn.webhooks import (
@@ -141,7 +142,7 @@ def on_pubsub(event: CloudEvent) -> None:
         return
     deadline = invocation.deadline_from(timeout_seconds(EVENT_TIMEOUT_SECONDS), now=started)
     result = answer(lambda: _run(trigger, deadline=deadline, request_id=event_id))
-    context = {"trigger": invocation.trigger_kind(trigger), "event_id": event_id}
+    context = {"trigger": trigger_kind(trigger), "event_id": event_id}
     if result.disposition is Disposition.REJECTED:
         log.error("not retried: %s", result.message, extra=context)
     if not result.redeliver:

@@ -22,12 +22,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from weavefn.errors import RetryableError, WeavefnError
-from weavefn.invocation import Instance, JsonFormatter, Settings, fixed_runtime
+from weavefn.invocation import Instance, Settings, fixed_runtime
 from weavefn.local.backend import local_backend
 from weavefn.local.kube import Fault, LocalKube, ManualClock, Verb
 from weavefn.local.metrics import LoadModel
 from weavefn.local.weaviate.connector import edit_sim
 from weavefn.local.weaviate.state import BackupFailure
+from weavefn.logs import JsonFormatter
 from weavefn.runtime import Runtime, build_runtime
 from weavefn.triggers.model import (
     AlarmSource,
