@@ -27,6 +27,11 @@ def read_text_file(path: str) -> str:
 def load_yaml_file(path: str) -> Any:
     """Read one YAML document, turning every failure into an InvalidInputError."""
     text = read_text_file(path)
+    if yaml.__with_libyaml__:
+        try:
+            return yaml.load(text, Loader=yaml.CSafeLoader)  # libyaml: six times faster
+        except (yaml.YAMLError, RecursionError):
+            pass  # the pure loader below says what is wrong, and where, as it always has
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
