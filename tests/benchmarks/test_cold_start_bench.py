@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.benchmarks.startup import ROOT, SUBJECTS, Figures, cold_alarm, measure, table
+from tests.benchmarks.startup import ROOT, SUBJECTS, Figures, Subject, cold_alarm, measure, table
 
 RUNS = int(os.environ.get("WEAVEFN_STARTUP_RUNS", "15"))
 BASELINE = os.environ.get("WEAVEFN_STARTUP_BASELINE")
@@ -37,9 +37,10 @@ def figures() -> list[Figures]:
 
 
 @pytest.mark.parametrize("subject", SUBJECTS, ids=[s.name for s in SUBJECTS])
-def test_start_up_within_budget(subject, figures: list[Figures]) -> None:  # type: ignore[no-untyped-def]
+def test_start_up_within_budget(subject: Subject, figures: list[Figures]) -> None:
     (found,) = [f for f in figures if f.subject == subject.name]
     measured = found.median_ms if subject.absolute else found.own_ms
+    assert subject.target_ms is not None
     assert measured <= subject.target_ms, f"{subject.name}: {measured:.0f} ms"
 
 
