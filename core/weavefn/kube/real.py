@@ -139,7 +139,7 @@ class RealKube:
             content_type=ContentType.APPLY,
         )
 
-    def delete(self, ref: ObjectRef, *, propagation: str = "Background") -> None:
+    def delete(self, ref: ObjectRef, *, propagation: str = "Background") -> Obj | None:
         try:
             policy = Propagation(propagation)
         except ValueError:
@@ -151,12 +151,16 @@ class RealKube:
         resource = resource_of(ref)
         body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": str(policy)}
         try:
-            self._send(
+            answer = self._send(
                 _call(Verb.DELETE, resource, ref.name), "DELETE", resource.item(ref.name), body=body
             )
         except NotFoundError:
             # Already gone is the outcome asked for; a retried step must not fail on it.
-            return
+            return None
+        # A Status means the object is gone; the object itself means finalizers still hold it.
+        if answer.get("kind") in (None, "Status"):
+            return None
+        return {"apiVersion": ref.api_version, "kind": ref.kind, **answer}
 
     # -- scale subresource ----------------------------------------------------------------
 
