@@ -86,6 +86,11 @@ class RealKube:
         path = resource.item(meta["name"], "status")
         return self._send(call, "PUT", path, body=cluster)
 
+    def get_cluster_scale(self, namespace: str, name: str) -> Obj:
+        """The WeaviateCluster's scale subresource, as an HPA, KEDA or VPA reads it."""
+        resource = _clusters(namespace)
+        return self._send(_call(Verb.GET, resource, name), "GET", resource.item(name, "scale"))
+
     def apply_cluster(self, cluster: Obj) -> Obj:
         meta = cluster.get("metadata") or {}
         kept = {
