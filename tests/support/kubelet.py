@@ -151,13 +151,10 @@ class Kubelet:
                 raise
 
     def _stop(self, namespace: str, meta: Obj) -> None:
+        # Grace 0 in the body: a body without it would override the query parameter.
+        body = {"gracePeriodSeconds": 0, "preconditions": {"uid": meta["uid"]}}
         try:
-            self.core.delete_namespaced_pod(
-                meta["name"],
-                namespace,
-                grace_period_seconds=0,
-                body={"preconditions": {"uid": meta["uid"]}},
-            )
+            self.core.delete_namespaced_pod(meta["name"], namespace, body=body)
         except ApiException as exc:
             if exc.status not in (404, 409):
                 raise
