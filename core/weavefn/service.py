@@ -66,8 +66,10 @@ class Service:
         scale_in: ScaleInPath = refuse_scale_in,
         workers: int = 16,
         weaviate: WeaviateConnector | None = None,
+        pause: Callable[[float], None] = time.sleep,
     ) -> None:
         self.kube = kube
+        self.pause = pause
         self.weaviate = weaviate
         self.clock = clock
         self.metrics: Registry = metrics or {}
@@ -91,7 +93,9 @@ class Service:
             )
 
         if self.weaviate is None:  # no way to reach Weaviate: no upgrades, backups or drains
-            return Reconciler(self.kube, clock=self.clock, after=[autoscale(self.scale_in)])
+            return Reconciler(
+                self.kube, clock=self.clock, after=[autoscale(self.scale_in)], pause=self.pause
+            )
         connector = self.weaviate
 
         def api_for(ctx: ClusterContext) -> WeaviateApi:
@@ -106,6 +110,7 @@ class Service:
             before=[*lifecycle_steps(weaviate=connector), drain],
             after=[autoscale(scale_in), Rebalancer(api_for)],
             pin=upgrade_pin,
+            pause=self.pause,
         )
 
     def reconcile(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -105,9 +106,11 @@ class Reconciler:
         before: Sequence[Step] = (),
         after: Sequence[Step] = (),
         pin: RolloutPin | None = None,
+        pause: Callable[[float], None] = time.sleep,
     ) -> None:
         self.kube = kube
         self.clock = clock
+        self.pause = pause
         self.before = tuple(before)
         self.after = tuple(after)
         self.pin = pin or (lambda ctx: None)
@@ -119,7 +122,7 @@ class Reconciler:
         except InvalidInputError as exc:
             return self._mark_invalid(raw, exc)
         status = cluster.status.model_copy(deep=True)
-        ctx = ClusterContext(self.kube, raw, cluster, live, self.clock(), status)
+        ctx = ClusterContext(self.kube, raw, cluster, live, self.clock(), status, pause=self.pause)
         if not status.voters:  # fixed at creation, never re-derived from the replica count
             status.voters = default_voters(
                 cluster.metadata.name, cluster.spec.replicas, cluster.spec.voters
@@ -142,7 +145,9 @@ class Reconciler:
             desired = desired_objects(ctx, self.pin(ctx))
             statefulset = next(o for o in desired if o["kind"] == "StatefulSet")
             check_storage(ctx, statefulset)
-            advance_expansion(ctx, statefulset, selector_labels(ctx.cluster))
+            if advance_expansion(ctx, statefulset, selector_labels(ctx.cluster)):
+                # The old StatefulSet is still being deleted: applying to it is a 422.
+                desired = [o for o in desired if o is not statefulset]
             apply_objects(ctx, desired, replicas=ctx.cluster.spec.replicas)
             refresh_workload(ctx, since=0)
             writes_before_steps = ctx.writes
