@@ -58,6 +58,21 @@ def test_creates_a_running_cluster_from_scratch(kube: LocalKube, service: Servic
     assert any(e["reason"] == "Created" for e in kube.list_events(NS))
 
 
+def test_status_carries_the_selector_the_scale_subresource_points_at(kube, service, production):
+    service.reconcile()
+
+    selector = (
+        "app.kubernetes.io/component=database,app.kubernetes.io/instance=production,"
+        "app.kubernetes.io/name=weaviate"
+    )
+    assert status(kube)["selector"] == selector
+    # What an HPA, KEDA or VPA reads: the CRD's labelSelectorPath is .status.selector.
+    scale = kube.get_cluster_scale(NS, NAME)
+    assert scale["status"] == {"replicas": 3, "selector": selector}
+    pods = kube.list_pods(NS, dict(p.split("=") for p in selector.split(",")))
+    assert sorted(p["metadata"]["name"] for p in pods) == [f"{NAME}-{i}" for i in range(3)]
+
+
 def test_second_reconcile_makes_no_writes(kube: LocalKube, service: Service, production):
     service.reconcile()
     kube.reset_calls()

@@ -19,7 +19,13 @@ from weavefn.reconcile.live import LiveState
 from weavefn.reconcile.objects import apply_objects, plan_objects
 from weavefn.reconcile.storage import advance_expansion, check_storage
 from weavefn.reconcile.summary import summarize
-from weavefn.render import default_voters, render_all, render_statefulset, selector_labels
+from weavefn.render import (
+    default_voters,
+    render_all,
+    render_statefulset,
+    selector_labels,
+    selector_string,
+)
 
 
 class Step(Protocol):
@@ -123,6 +129,8 @@ class Reconciler:
             return self._mark_invalid(raw, exc)
         status = cluster.status.model_copy(deep=True)
         ctx = ClusterContext(self.kube, raw, cluster, live, self.clock(), status, pause=self.pause)
+        # The scale subresource's labelSelectorPath: HPA, KEDA and VPA find the pods by it.
+        status.selector = selector_string(cluster)
         if not status.voters:  # fixed at creation, never re-derived from the replica count
             status.voters = default_voters(
                 cluster.metadata.name, cluster.spec.replicas, cluster.spec.voters
