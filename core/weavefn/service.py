@@ -13,6 +13,7 @@ from weavefn.autoscale.executor import AutoscaleStep, ScaleInPath, refuse_scale_
 from weavefn.autoscale.metrics.port import Hint, metric_for_alarm
 from weavefn.autoscale.metrics.registry import Registry
 from weavefn.autoscale.rebalance import Rebalancer
+from weavefn.autoscale.spec_replicas import SpecReplicasStep
 from weavefn.errors import NotFoundError
 from weavefn.kube.port import KubeApi, Obj
 from weavefn.lifecycle.requests import start_upgrade
@@ -94,7 +95,10 @@ class Service:
 
         if self.weaviate is None:  # no way to reach Weaviate: no upgrades, backups or drains
             return Reconciler(
-                self.kube, clock=self.clock, after=[autoscale(self.scale_in)], pause=self.pause
+                self.kube,
+                clock=self.clock,
+                after=[SpecReplicasStep(self.scale_in), autoscale(self.scale_in)],
+                pause=self.pause,
             )
         connector = self.weaviate
 
@@ -108,7 +112,7 @@ class Service:
             self.kube,
             clock=self.clock,
             before=[*lifecycle_steps(weaviate=connector), drain],
-            after=[autoscale(scale_in), Rebalancer(api_for)],
+            after=[SpecReplicasStep(scale_in), autoscale(scale_in), Rebalancer(api_for)],
             pin=upgrade_pin,
             pause=self.pause,
         )

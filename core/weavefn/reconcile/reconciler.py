@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from weavefn.autoscale.spec_replicas import ReplicaSource, desired_replicas
 from weavefn.conditions import ConditionReason, set_condition
 from weavefn.errors import InvalidInputError, RetryableError, WeavefnError
 from weavefn.events import ClusterEvent, EventReason, EventType, event_object
@@ -83,6 +84,25 @@ def desired_objects(ctx: ClusterContext, pin: Rollout | None) -> list[Obj]:
 def statefulset_ref(ctx: ClusterContext) -> ObjectRef:
     meta = ctx.cluster.metadata
     return ObjectRef("apps/v1", "StatefulSet", meta.namespace, meta.name)
+
+
+def plan_replicas(ctx: ClusterContext) -> list[str]:
+    """Where the replica count comes from, and the scale a pass would make for spec.replicas."""
+    desired = desired_replicas(ctx.cluster.spec)
+    live = ctx.live.get(statefulset_ref(ctx))
+    current = None if live is None else int(live.get("spec", {}).get("replicas", 1))
+    lines = [f"replicas: {desired.describe(current)}"]
+    ref = statefulset_ref(ctx)
+    if current is None or desired.source is not ReplicaSource.SPEC or current == desired.spec:
+        return lines
+    if desired.spec > current:
+        lines.append(f"~ scale {ref}: {current} -> {desired.spec} (spec.replicas)")
+    else:
+        lines.append(
+            f"~ scale-in {ref}: {current} -> {desired.spec} (spec.replicas), after draining "
+            f"{', '.join(f'{ref.name}-{i}' for i in range(desired.spec, current))}"
+        )
+    return lines
 
 
 def refresh_workload(ctx: ClusterContext, *, since: int) -> None:
@@ -191,7 +211,7 @@ class Reconciler:
                 cluster.metadata.name, cluster.spec.replicas, cluster.spec.voters
             )
         ctx = ClusterContext(self.kube, raw, cluster, live, self.clock(), status)
-        return plan_objects(ctx, desired_objects(ctx, self.pin(ctx)))
+        return plan_replicas(ctx) + plan_objects(ctx, desired_objects(ctx, self.pin(ctx)))
 
     def record_failure(self, raw: Obj, message: str) -> None:
         """Best effort, after retries ran out: say in status that the cluster is not converging."""
