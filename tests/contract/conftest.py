@@ -15,13 +15,10 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pytest
-from weavefn.crd import build_crd
-from weavefn.errors import NotFoundError
 from weavefn.kube.local import LocalKube, ManualClock
 from weavefn.kube.real import RealKube
 
 from tests.support.kubelet import Kubelet
-from tests.support.realk8s import ControlPlane
 
 T = TypeVar("T")
 REAL_TIMEOUT = 20.0
@@ -39,29 +36,6 @@ class Backend:
         """The first truthy value of ``check()`` once controllers have had their turn."""
         found: T = self._eventually(check, what)
         return found
-
-
-@pytest.fixture(scope="session")
-def real_kube(control_plane: ControlPlane) -> RealKube:
-    """An admin RealKube with the WeaviateCluster CRD weavefn generates installed."""
-    kube = control_plane.admin_kube()
-    kube.apply(build_crd())
-    end = time.monotonic() + REAL_TIMEOUT
-    while True:
-        try:
-            kube.list_clusters("default")
-            return kube
-        except NotFoundError:
-            if time.monotonic() > end:
-                raise
-            time.sleep(0.1)
-
-
-@pytest.fixture(scope="session")
-def kubelet(control_plane: ControlPlane, pod_subnet: str) -> Kubelet:
-    node = Kubelet(control_plane.admin_client(), pod_subnet)
-    node.ensure_node()
-    return node
 
 
 def _local() -> Backend:
