@@ -5,18 +5,28 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 
 from weavefn.errors import InvalidInputError, RetryableError
+from weavefn.kube.paging import iter_pages
 from weavefn.kube.port import KubeApi, Obj, ObjectRef
+from weavefn.model.resource import API_VERSION as CLUSTER_API_VERSION
+from weavefn.model.resource import KIND as CLUSTER_KIND
 from weavefn.model.resource import object_key, parse_cluster
+from weavefn.observe.calls import counting
 from weavefn.reconcile.live import Kind, LiveIndex, LiveState, kinds_of
 from weavefn.reconcile.reconciler import ClusterReport, Reconciler
 from weavefn.render import default_voters, render_all
 
 log = logging.getLogger("weavefn")
+
+CHUNK = 250
+"""Clusters gathered and reconciled at a time in a fleet larger than that: the live objects
+held at once are one chunk's, whatever the fleet's size."""
+GATHER_WORKERS = 8
+"""Kinds listed at once while gathering a chunk."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,10 @@ class FleetReport:
 
     clusters: dict[str, ClusterReport] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    api_calls: int = 0
+    api_errors: int = 0
+    """The whole pass's: list calls and every cluster's (the service fills these in)."""
 
     @property
     def ok(self) -> bool:
@@ -45,6 +59,11 @@ class FleetReport:
     @property
     def retryable(self) -> bool:
         return any(r.retryable for r in self.clusters.values()) or bool(self.skipped)
+
+
+def _member(raw: Obj) -> tuple[str, str]:
+    meta = raw.get("metadata") or {}
+    return str(meta.get("namespace") or "default"), str(meta.get("name"))
 
 
 def refs_and_kinds(raw: Obj) -> tuple[list[ObjectRef], set[Kind]]:
@@ -71,8 +90,10 @@ class Fleet:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
         seed: int | None = None,
+        chunk: int = CHUNK,
     ) -> None:
         self.kube = kube
+        self.chunk = chunk
         self.reconciler = reconciler
         self.workers = workers
         self.retry = retry or RetryPolicy()
@@ -83,14 +104,71 @@ class Fleet:
         self, *, deadline: float, namespace: str | None = None, name: str | None = None
     ) -> FleetReport:
         """Reconcile every cluster (or one); ``deadline`` is a time.monotonic() instant."""
+        report = FleetReport()
+        with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
+            for clusters, members in self._chunks(namespace, name):
+                if time.monotonic() >= deadline:
+                    # left for the next trigger; nothing half-done
+                    report.skipped.extend(object_key(raw) for raw in clusters)
+                    continue
+                self._reconcile_chunk(
+                    clusters,
+                    members=members,
+                    pool=pool,
+                    report=report,
+                    deadline=deadline,
+                    namespace=namespace,
+                    name=name,
+                )
+        return report
+
+    def _chunks(
+        self, namespace: str | None, name: str | None
+    ) -> Iterator[tuple[list[Obj], frozenset[tuple[str, str]] | None]]:
+        """The clusters a page at a time, with the members to narrow the gather to; a fleet
+        that fits in one page is gathered whole (one list a kind), as before paging."""
         if name is not None and namespace is not None:
-            clusters = [self.kube.get_cluster(namespace, name)]
-        else:
-            clusters = self.kube.list_clusters(namespace)
+            yield [self.kube.get_cluster(namespace, name)], None
+            return
+        if name is not None:
+            yield self.kube.list_clusters(namespace), None
+            return
+        pages = iter_pages(
+            self.kube.list_page,
+            CLUSTER_API_VERSION,
+            CLUSTER_KIND,
+            namespace=namespace,
+            limit=self.chunk,
+        )
+        first = next(pages, [])
+        second = next(pages, None)
+        if second is None:
+            yield first, None
+            return
+        for clusters in (first, second, *pages):
+            yield clusters, frozenset(_member(raw) for raw in clusters)
+
+    def _reconcile_chunk(
+        self,
+        clusters: list[Obj],
+        *,
+        members: frozenset[tuple[str, str]] | None,
+        pool: Executor,
+        report: FleetReport,
+        deadline: float,
+        namespace: str | None,
+        name: str | None,
+    ) -> None:
         plans = {object_key(raw): refs_and_kinds(raw) for raw in clusters}
         kinds = set().union(*(k for _, k in plans.values())) if plans else set()
-        index = LiveIndex.gather(self.kube, kinds, namespace=namespace, instance=name)
-        report = FleetReport()
+        index = LiveIndex.gather(
+            self.kube,
+            kinds,
+            namespace=namespace,
+            instance=name,
+            members=members,
+            workers=GATHER_WORKERS,
+        )
 
         def run(raw: Obj) -> None:
             key = object_key(raw)
@@ -99,11 +177,17 @@ class Fleet:
                 return
             meta = raw["metadata"]
             live = index.for_cluster(meta.get("namespace", "default"), meta["name"], plans[key][0])
-            report.clusters[key] = self._with_retries(raw, live, deadline)
+            started = time.monotonic()
+            with counting() as tally:
+                done = self._with_retries(raw, live, deadline)
+            report.clusters[key] = replace(
+                done,
+                seconds=time.monotonic() - started,
+                api_calls=tally.calls,
+                api_errors=tally.errors,
+            )
 
-        with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
-            list(pool.map(run, clusters))
-        return report
+        list(pool.map(run, clusters))
 
     def _with_retries(self, raw: Obj, live: LiveState, deadline: float) -> ClusterReport:
         key = object_key(raw)

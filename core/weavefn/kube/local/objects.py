@@ -59,6 +59,30 @@ class ObjectEndpoints(ServerCore):
                 continue_token=continue_token,
             )
 
+    def serve_page(
+        self,
+        api_version: str,
+        kind: str,
+        *,
+        namespace: str | None = None,
+        selector: LabelSelector | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        continue_token: str | None = None,
+    ) -> Page:
+        """list_page for an HTTP front that serializes the page at once: the stored objects
+        themselves, not copies (they are replaced on write, never edited; do not edit them)."""
+        with self._op(Verb.LIST, kind, namespace, None):
+            return self._pages.page(
+                self._store,
+                api_version=api_version,
+                kind=kind,
+                namespace=scope(kind, namespace) if namespace is not None else None,
+                selector=selector,
+                limit=limit,
+                continue_token=continue_token,
+                copy=False,
+            )
+
     def apply(self, obj: Obj, *, field_manager: str = FIELD_MANAGER, force: bool = True) -> Obj:
         """Server-side apply; ``status`` in ``obj`` is ignored (status is a subresource)."""
         api_version, kind, namespace, name = identity(obj)

@@ -106,6 +106,7 @@ class PagedLists:
         selector: LabelSelector | None,
         limit: int,
         continue_token: str | None,
+        copy: bool = True,
     ) -> Page:
         query: QueryKey = (api_version, kind, namespace, _canonical(selector))
         start = ""
@@ -124,7 +125,8 @@ class PagedLists:
             snapshot = self._take(store, query, selector)
         first = bisect.bisect_left(snapshot.keys, start)
         last = len(snapshot.keys) if limit <= 0 else min(len(snapshot.keys), first + limit)
-        items = [copy_obj(o) for o in snapshot.objects[first:last]]
+        shown = snapshot.objects[first:last]
+        items = [copy_obj(o) for o in shown] if copy else list(shown)
         more = last < len(snapshot.keys)
         if more:
             self._keep((revision, query), snapshot)
