@@ -22,6 +22,9 @@ from weavefn.autoscale.metrics.registry import Registry
 from weavefn.kube.real import RealKube
 from weavefn.model.autoscaling import MetricSourceKind
 from weavefn.model.resource import WeaviateCluster
+from weavefn.observe.calls import MeteredKube
+from weavefn.observe.emf import EmfEmitter
+from weavefn.observe.emitters import MetricsObserver
 from weavefn.service import Service
 
 IDLE = {"cpu": 30.0, "memory": 40.0}
@@ -50,13 +53,25 @@ def main() -> int:
     parser.add_argument("url")
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--workers", type=int, default=64)
+    parser.add_argument(
+        "--emit", choices=["none", "emf"], default="none", help="also write EMF lines (discarded)"
+    )
     args = parser.parse_args()
     cfg = Configuration()
     cfg.host = args.url
     cfg.connection_pool_maxsize = args.workers
     kube = RealKube(ApiClient(cfg), timeout=120.0)
     registry: Registry = dict.fromkeys(MetricSourceKind, IdleSource())
-    service = Service(kube, clock=lambda: datetime.now(UTC), metrics=registry, workers=args.workers)
+    observer = None
+    if args.emit == "emf":
+        observer = MetricsObserver(lambda: EmfEmitter(write=lambda line: None))
+    service = Service(
+        MeteredKube(kube),
+        clock=lambda: datetime.now(UTC),
+        metrics=registry,
+        workers=args.workers,
+        observer=observer,
+    )
     for number in range(args.passes):
         calls(args.url, reset=True)
         started = time.perf_counter()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -34,7 +34,7 @@ _UNITS = {
 _INSTANCE = uuid.uuid4().hex[:16]
 
 
-def task_labels(project: str, environ: dict[str, str] | None = None) -> dict[str, str]:
+def task_labels(project: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """generic_task labels for this function instance."""
     env = os.environ if environ is None else environ
     return {
@@ -44,6 +44,13 @@ def task_labels(project: str, environ: dict[str, str] | None = None) -> dict[str
         "job": env.get("K_SERVICE") or env.get("FUNCTION_TARGET") or "weavefn",
         "task_id": f"{env.get('K_REVISION', 'local')}-{_INSTANCE}",
     }
+
+
+def new_client() -> Any:
+    """The MetricServiceClient, on the function's default credentials."""
+    from google.cloud import monitoring_v3
+
+    return monitoring_v3.MetricServiceClient()
 
 
 class CloudMonitoringEmitter:
@@ -84,9 +91,7 @@ class CloudMonitoringEmitter:
 
     def client(self) -> Any:
         if self._client is None:
-            from google.cloud import monitoring_v3
-
-            self._client = monitoring_v3.MetricServiceClient()
+            self._client = new_client()
         return self._client
 
     def emit(self, points: list[Point], *, at: datetime) -> None:

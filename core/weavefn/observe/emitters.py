@@ -101,9 +101,10 @@ def emitter_factory(
                 [FieldError(METRICS_ENV, "cloud-monitoring needs GOOGLE_CLOUD_PROJECT")],
                 what="function settings",
             )
-        from weavefn.observe.cloud_monitoring import CloudMonitoringEmitter
+        from weavefn.observe.cloud_monitoring import CloudMonitoringEmitter, task_labels
 
-        return lambda: CloudMonitoringEmitter(project)
+        resource = task_labels(project, env)
+        return lambda: CloudMonitoringEmitter(project, resource=resource)
     if chosen is Sink.APP_INSIGHTS:
         from weavefn.observe.app_insights import (
             CONNECTION_ENV,

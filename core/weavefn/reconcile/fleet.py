@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -66,7 +69,34 @@ def _member(raw: Obj) -> tuple[str, str]:
     return str(meta.get("namespace") or "default"), str(meta.get("name"))
 
 
-def refs_and_kinds(raw: Obj) -> tuple[list[ObjectRef], set[Kind]]:
+Plan = tuple[list[ObjectRef], set[Kind]]
+PLANS_KEPT = 20_000
+_plans: OrderedDict[tuple[str, str], Plan] = OrderedDict()
+_plans_lock = threading.Lock()
+
+
+def refs_and_kinds(raw: Obj) -> Plan:
+    """The refs and kinds a cluster renders to. A warm instance remembers them by uid and
+    resourceVersion: an unchanged object renders the same, and rendering is most of the CPU a
+    steady pass spends before reconciling."""
+    meta = raw.get("metadata") or {}
+    key = (str(meta.get("uid") or ""), str(meta.get("resourceVersion") or ""))
+    if all(key):
+        with _plans_lock:
+            found = _plans.get(key)
+            if found is not None:
+                _plans.move_to_end(key)
+                return found
+    plan = _render_plan(raw)
+    if all(key):
+        with _plans_lock:
+            _plans[key] = plan
+            while len(_plans) > PLANS_KEPT:
+                _plans.popitem(last=False)
+    return plan
+
+
+def _render_plan(raw: Obj) -> Plan:
     try:
         cluster = parse_cluster(raw)
     except InvalidInputError:
@@ -76,6 +106,16 @@ def refs_and_kinds(raw: Obj) -> tuple[list[ObjectRef], set[Kind]]:
     )
     objects = render_all(cluster, voters=voters, include_replicas=False)
     return [ObjectRef.of(o) for o in objects], kinds_of(objects)
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """Clusters listed together, their rendered refs and kinds, and their live objects."""
+
+    clusters: list[Obj]
+    plans: dict[str, Plan]
+    index: LiveIndex | None
+    """None: the deadline passed before it was gathered."""
 
 
 class Fleet:
@@ -103,23 +143,41 @@ class Fleet:
     def reconcile_all(
         self, *, deadline: float, namespace: str | None = None, name: str | None = None
     ) -> FleetReport:
-        """Reconcile every cluster (or one); ``deadline`` is a time.monotonic() instant."""
+        """Reconcile every cluster (or one); ``deadline`` is a time.monotonic() instant.
+
+        While one chunk is reconciled, the next is listed and gathered on another thread, so
+        the API server's time and the function's overlap.
+        """
         report = FleetReport()
-        with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
-            for clusters, members in self._chunks(namespace, name):
-                if time.monotonic() >= deadline:
-                    # left for the next trigger; nothing half-done
-                    report.skipped.extend(object_key(raw) for raw in clusters)
-                    continue
-                self._reconcile_chunk(
-                    clusters,
-                    members=members,
-                    pool=pool,
-                    report=report,
-                    deadline=deadline,
-                    namespace=namespace,
-                    name=name,
-                )
+        chunks = self._chunks(namespace, name)
+
+        def prepare() -> _Chunk | None:
+            found = next(chunks, None)
+            if found is None:
+                return None
+            clusters, members = found
+            if time.monotonic() >= deadline:
+                return _Chunk(clusters, {}, None)  # listed only, to be reported as skipped
+            plans = {object_key(raw): refs_and_kinds(raw) for raw in clusters}
+            kinds = set().union(*(k for _, k in plans.values())) if plans else set()
+            index = LiveIndex.gather(
+                self.kube,
+                kinds,
+                namespace=namespace,
+                instance=name,
+                members=members,
+                workers=GATHER_WORKERS,
+            )
+            return _Chunk(clusters, plans, index)
+
+        with (
+            ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool,
+            ThreadPoolExecutor(max_workers=1) as ahead,
+        ):
+            pending = ahead.submit(prepare)
+            while (chunk := pending.result()) is not None:
+                pending = ahead.submit(prepare)
+                self._reconcile_chunk(chunk, pool=pool, report=report, deadline=deadline)
         return report
 
     def _chunks(
@@ -145,30 +203,17 @@ class Fleet:
         if second is None:
             yield first, None
             return
-        for clusters in (first, second, *pages):
+        for clusters in itertools.chain((first, second), pages):  # a page at a time
             yield clusters, frozenset(_member(raw) for raw in clusters)
 
     def _reconcile_chunk(
-        self,
-        clusters: list[Obj],
-        *,
-        members: frozenset[tuple[str, str]] | None,
-        pool: Executor,
-        report: FleetReport,
-        deadline: float,
-        namespace: str | None,
-        name: str | None,
+        self, chunk: _Chunk, *, pool: Executor, report: FleetReport, deadline: float
     ) -> None:
-        plans = {object_key(raw): refs_and_kinds(raw) for raw in clusters}
-        kinds = set().union(*(k for _, k in plans.values())) if plans else set()
-        index = LiveIndex.gather(
-            self.kube,
-            kinds,
-            namespace=namespace,
-            instance=name,
-            members=members,
-            workers=GATHER_WORKERS,
-        )
+        index = chunk.index
+        if index is None:
+            # left for the next trigger; nothing half-done
+            report.skipped.extend(object_key(raw) for raw in chunk.clusters)
+            return
 
         def run(raw: Obj) -> None:
             key = object_key(raw)
@@ -176,7 +221,8 @@ class Fleet:
                 report.skipped.append(key)  # left for the next trigger; nothing half-done
                 return
             meta = raw["metadata"]
-            live = index.for_cluster(meta.get("namespace", "default"), meta["name"], plans[key][0])
+            refs = chunk.plans[key][0]
+            live = index.for_cluster(meta.get("namespace", "default"), meta["name"], refs)
             started = time.monotonic()
             with counting() as tally:
                 done = self._with_retries(raw, live, deadline)
@@ -187,7 +233,7 @@ class Fleet:
                 api_errors=tally.errors,
             )
 
-        list(pool.map(run, clusters))
+        list(pool.map(run, chunk.clusters))
 
     def _with_retries(self, raw: Obj, live: LiveState, deadline: float) -> ClusterReport:
         key = object_key(raw)
