@@ -53,7 +53,7 @@ class FleetReport:
     seconds: float = 0.0
     api_calls: int = 0
     api_errors: int = 0
-    """The whole pass's: list calls and every cluster's (the service fills these in)."""
+    """The whole pass's: the fleet counts its list calls, the service adds the clusters'."""
 
     @property
     def ok(self) -> bool:
@@ -150,8 +150,18 @@ class Fleet:
         """
         report = FleetReport()
         chunks = self._chunks(namespace, name)
+        lock = threading.Lock()
 
         def prepare() -> _Chunk | None:
+            with counting() as tally:  # the list calls of this thread, for the pass's total
+                try:
+                    return gather()
+                finally:
+                    with lock:
+                        report.api_calls += tally.calls
+                        report.api_errors += tally.errors
+
+        def gather() -> _Chunk | None:
             found = next(chunks, None)
             if found is None:
                 return None
