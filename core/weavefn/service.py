@@ -143,8 +143,8 @@ class Service:
         finally:
             # a pass that failed before any cluster (a list call) is reported too
             report.seconds = time.monotonic() - started
-            report.api_calls = listed.calls + sum(r.api_calls for r in report.clusters.values())
-            report.api_errors = listed.errors + sum(r.api_errors for r in report.clusters.values())
+            report.api_calls += listed.calls + sum(r.api_calls for r in report.clusters.values())
+            report.api_errors += listed.errors + sum(r.api_errors for r in report.clusters.values())
             if self.observer is not None:
                 self.observer(report)
         return report

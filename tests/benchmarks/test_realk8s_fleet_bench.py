@@ -74,3 +74,4 @@ def test_steady_pass_on_the_real_control_plane(
     passes = lines[:-1]
     assert all(p["ok"] == CLUSTERS and p["clusters"] == CLUSTERS for p in passes)
     assert passes[-1]["writes"] == 0
+    assert all(p["api_calls"] > 0 and p["api_errors"] == 0 for p in passes)

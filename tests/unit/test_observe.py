@@ -132,3 +132,23 @@ def test_the_emf_checker_catches_what_cloudwatch_would_drop() -> None:
     assert any("Widgets" in p for p in problems)
     assert any("'cluster' is not a string member" in p for p in problems)
     assert any("fleet_clusters" in p for p in problems)
+
+
+def test_a_pass_counts_its_list_calls_made_on_other_threads() -> None:
+    from datetime import UTC, datetime
+
+    from weavefn.autoscale.metrics.local import local_registry
+    from weavefn.service import Service
+
+    from tests.functional.conftest import example
+
+    local = LocalKube()
+    local.apply_cluster(example("production-aws.yaml"))
+    service = Service(
+        MeteredKube(local), clock=lambda: datetime.now(UTC), metrics=local_registry({})
+    )
+    service.reconcile()
+    local.reset_calls()
+    report = service.reconcile()
+    assert report.api_calls == len(local.calls) > 0
+    assert sum(r.api_calls for r in report.clusters.values()) < report.api_calls

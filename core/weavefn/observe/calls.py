@@ -8,16 +8,17 @@ the worker that reconciles it, the service one per pass on its own thread (the l
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from weavefn.kube.paging import DEFAULT_PAGE_SIZE, list_all
 from weavefn.kube.port import FIELD_MANAGER, KubeApi, LabelSelector, Obj, ObjectRef, Page, Scale
 from weavefn.model.resource import API_VERSION, KIND
 
 _scopes = threading.local()
+T = TypeVar("T")
 
 
 @dataclass(eq=False)  # scopes are told apart by identity
@@ -45,10 +46,33 @@ def counting() -> Iterator[CallTally]:
         scopes.remove(tally)
 
 
+_counting = threading.Lock()  # a scope carried into worker threads is counted from several
+
+
 def _record(*, failed: bool) -> None:
-    for tally in _open():
-        tally.calls += 1
-        tally.errors += failed
+    scopes = _open()
+    if not scopes:
+        return
+    with _counting:
+        for tally in scopes:
+            tally.calls += 1
+            tally.errors += failed
+
+
+def carry(fn: Callable[..., T]) -> Callable[..., T]:
+    """``fn`` counting into the scopes open here, wherever (whichever thread) it runs."""
+    scopes = list(_open())
+
+    def run(*args: Any, **kwargs: Any) -> T:
+        opened = _open()
+        before = len(opened)
+        opened.extend(scopes)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            del opened[before:]
+
+    return run
 
 
 class MeteredKube:

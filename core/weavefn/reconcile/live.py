@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from weavefn.errors import NotFoundError
 from weavefn.kube.port import KubeApi, Obj, ObjectRef
+from weavefn.observe.calls import carry
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "weavefn"}
 INSTANCE_LABEL = "app.kubernetes.io/instance"
@@ -92,8 +93,8 @@ class LiveIndex:
         ordered = sorted(kinds, key=lambda k: (k.api_version, k.kind))
         index = cls()
         with ThreadPoolExecutor(max_workers=max(1, min(workers, len(ordered) + 1))) as pool:
-            listed = pool.submit(pods)
-            for found in pool.map(objects_of, ordered):
+            listed = pool.submit(carry(pods))  # counted as this thread's calls
+            for found in pool.map(carry(objects_of), ordered):
                 for obj in found:
                     index.objects[ObjectRef.of(obj)] = obj
             for pod in listed.result():
