@@ -152,3 +152,16 @@ def test_a_pass_counts_its_list_calls_made_on_other_threads() -> None:
     report = service.reconcile()
     assert report.api_calls == len(local.calls) > 0
     assert sum(r.api_calls for r in report.clusters.values()) < report.api_calls
+
+
+def test_readme_documents_every_metric_with_its_dimensions() -> None:
+    from pathlib import Path
+
+    from weavefn.observe.catalog import CATALOG
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for metric in CATALOG:
+        dims = ", ".join(metric.dimensions) or "(none)"
+        assert f"| `{metric.name}` |" in readme, metric.name
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{metric.name}` |"))
+        assert f"| {dims} |" in row, (metric.name, row)
