@@ -20,8 +20,12 @@ from typing import TYPE_CHECKING, Any
 
 from weavefn.errors import FieldError, InvalidInputError, WeavefnError
 from weavefn.kube.access import CLUSTER_ENV, AccessKind, cluster_setting, connect, parse_setting
+from weavefn.kube.paging import iter_pages
+from weavefn.kube.port import KubeApi
 from weavefn.lifecycle.replay import InMemoryReplayGuard, ReplayGuard
 from weavefn.lifecycle.upgrade_request import SECRET_ENV
+from weavefn.model.resource import API_VERSION as CLUSTER_API_VERSION
+from weavefn.model.resource import KIND as CLUSTER_KIND
 from weavefn.model.resource import object_key
 from weavefn.observe.catalog import Scope
 from weavefn.observe.emitters import (
@@ -222,13 +226,23 @@ def run_schedule(
     for one cluster instead of this one sharing its budget with the fleet.
     """
     with instance.runtime_factory() as runtime:
-        clusters = [object_key(c) for c in runtime.kube.list_clusters(None)]
+        clusters = cluster_keys(runtime.kube)
         if len(clusters) <= instance.settings.fanout_threshold or instance.queues_inline:
             outcome = runtime.service.handle(trigger, deadline=deadline)
         else:
             outcome = _fan_out(clusters, queue=instance.queue_for(runtime), trigger=trigger)
     log_outcome(trigger, outcome, request_id=request_id)
     return outcome
+
+
+def cluster_keys(kube: KubeApi) -> list[str]:
+    """Every cluster's ``namespace/name``, a page at a time: a large fleet's objects are never
+    all held at once just to count them."""
+    return [
+        object_key(raw)
+        for page in iter_pages(kube.list_page, CLUSTER_API_VERSION, CLUSTER_KIND)
+        for raw in page
+    ]
 
 
 def _fan_out(clusters: list[str], *, queue: ReconcileQueue, trigger: ScheduleTrigger) -> Outcome:
