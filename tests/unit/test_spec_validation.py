@@ -56,6 +56,8 @@ SECRET = {"secretKeyRef": {"name": "s", "key": "k"}}
 
 INVALID = [
     pytest.param("spec.version", "1.27", "spec.version", id="version-not-semver"),
+    pytest.param("spec.version", "v1.27.0", "spec.version", id="version-v-prefix"),
+    pytest.param("spec.version", "1.24.9", "spec.version", id="version-before-raft"),
     pytest.param("spec.replicas", 0, "spec.replicas", id="zero-replicas"),
     pytest.param("spec.replicas", "three", "spec.replicas", id="replicas-not-int"),
     pytest.param("spec.storage.size", "100 GB", "spec.storage.size", id="bad-quantity"),
@@ -136,3 +138,22 @@ def test_all_problems_are_reported_at_once() -> None:
     with pytest.raises(InvalidInputError) as caught:
         parse_cluster(raw)
     assert {"spec.replicas", "spec.storage.size"} <= {e.path for e in caught.value.errors}
+
+
+@pytest.mark.parametrize(
+    ("version", "fragment"),
+    [
+        pytest.param("v1.27.0", "the image tag has no 'v': 1.27.0", id="v-prefix"),
+        pytest.param("1.24.9", "older than 1.25", id="before-raft"),
+    ],
+)
+def test_versions_weavefn_cannot_run_are_refused(version: str, fragment: str) -> None:
+    # v1.27.0 would render the image weaviate:v1.27.0, which does not exist; 1.24 has no Raft
+    # settings although every rendered StatefulSet carries them.
+    raw = copy.deepcopy(PRODUCTION)
+    raw["spec"]["version"] = version
+    with pytest.raises(InvalidInputError) as caught:
+        parse_cluster(raw)
+    assert [(e.path, fragment in e.message) for e in caught.value.errors] == [
+        ("spec.version", True)
+    ]

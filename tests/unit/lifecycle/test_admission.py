@@ -96,6 +96,18 @@ CASES = [
         id="every-error-listed",
     ),
     pytest.param(
+        denied(admission("CREATE", cluster(version="v1.27.3")), "spec.version", "no 'v'"),
+        id="version-v-prefix",
+    ),
+    pytest.param(
+        denied(update(BASE, version="v1.27.4"), "spec.version", "no 'v'"),
+        id="version-v-prefix-on-update",
+    ),
+    pytest.param(
+        denied(admission("CREATE", cluster(version="1.24.9")), "spec.version", "1.25"),
+        id="version-before-raft",
+    ),
+    pytest.param(
         denied(admission("CREATE", cluster(version="1.27")), "spec.version"),
         id="version-not-semver",
     ),

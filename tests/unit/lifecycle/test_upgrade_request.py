@@ -251,8 +251,8 @@ def _cluster(version: str, *, downtime: bool = False) -> Callable[[], Any]:
         pytest.param(_cluster("1.26.2"), "1.27.3", False, id="one-minor"),
         pytest.param(_cluster("1.26.2"), "1.28.0", True, id="skip-minor"),
         pytest.param(_cluster("1.27.3"), "1.26.0", True, id="downgrade"),
-        pytest.param(_cluster("1.24.3"), "1.25.1", True, id="raft-without-annotation"),
-        pytest.param(_cluster("1.24.3", downtime=True), "1.25.1", False, id="raft-annotated"),
+        pytest.param(_cluster("1.26.2"), "v1.27.3", True, id="v-prefix-is-no-image-tag"),
+        pytest.param(_cluster("1.26.2", downtime=True), "1.27.3", False, id="annotated"),
     ],
 )
 def test_check_upgrade(cluster: Callable[[], Any], target: str, refused: bool) -> None:
