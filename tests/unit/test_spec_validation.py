@@ -95,6 +95,18 @@ INVALID = [
     ),
     pytest.param("spec.modules.0.name", "Text2Vec", "spec.modules[0].name", id="module-name-case"),
     pytest.param(
+        "spec.modules.0.name",
+        "text2vec-azure-openai",
+        "spec.modules[0].name",
+        id="module-that-does-not-exist",
+    ),
+    pytest.param(
+        "spec.modules.0.name",
+        "text2vec-model2vec",
+        "spec.modules[0].name",
+        id="module-newer-than-the-version",
+    ),
+    pytest.param(
         "spec.cloudProvider.type", "oracle", "spec.cloudProvider.type", id="unknown-cloud"
     ),
     pytest.param("spec.cloudProvider.gcp", {}, "spec.cloudProvider.gcp", id="cloud-block-mismatch"),
@@ -157,3 +169,15 @@ def test_versions_weavefn_cannot_run_are_refused(version: str, fragment: str) ->
     assert [(e.path, fragment in e.message) for e in caught.value.errors] == [
         ("spec.version", True)
     ]
+
+
+def test_an_unknown_module_is_refused_with_the_known_ones_listed() -> None:
+    # Weaviate ignores a name it does not know: the cluster would quietly run without it.
+    raw = copy.deepcopy(PRODUCTION)
+    raw["spec"]["modules"].append({"name": "generative-azure-openai"})
+    with pytest.raises(InvalidInputError) as caught:
+        parse_cluster(raw)
+    [error] = caught.value.errors
+    assert error.path == "spec.modules[2].name"
+    assert "Azure OpenAI is served by generative-openai" in error.message
+    assert "known generative modules: generative-anthropic," in error.message

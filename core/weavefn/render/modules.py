@@ -74,8 +74,10 @@ _KNOWN_ENV: dict[tuple[str, str], str] = {
     ("text2vec-openai", "organization"): "OPENAI_ORGANIZATION",
     ("generative-openai", "apiKey"): "OPENAI_APIKEY",
     ("generative-openai", "organization"): "OPENAI_ORGANIZATION",
-    ("text2vec-azure-openai", "apiKey"): "AZURE_APIKEY",
-    ("generative-azure-openai", "apiKey"): "AZURE_APIKEY",
+    # Azure OpenAI goes through the openai modules, which read AZURE_APIKEY
+    # (modules/text2vec-openai/module.go, modules/generative-openai/module.go).
+    ("text2vec-openai", "azureApiKey"): "AZURE_APIKEY",
+    ("generative-openai", "azureApiKey"): "AZURE_APIKEY",
     ("text2vec-cohere", "apiKey"): "COHERE_APIKEY",
     ("generative-cohere", "apiKey"): "COHERE_APIKEY",
     ("reranker-cohere", "apiKey"): "COHERE_APIKEY",

@@ -96,6 +96,32 @@ CASES = [
         id="every-error-listed",
     ),
     pytest.param(
+        denied(
+            admission("CREATE", cluster(modules=[{"name": "text2vec-azure-openai"}])),
+            "spec.modules[0].name",
+            "served by text2vec-openai",
+            "known text2vec modules",
+            "text2vec-weaviate",
+        ),
+        id="module-unknown-to-the-version",
+    ),
+    pytest.param(
+        Case(
+            admission("CREATE", cluster(version="1.40.1", modules=[{"name": "text2vec-next"}])),
+            enqueue="prod/wv",
+            warns=("text2vec-next is unknown up to Weaviate 1.39",),
+        ),
+        id="module-on-a-release-newer-than-known-warns",
+    ),
+    pytest.param(
+        Case(
+            admission("CREATE", cluster(replication={"factor": 2, "replicaMovement": True})),
+            enqueue="prod/wv",
+            warns=("replicaMovement needs Weaviate 1.32.0+",),
+        ),
+        id="replica-movement-before-1-32-warns",
+    ),
+    pytest.param(
         denied(admission("CREATE", cluster(version="v1.27.3")), "spec.version", "no 'v'"),
         id="version-v-prefix",
     ),

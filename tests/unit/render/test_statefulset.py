@@ -141,10 +141,16 @@ def test_modules_credentials_come_from_secrets_never_literals() -> None:
             "text2vec-openai", {"organization": "acme"}, {"OPENAI_ORGANIZATION"}, id="known-plain"
         ),
         pytest.param(
-            "text2vec-foo",
+            "text2vec-ollama",
             {"baseUrl": "http://x"},
-            {"TEXT2VEC_FOO_BASE_URL"},
+            {"TEXT2VEC_OLLAMA_BASE_URL"},
             id="generic-fallback",
+        ),
+        pytest.param(
+            "text2vec-openai",
+            {"azureApiKey": {"secretKeyRef": {"name": "creds", "key": "azure"}}},
+            {"AZURE_APIKEY"},
+            id="azure-openai-through-text2vec-openai",
         ),
     ],
 )
