@@ -263,7 +263,8 @@ def test_movement_switched_off_mid_drain_aborts_without_shrinking(kube, clock, n
 
         blocked = r.condition("ScaleInBlocked")
         assert (blocked["status"], blocked["reason"]) == ("True", "DrainFailed")
-        assert "REPLICA_MOVEMENT_ENABLED" in blocked["message"]
+        # 1.32.5 reads REPLICA_MOVEMENT_DISABLED (usecases/config/environment.go up to 1.32.15)
+        assert "REPLICA_MOVEMENT_DISABLED" in blocked["message"]
         assert r.status().get("operation") is None and r.replicas() == 5
         assert_data_safe(r)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from weavefn.model.units import Version
-from weavefn.weaviate import sim_backups, sim_health, sim_replication
+from weavefn.weaviate import releases, sim_backups, sim_health, sim_replication
 from weavefn.weaviate.port import (
     REPLICA_MOVEMENT_SINCE,
     BackupInfo,
@@ -107,9 +107,14 @@ class WeaviateSim:
         for view in nodes:
             node = state.node(view.name)
             if node is None:
-                state.nodes.append(SimNode(view.name, view.version, view.ready))
+                state.nodes.append(
+                    SimNode(
+                        view.name, view.version, view.ready, replica_movement=view.replica_movement
+                    )
+                )
             else:
                 node.ready, node.version = view.ready, view.version
+                node.replica_movement = view.replica_movement
         for gone in [n.name for n in state.nodes if n.name not in seen]:
             self._remove_node(gone)
         state.nodes.sort(key=lambda n: natural_key(n.name))
@@ -157,7 +162,7 @@ class WeaviateSim:
         self.state.raft_desynchronized = not synchronized
 
     def set_replica_movement(self, enabled: bool) -> None:
-        """``REPLICA_MOVEMENT_ENABLED`` on every node."""
+        """Replica movement switched on or off on every node whose environment is not known."""
         self.state.replica_movement_enabled = enabled
 
     def set_shard_readonly(self, collection: str, shard: str) -> None:
@@ -280,11 +285,19 @@ class WeaviateSim:
     def _replica_movement_api(self, via: str | None) -> None:
         node = self._answering(via)
         # Across a rolling upgrade the oldest ready node decides what the cluster can do.
-        versions = [node.version] if via else [n.version for n in self.state.nodes if n.ready]
-        if any(_below(v, REPLICA_MOVEMENT_SINCE) for v in versions):
+        nodes = [node] if via else [n for n in self.state.nodes if n.ready]
+        if any(_below(n.version, REPLICA_MOVEMENT_SINCE) for n in nodes):
             raise SimRefusal(404, "path /v1/replication/replicate was not found")
-        if not self.state.replica_movement_enabled:
-            raise SimRefusal(501, "replica movement is not enabled (REPLICA_MOVEMENT_ENABLED)")
+        # Each node reads its own switch (REPLICA_MOVEMENT_DISABLED or _ENABLED, by release);
+        # one that has it off answers 501 to every replication request.
+        off = next((n for n in nodes if not self._movement_on(n)), None)
+        if off is not None:
+            switch = releases.movement_switch(off.version) or releases.MOVEMENT_ENABLED_VAR
+            raise SimRefusal(501, f"replica movement is disabled ({switch}, {off.version})")
+
+    def _movement_on(self, node: SimNode) -> bool:
+        known = node.replica_movement
+        return self.state.replica_movement_enabled if known is None else known
 
     def _remove_node(self, name: str) -> None:
         state = self.state

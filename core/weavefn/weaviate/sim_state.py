@@ -44,6 +44,9 @@ class NodeView:
     name: str
     ready: bool
     version: str
+    replica_movement: bool | None = None
+    """Whether the node's release, with the pod's environment, serves replica movement;
+    None when the environment is not known (the cluster-wide switch then decides)."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class SimNode:
     version: str
     ready: bool = True
     healthy: bool = True
+    replica_movement: bool | None = None
 
 
 @dataclass
@@ -140,6 +144,7 @@ class SimState:
     lost: list[LostReplica] = field(default_factory=list)
     backends: list[str] = field(default_factory=lambda: ["filesystem", "s3", "gcs", "azure"])
     replica_movement_enabled: bool = True
+    """Replica movement on the nodes whose own environment is not known."""
     raft_desynchronized: bool = False
     next_backup_failure: BackupFailure | None = None
     next_replication_failure: str | None = None
