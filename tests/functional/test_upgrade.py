@@ -23,16 +23,24 @@ RESTART = 60.0  # seconds a Weaviate pod takes to become Ready after (re)startin
 
 
 def manifest(
-    *, replicas: int = 3, version: str = OLD, backup: bool = True, **annotations: str
+    *,
+    replicas: int = 3,
+    version: str = OLD,
+    backup: bool = True,
+    inference: bool = False,
+    **annotations: str,
 ) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "version": version,
         "replicas": replicas,
         "storage": {"size": "10Gi"},
         "replication": {"factor": 2},
+        "modules": [],
     }
     if backup:
-        spec["modules"] = [{"name": "backup-filesystem"}]
+        spec["modules"].append({"name": "backup-filesystem"})
+    if inference:
+        spec["modules"].append({"name": "qna-transformers"})
     return {
         "apiVersion": "weaviate.io/v1",
         "kind": "WeaviateCluster",
@@ -135,6 +143,48 @@ def test_rolls_three_replicas_one_pod_at_a_time_after_a_backup(clock: ManualCloc
         operation = seen["status"].get("operation") or {}
         if operation.get("phase") in ("Pending", "BackingUp"):
             assert {image for image, _ in seen["pods"].values()} == {OLD}
+
+
+def _labelled_versions(kube: LocalKube) -> dict[str, str]:
+    """kind/name -> app.kubernetes.io/version of every namespaced object of the cluster."""
+    kinds = [
+        ("v1", "ServiceAccount"),
+        ("v1", "ConfigMap"),
+        ("v1", "Service"),
+        ("policy/v1", "PodDisruptionBudget"),
+        ("apps/v1", "Deployment"),
+        ("apps/v1", "StatefulSet"),
+    ]
+    return {
+        f"{kind}/{obj['metadata']['name']}": obj["metadata"]["labels"]["app.kubernetes.io/version"]
+        for api_version, kind in kinds
+        for obj in kube.list(api_version, kind, NS)
+    }
+
+
+def test_only_the_statefulset_moves_at_the_upgrades_pace(clock: ManualClock):
+    # The inference Deployment runs no Weaviate image: an upgrade must not roll its pods, and
+    # no object may claim the new version while the backup runs and no pod has changed.
+    run = running_cluster(clock, inference=True)
+    deployment = f"{NAME}-qna-transformers"
+    (before,) = [d for d in run.kube.list("apps/v1", "Deployment", NS)]
+    assert before["metadata"]["name"] == deployment
+    run.request(NEW)
+
+    status = run.invoke()
+
+    assert status["operation"]["phase"] in ("Pending", "BackingUp")
+    (during,) = run.kube.list("apps/v1", "Deployment", NS)
+    assert during["spec"]["template"] == before["spec"]["template"]
+    assert set(_labelled_versions(run.kube).values()) == {OLD}
+    assert "app.kubernetes.io/version" not in during["spec"]["template"]["metadata"]["labels"]
+
+    final = run.until_done()
+
+    assert final["currentVersion"] == NEW
+    (after,) = run.kube.list("apps/v1", "Deployment", NS)
+    assert after["spec"]["template"] == before["spec"]["template"]
+    assert set(_labelled_versions(run.kube).values()) == {NEW}
 
 
 def test_status_shows_rollout_progress(clock: ManualClock):
