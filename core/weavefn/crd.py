@@ -105,6 +105,13 @@ CEL_RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
         )
         for name in ("cpu", "memory")
     ],
+    ("cloudProvider", "azure", "backup"): [
+        _rule(
+            "!has(self.accountKey) || !has(self.connectionString)",
+            "set accountKey or connectionString, not both",
+            ".connectionString",
+        )
+    ],
     ("cloudProvider",): [
         _rule(
             f"!has(self.{cloud}) || self.type == '{cloud}'",

@@ -28,6 +28,7 @@ def manifest(
     version: str = OLD,
     backup: bool = True,
     inference: bool = False,
+    azure_backup: dict[str, Any] | None = None,
     **annotations: str,
 ) -> dict[str, Any]:
     spec: dict[str, Any] = {
@@ -41,6 +42,9 @@ def manifest(
         spec["modules"].append({"name": "backup-filesystem"})
     if inference:
         spec["modules"].append({"name": "qna-transformers"})
+    if azure_backup is not None:
+        target = {"storageAccount": "acct1", "container": "backups", **azure_backup}
+        spec["cloudProvider"] = {"type": "azure", "azure": {"backup": target}}
     return {
         "apiVersion": "weaviate.io/v1",
         "kind": "WeaviateCluster",
@@ -295,6 +299,44 @@ def test_upgrade_without_a_backup_target(
         assert refused["reason"] == "BackupNotConfigured"
         assert "weaviate.io/skip-backup" in refused["message"]
         assert {image for image, _ in run.pods().values()} == {OLD}
+
+
+@pytest.mark.parametrize(
+    ("credential", "annotations", "outcome"),
+    [
+        pytest.param({}, {}, "refused", id="no-credential-refused"),
+        pytest.param({}, {"weaviate.io/skip-backup": "true"}, "no-backup", id="skip-acknowledged"),
+        pytest.param(
+            {"accountKey": {"secretKeyRef": {"name": "blob", "key": "key"}}},
+            {},
+            "backed-up",
+            id="account-key",
+        ),
+    ],
+)
+def test_azure_backup_without_a_credential_refuses_the_upgrade(
+    clock: ManualClock, credential: dict[str, Any], annotations: dict[str, str], outcome: str
+):
+    # backup-azure has no workload identity (modules/backup-azure/client.go): without a key or
+    # a connection string the pre-upgrade backup could never be written.
+    run = running_cluster(clock, backup=False, azure_backup=credential, **annotations)
+    run.request(NEW)
+
+    status = run.invoke()
+
+    if outcome == "refused":
+        assert "operation" not in status
+        refused = conditions(status)["UpgradeSucceeded"]
+        assert refused["reason"] == "BackupCredentialsMissing"
+        assert "accountKey or connectionString" in refused["message"]
+        assert "weaviate.io/skip-backup" in refused["message"]
+        assert {image for image, _ in run.pods().values()} == {OLD}
+        assert "UpgradeFailed" in events(run.kube)
+        return
+    final = run.until_done()
+    assert final["lastOperation"]["phase"] == "Succeeded"
+    backups = [b["backend"] for b in final.get("backups", [])]
+    assert backups == (["azure"] if outcome == "backed-up" else [])
 
 
 def test_version_jump_in_spec_is_refused_with_a_condition(clock: ManualClock):

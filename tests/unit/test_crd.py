@@ -223,6 +223,23 @@ SCALING = {"enabled": True, "minReplicas": 3, "maxReplicas": 6, "targetCPU": 70}
         pytest.param({"version": "1.24.9"}, "spec.version", id="version-before-raft"),
         pytest.param({"voters": 2}, "spec.voters", id="even-voters"),
         pytest.param(
+            {
+                "cloudProvider": {
+                    "type": "azure",
+                    "azure": {
+                        "backup": {
+                            "storageAccount": "acct1",
+                            "container": "bk-1",
+                            "accountKey": {"secretKeyRef": {"name": "s", "key": "k"}},
+                            "connectionString": {"secretKeyRef": {"name": "s", "key": "c"}},
+                        }
+                    },
+                }
+            },
+            "spec.cloudProvider.azure.backup.connectionString",
+            id="azure-key-and-connection-string",
+        ),
+        pytest.param(
             {"resources": {"requests": {"memory": "8Gi"}, "limits": {"memory": "4Gi"}}},
             "spec.resources.requests.memory",
             id="request-above-limit",

@@ -125,6 +125,31 @@ INVALID = [
         id="literal-env-secret",
     ),
     pytest.param("spec.backup", {"schedule": "every day"}, "spec.backup.schedule", id="bad-cron"),
+    pytest.param(
+        "spec.cloudProvider",
+        {
+            "type": "azure",
+            "azure": {
+                "backup": {
+                    "storageAccount": "acct1",
+                    "container": "bk-1",
+                    "accountKey": SECRET,
+                    "connectionString": SECRET,
+                }
+            },
+        },
+        "spec.cloudProvider.azure.backup.connectionString",
+        id="azure-key-and-connection-string",
+    ),
+    pytest.param(
+        "spec.cloudProvider",
+        {
+            "type": "azure",
+            "azure": {"backup": {"storageAccount": "a1b", "container": "bk-1", "accountKey": "k"}},
+        },
+        "spec.cloudProvider.azure.backup.accountKey",
+        id="azure-key-literal",
+    ),
 ]
 
 

@@ -82,6 +82,16 @@ def _provider_rules(spec: dict[str, Any]) -> list[FieldError]:
         for other in _BACKUP_MODULES
         if other != kind and provider.get(other) is not None
     ]
+    azure = provider.get("azure")
+    backup = azure.get("backup") if isinstance(azure, dict) else None
+    if isinstance(backup, dict) and backup.get("accountKey") and backup.get("connectionString"):
+        errors.append(
+            FieldError(
+                "spec.cloudProvider.azure.backup.connectionString",
+                "set accountKey or connectionString, not both (Weaviate would use only the "
+                "connection string)",
+            )
+        )
     storage = spec.get("storage")
     if (
         isinstance(storage, dict)

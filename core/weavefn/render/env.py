@@ -97,6 +97,8 @@ def weaviate_env(
     if vectorizer:
         plain["DEFAULT_VECTORIZER_MODULE"] = vectorizer
     env: dict[str, EnvVar] = {name: {"name": name, "value": v} for name, v in plain.items()}
+    for name, (secret, key) in settings.secret_env.items():
+        env[name] = {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
     env["CLUSTER_HOSTNAME"] = {
         "name": "CLUSTER_HOSTNAME",
         # The pod name is the Weaviate node name: it must never drift across restarts.

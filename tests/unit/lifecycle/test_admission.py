@@ -22,6 +22,16 @@ from tests.unit.lifecycle.reviews import (
     with_,
 )
 
+AZURE_TARGET = {"storageAccount": "acct1", "container": "backups"}
+AZURE_NO_KEY = cluster(cloudProvider={"type": "azure", "azure": {"backup": AZURE_TARGET}})
+AZURE_WITH_KEY = {
+    "type": "azure",
+    "azure": {
+        "backup": {**AZURE_TARGET, "accountKey": {"secretKeyRef": {"name": "b", "key": "k"}}}
+    },
+}
+SKIP = {"weaviate.io/skip-backup": "true"}
+
 
 @dataclass(frozen=True)
 class Case:
@@ -120,6 +130,42 @@ CASES = [
             warns=("replicaMovement needs Weaviate 1.32.0+",),
         ),
         id="replica-movement-before-1-32-warns",
+    ),
+    pytest.param(
+        Case(
+            update(AZURE_NO_KEY, version="1.27.4"),
+            allowed=False,
+            code=422,
+            says=(
+                "spec.cloudProvider.azure.backup",
+                "starts an upgrade with a backup",
+                "accountKey or connectionString",
+            ),
+            warns=("no credential",),
+        ),
+        id="upgrade-with-an-azure-backup-that-cannot-authenticate",
+    ),
+    pytest.param(
+        Case(
+            update(AZURE_NO_KEY, replicas=4),
+            enqueue="prod/wv",
+            warns=("spec.cloudProvider.azure.backup: no credential",),
+        ),
+        id="azure-backup-without-credential-warns-on-other-changes",
+    ),
+    pytest.param(
+        Case(
+            update(
+                cluster(cloudProvider=AZURE_NO_KEY["spec"]["cloudProvider"], annotations=SKIP),
+                version="1.27.4",
+            ),
+            enqueue="prod/wv",
+        ),
+        id="upgrade-without-backup-acknowledged",
+    ),
+    pytest.param(
+        Case(update(cluster(cloudProvider=AZURE_WITH_KEY), version="1.27.4"), enqueue="prod/wv"),
+        id="upgrade-with-an-azure-key",
     ),
     pytest.param(
         denied(admission("CREATE", cluster(version="v1.27.3")), "spec.version", "no 'v'"),
