@@ -68,9 +68,13 @@ class ReplicationKind(StrEnum):
 
 
 class ReplicationState(StrEnum):
+    """The states weavefn knows (cluster/proto/api/shard_requests.go); Weaviate may add more,
+    as 1.38 added INTEGRATING, so a ReplicationOp carries the state as text."""
+
     REGISTERED = "REGISTERED"
     HYDRATING = "HYDRATING"
     FINALIZING = "FINALIZING"
+    INTEGRATING = "INTEGRATING"
     DEHYDRATING = "DEHYDRATING"
     READY = "READY"
     CANCELLED = "CANCELLED"
@@ -185,12 +189,22 @@ class ReplicationOp:
     source_node: str
     target_node: str
     kind: ReplicationKind
-    state: ReplicationState
+    state: str
+    """As Weaviate reports it; compares equal to the ReplicationState of the same name."""
     errors: tuple[str, ...] = ()
 
     @property
     def error(self) -> str | None:
         return self.errors[-1] if self.errors else None
+
+    @property
+    def finished(self) -> bool:
+        """READY or CANCELLED; any other state, known or not, is still under way."""
+        return self.state in (ReplicationState.READY, ReplicationState.CANCELLED)
+
+    @property
+    def known_state(self) -> bool:
+        return self.state in ReplicationState.__members__
 
 
 class WeaviateHealth(Protocol):

@@ -107,7 +107,7 @@ def test_sharding_state_and_move_over_http(api: WeaviateHttpApi, clock: ManualCl
         target_node=target,
         kind=ReplicationKind.MOVE,
     )
-    assert api.replication_operation(op_id).state is ReplicationState.REGISTERED
+    assert api.replication_operation(op_id).state == ReplicationState.REGISTERED
     clock.advance(60)
     done = api.replication_operation(op_id)
 
@@ -140,7 +140,7 @@ def test_failed_move_reports_cancelled_with_weaviates_error(
     clock.advance(60)
 
     op = api.replication_operation(op_id)
-    assert op.state is ReplicationState.CANCELLED
+    assert op.state == ReplicationState.CANCELLED
     assert op.error == "hydration failed: target disk full"
 
 
