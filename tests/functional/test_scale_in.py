@@ -211,6 +211,23 @@ def test_scale_in_drains_then_shrinks_over_several_passes(kube, clock, now) -> N
         assert r.condition("ScaleInBlocked")["status"] == "False"
 
 
+def test_a_drain_on_1_38_passes_through_integrating(kube, clock, now) -> None:
+    # 1.38 added INTEGRATING (cluster/proto/api/shard_requests.go); the drain must wait it out.
+    with rig(kube, clock, now, version="1.38.2") as r:
+        r.load.set(KEY, cpu=30)
+        r.service.reconcile()  # the drain starts its first MOVEs
+        clock.advance(8.5)  # registered 1 s + hydrating 5 s + finalizing 2 s: integrating now
+        r.service.reconcile()
+        states = {m.get("state") for m in r.status()["operation"]["details"]["moves"]}
+        assert "INTEGRATING" in states
+
+        r.run_until_idle()
+
+        assert r.replicas() == 3
+        assert r.status()["lastOperation"]["phase"] == "Succeeded"
+        assert_data_safe(r)
+
+
 def test_a_failed_move_is_retried(kube, clock, now) -> None:
     with rig(kube, clock, now) as r:
         r.load.set(KEY, cpu=30)

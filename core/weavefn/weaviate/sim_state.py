@@ -60,6 +60,8 @@ class SimTiming:
     replication_registered_s: float = 1.0
     replication_hydrating_s: float = 5.0
     replication_finalizing_s: float = 2.0
+    replication_integrating_s: float = 1.0
+    """Only on 1.38 and later, which have the INTEGRATING state."""
     replication_dehydrating_s: float = 1.0
 
 
@@ -129,6 +131,8 @@ class SimOp:
     failure: str | None = None
     final: ReplicationState | None = None
     errors: list[str] = field(default_factory=list)
+    integrating: bool = False
+    """Started on a cluster of 1.38+ nodes: it passes through INTEGRATING."""
 
 
 @dataclass
@@ -211,6 +215,7 @@ def _state_from_dict(data: dict[str, Any]) -> SimState:
             failure=o["failure"],
             final=ReplicationState(o["final"]) if o["final"] else None,
             errors=list(o["errors"]),
+            integrating=bool(o.get("integrating", False)),
         )
         for o in data["ops"]
     ]
