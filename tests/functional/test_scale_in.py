@@ -228,6 +228,25 @@ def test_a_drain_on_1_38_passes_through_integrating(kube, clock, now) -> None:
         assert_data_safe(r)
 
 
+def test_a_collection_dropped_mid_drain_is_skipped_not_failed(kube, clock, now) -> None:
+    with rig(kube, clock, now) as r:
+        r.load.set(KEY, cpu=30)
+        r.service.reconcile()  # MOVEs planned for every collection, the first ones started
+        planned = {m["collection"] for m in r.status()["operation"]["details"]["moves"]}
+        dropped = sorted(planned)[0]
+        r.sim.state.collections = [c for c in r.sim.state.collections if c.name != dropped]
+
+        r.run_until_idle()
+
+        last = r.status()["lastOperation"]
+        assert (last["kind"], last["phase"]) == ("ScaleInDrain", "Succeeded"), last["message"]
+        gone = [m for m in last["details"]["moves"] if m["collection"] == dropped]
+        assert gone and all(m["stage"] == "Gone" for m in gone)
+        assert r.replicas() == 3
+        r.sync()
+        assert_data_safe(r)
+
+
 def test_a_failed_move_is_retried(kube, clock, now) -> None:
     with rig(kube, clock, now) as r:
         r.load.set(KEY, cpu=30)

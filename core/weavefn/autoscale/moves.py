@@ -68,7 +68,12 @@ class MoveStage(StrEnum):
     """Written before the request: a crash here is resolved from the sharding state."""
     RUNNING = "Running"
     DONE = "Done"
+    GONE = "Gone"
+    """The collection or shard was dropped meanwhile: there is nothing left to move."""
     FAILED = "Failed"
+
+
+SETTLED = (MoveStage.DONE, MoveStage.GONE)
 
 
 @dataclass(frozen=True)
@@ -238,6 +243,15 @@ def _polled(
     return found
 
 
+def _dropped(api: WeaviateApi, move: Move) -> bool:
+    """Whether the move's shard no longer exists (its collection dropped since planning)."""
+    sharding = api.sharding_state()
+    return not any(
+        coll.collection == move.collection and any(s.shard == move.shard for s in coll.shards)
+        for coll in sharding.collections
+    )
+
+
 def _started(api: WeaviateApi, record: MoveRecord, *, policy: MovePolicy) -> MoveRecord:
     move = record.move
     try:
@@ -249,6 +263,8 @@ def _started(api: WeaviateApi, record: MoveRecord, *, policy: MovePolicy) -> Mov
             kind=ReplicationKind.MOVE,
         )
     except TerminalError as exc:
+        if _dropped(api, move):
+            return replace(record, stage=MoveStage.GONE, op_id=None, state=None, error=None)
         return failed_attempt(record, str(exc), max_attempts=policy.max_attempts)
     return replace(
         record,

@@ -17,7 +17,6 @@ from typing import Any
 from weavefn.model.units import Version
 from weavefn.weaviate import releases, sim_backups, sim_health, sim_replication
 from weavefn.weaviate.port import (
-    REPLICA_MOVEMENT_SINCE,
     BackupInfo,
     CollectionSharding,
     NodeInfo,
@@ -26,6 +25,7 @@ from weavefn.weaviate.port import (
     ReplicationOp,
     ShardReplicas,
 )
+from weavefn.weaviate.releases import REPLICA_MOVEMENT_SINCE
 from weavefn.weaviate.sim_state import (
     BackupFailure,
     LostReplica,
