@@ -30,6 +30,7 @@ from weavefn.weaviate.sim_state import (
     BackupFailure,
     LostReplica,
     NodeView,
+    RefusalBody,
     SimCollection,
     SimNode,
     SimRefusal,
@@ -222,10 +223,11 @@ class WeaviateSim:
         return [(c.name, c.factor, len(c.shards)) for c in self.state.collections]
 
     def sharding_state(self, collection: str, *, via: str | None = None) -> CollectionSharding:
-        self._replica_movement_api(via)
+        self._replica_movement_api(via, "/v1/replication/sharding-state")
         coll = self.state.collection(collection)
         if coll is None:
-            raise SimRefusal(404, f"collection {collection!r} not found")
+            # handlers_replicate.go: NewGetCollectionShardingStateNotFound(), no payload
+            raise SimRefusal(404, f"collection {collection!r} not found", body=RefusalBody.EMPTY)
         return CollectionSharding(
             collection=coll.name,
             shards=tuple(ShardReplicas(s.name, tuple(s.replicas)) for s in coll.shards),
@@ -241,7 +243,7 @@ class WeaviateSim:
         kind: ReplicationKind,
         via: str | None = None,
     ) -> str:
-        self._replica_movement_api(via)
+        self._replica_movement_api(via, "/v1/replication/replicate")
         return sim_replication.start(
             self.state,
             now=self.clock(),
@@ -253,7 +255,7 @@ class WeaviateSim:
         )
 
     def replication_operation(self, op_id: str, *, via: str | None = None) -> ReplicationOp:
-        self._replica_movement_api(via)
+        self._replica_movement_api(via, f"/v1/replication/replicate/{op_id}")
         return sim_replication.view(
             self.state, sim_replication.find(self.state, op_id), self.clock()
         )
@@ -282,18 +284,22 @@ class WeaviateSim:
             raise SimRefusal(503, f"node {via!r} is not ready")
         return node
 
-    def _replica_movement_api(self, via: str | None) -> None:
+    def _replica_movement_api(self, via: str | None, path: str) -> None:
         node = self._answering(via)
         # Across a rolling upgrade the oldest ready node decides what the cluster can do.
         nodes = [node] if via else [n for n in self.state.nodes if n.ready]
         if any(_below(n.version, REPLICA_MOVEMENT_SINCE) for n in nodes):
-            raise SimRefusal(404, "path /v1/replication/replicate was not found")
+            raise SimRefusal(404, f"path {path} was not found", body=RefusalBody.ROUTE)
         # Each node reads its own switch (REPLICA_MOVEMENT_DISABLED or _ENABLED, by release);
         # one that has it off answers 501 to every replication request.
         off = next((n for n in nodes if not self._movement_on(n)), None)
         if off is not None:
             switch = releases.movement_switch(off.version) or releases.MOVEMENT_ENABLED_VAR
-            raise SimRefusal(501, f"replica movement is disabled ({switch}, {off.version})")
+            raise SimRefusal(
+                501,
+                f"replica movement is disabled ({switch}, {off.version})",
+                body=RefusalBody.EMPTY,
+            )
 
     def _movement_on(self, node: SimNode) -> bool:
         known = node.replica_movement

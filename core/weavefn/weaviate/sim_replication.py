@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from weavefn.weaviate import releases
 from weavefn.weaviate.port import ReplicationKind, ReplicationOp, ReplicationState
-from weavefn.weaviate.sim_state import SimOp, SimRefusal, SimState, SimTiming
+from weavefn.weaviate.sim_state import RefusalBody, SimOp, SimRefusal, SimState, SimTiming
 
 
 def state_at(
@@ -83,7 +83,8 @@ def find(state: SimState, op_id: str) -> SimOp:
     for op in state.ops:
         if op.id == op_id:
             return op
-    raise SimRefusal(404, f"replication operation {op_id!r} not found")
+    # "Shard replica operation not found.": a 404 without a body (openapi-specs/schema.json)
+    raise SimRefusal(404, f"replication operation {op_id!r} not found", body=RefusalBody.EMPTY)
 
 
 def start(

@@ -12,6 +12,7 @@ import string
 import uuid
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from http import HTTPStatus
 from typing import Any
 
 from weavefn.errors import FieldError, InvalidInputError
@@ -21,13 +22,34 @@ _OP_NAMESPACE = uuid.UUID("5b0a1f6e-8f0e-4d6b-9a61-0c7f1c3e2d10")
 STATE_FORMAT = 1
 
 
-class SimRefusal(Exception):
-    """The simulated cluster refuses a request exactly as Weaviate would: status and message."""
+class RefusalBody(StrEnum):
+    """What Weaviate sends with a refusal."""
 
-    def __init__(self, status: int, message: str) -> None:
+    ERRORS = "errors"
+    """``{"error": [{"message"}]}``, the usual ErrorResponse."""
+    EMPTY = "empty"
+    """Nothing: the handler's responder has no payload (e.g. sharding-state 404, every 501 of
+    a switched-off replication API)."""
+    ROUTE = "route"
+    """go-openapi's router: ``{"code": 404, "message": "path ... was not found"}``."""
+
+
+class SimRefusal(Exception):
+    """The simulated cluster refuses a request exactly as Weaviate would: status, message and
+    the shape of the body it sends (``message`` is for people when the body has none)."""
+
+    def __init__(self, status: int, message: str, *, body: RefusalBody = RefusalBody.ERRORS):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.body = body
+
+    @property
+    def sent_message(self) -> str:
+        """The message a client reads: the body's, or the status line's reason phrase."""
+        if self.body is RefusalBody.EMPTY:
+            return HTTPStatus(self.status).phrase
+        return self.message
 
 
 class BackupFailure(StrEnum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from weavefn.weaviate import (
     ReplicaMovementUnsupportedError,
     ReplicationKind,
     ReplicationState,
+    SimWeaviateApi,
     WeaviateHttpApi,
     WeaviateSim,
 )
@@ -386,3 +388,48 @@ def test_a_collection_dropped_after_the_schema_was_read_is_skipped() -> None:
     with _routed_server(routes) as url:
         found = WeaviateHttpApi(url).sharding_state()
     assert [c.collection for c in found.collections] == ["Kept"]
+
+
+@pytest.mark.parametrize(
+    ("version", "movement", "collection", "status", "body", "error"),
+    [
+        pytest.param("1.32.0", True, "Nope", 404, b"", NotFoundError, id="unknown-collection"),
+        pytest.param(
+            "1.32.0", False, "Collection1", 501, b"", ReplicaMovementUnsupportedError, id="off"
+        ),
+        pytest.param(
+            "1.31.9",
+            True,
+            "Collection1",
+            404,
+            b'{"code": 404, "message": "path /v1/replication/sharding-state was not found"}',
+            ReplicaMovementUnsupportedError,
+            id="before-1-32",
+        ),
+    ],
+)
+def test_the_fake_answers_sharding_state_as_weaviate_does(
+    *,
+    sim: WeaviateSim,
+    servers: dict[str, FakeWeaviate],
+    version: str,
+    movement: bool,
+    collection: str,
+    status: int,
+    body: bytes,
+    error: type[Exception],
+) -> None:
+    sim.sync_nodes([NodeView(n, True, version) for n in NODES])
+    sim.set_replica_movement(movement)
+    fake = servers["weaviate-0"]
+    target = f"/v1/replication/sharding-state?collection={collection}"
+
+    answer = fake.handle("GET", target, {}, b"")
+
+    assert answer[0] == status
+    assert (b"" if answer[1] is None else json.dumps(answer[1]).encode()) == body
+    # The same answer read over HTTP and in process is the same error.
+    for api in (WeaviateHttpApi(fake.url), SimWeaviateApi(sim, node="weaviate-0")):
+        with pytest.raises(error) as caught:
+            api.sharding_state(collection)
+        assert type(caught.value) is error
