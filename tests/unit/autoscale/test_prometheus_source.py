@@ -211,3 +211,15 @@ def test_a_custom_qps_query_is_asked_on_any_release(prometheus: FakePrometheus) 
         _on("1.27.3", metrics=metrics), registry=registry, prometheus_url="x"
     ).readings
     assert reading.value == 5.0
+
+
+def test_the_local_cluster_reports_the_same_for_a_release_before_1_29() -> None:
+    from weavefn.autoscale.metrics.local import LoadModel, local_registry
+
+    extras: dict[str, Any] = {}
+    LoadModel(extras).set("prod/search", qps=500)
+    registry = local_registry(extras)
+    old = collect(_on("1.28.3"), registry=registry, prometheus_url="http://prom:9090")
+    new = collect(_on("1.29.1"), registry=registry, prometheus_url="http://prom:9090")
+    assert old.readings[0].missing is MissingReason.UNSUPPORTED_VERSION
+    assert new.readings[0].value == 500.0
