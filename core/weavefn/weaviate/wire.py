@@ -271,7 +271,8 @@ def decode_operation(body: Any) -> ReplicationOp:
         state = status["state"]
         if not isinstance(state, str) or not state:
             raise ValueError(f"state {state!r} is not a state name")
-        # 1.32.0 sent errors as strings; later releases send {message, whenErroredUnixMs}.
+        # Every release with this API sends {message, whenErroredUnixMs} (openapi-specs/schema.json
+        # ReplicationReplicateDetailsReplicaStatusError from v1.32.0); bare strings are tolerated.
         errors = tuple(
             str(e["message"]) if isinstance(e, dict) else str(e) for e in status.get("errors") or ()
         )
