@@ -57,9 +57,7 @@ SNS_PARTITIONS: dict[str, tuple[str, str]] = {
 }
 _SNS_HOST = re.compile(
     "^(?:"
-    + "|".join(
-        rf"sns\.{region}\.{re.escape(suffix)}" for region, suffix in SNS_PARTITIONS.values()
-    )
+    + "|".join(rf"sns\.{region}\.{re.escape(suffix)}" for region, suffix in SNS_PARTITIONS.values())
     + ")$"
 )
 _MAX_CERTIFICATE_BYTES = 64 * 1024
