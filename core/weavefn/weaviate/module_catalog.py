@@ -15,7 +15,7 @@ modules.
 
 from __future__ import annotations
 
-import difflib
+from functools import lru_cache
 
 from weavefn.model.units import Version
 
@@ -116,6 +116,7 @@ def _accepts(name: str, version: Version) -> bool:
     return version.minor_line > firsts[-1].minor_line
 
 
+@lru_cache(maxsize=256)  # a fleet runs a handful of versions; every spec parse asks
 def modules_of(version: str) -> frozenset[str] | None:
     """Every module name ``version`` accepts, or None when weavefn cannot know (a newer line)."""
     parsed = Version.parse(version)
@@ -136,6 +137,8 @@ def module_problem(name: str, version: str) -> str | None:
     if hint is not None:
         hint += _AZURE_HINT
     else:
+        import difflib  # only on the error path: a valid spec never pays for it
+
         close = difflib.get_close_matches(name, sorted(known), n=2)
         hint = f"did you mean {' or '.join(close)}?" if close else ""
     family = name.partition("-")[0]
