@@ -13,6 +13,7 @@ from weavefn.autoscale.executor import AutoscaleStep, ScaleInPath, refuse_scale_
 from weavefn.autoscale.metrics.port import Hint, metric_for_alarm
 from weavefn.autoscale.metrics.registry import Registry
 from weavefn.autoscale.rebalance import Rebalancer
+from weavefn.autoscale.spec_replicas import SpecReplicasStep
 from weavefn.errors import NotFoundError
 from weavefn.kube.port import KubeApi, Obj
 from weavefn.lifecycle.requests import start_upgrade
@@ -66,8 +67,10 @@ class Service:
         scale_in: ScaleInPath = refuse_scale_in,
         workers: int = 16,
         weaviate: WeaviateConnector | None = None,
+        pause: Callable[[float], None] = time.sleep,
     ) -> None:
         self.kube = kube
+        self.pause = pause
         self.weaviate = weaviate
         self.clock = clock
         self.metrics: Registry = metrics or {}
@@ -91,7 +94,12 @@ class Service:
             )
 
         if self.weaviate is None:  # no way to reach Weaviate: no upgrades, backups or drains
-            return Reconciler(self.kube, clock=self.clock, after=[autoscale(self.scale_in)])
+            return Reconciler(
+                self.kube,
+                clock=self.clock,
+                after=[SpecReplicasStep(self.scale_in), autoscale(self.scale_in)],
+                pause=self.pause,
+            )
         connector = self.weaviate
 
         def api_for(ctx: ClusterContext) -> WeaviateApi:
@@ -104,8 +112,9 @@ class Service:
             self.kube,
             clock=self.clock,
             before=[*lifecycle_steps(weaviate=connector), drain],
-            after=[autoscale(scale_in), Rebalancer(api_for)],
+            after=[SpecReplicasStep(scale_in), autoscale(scale_in), Rebalancer(api_for)],
             pin=upgrade_pin,
+            pause=self.pause,
         )
 
     def reconcile(

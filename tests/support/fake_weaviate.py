@@ -54,14 +54,22 @@ def _route(method: str, pattern: str) -> Callable[[Handler], Handler]:
 
 
 class FakeWeaviate:
-    """One Weaviate node on 127.0.0.1; ``with FakeWeaviate(sim, node="weaviate-0") as fake:``."""
+    """One Weaviate node (default 127.0.0.1, any port); ``with FakeWeaviate(sim, node="weaviate-0") as fake:``."""
 
     def __init__(
-        self, sim: WeaviateSim, *, node: str | None = None, api_key: str | None = None
+        self,
+        sim: WeaviateSim,
+        *,
+        node: str | None = None,
+        api_key: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         self.sim = sim
         self.node = node
         self.api_key = api_key
+        self.host, self.port = host, port
+        """Where to listen: a pod's own loopback IP and 8080 behind a real service proxy."""
         self.delay = 0.0
         """Seconds to stall before each answer (timeouts); released by stop()."""
         self.requests: list[tuple[str, str]] = []
@@ -78,7 +86,7 @@ class FakeWeaviate:
         return f"http://{host!s}:{port}"
 
     def start(self) -> FakeWeaviate:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _RequestHandler)
+        server = ThreadingHTTPServer((self.host, self.port), _RequestHandler)
         server.daemon_threads = True
         server.fake = self  # type: ignore[attr-defined]
         self._server = server

@@ -86,12 +86,15 @@ class Drain:
         spec = ctx.cluster.spec
         autoscaling = spec.auto_scaling or AutoScalingSpec()
 
+        # minReplicas bounds the autoscaler; without it spec.replicas alone is asked for.
+        min_replicas = autoscaling.min_replicas if autoscaling.enabled else 1
+
         def admit(versions: list[str]) -> int | Blocked:
             return admit_scale_in(
                 current=current,
                 requested=request.target,
                 voters=len(ctx.status.voters),
-                min_replicas=autoscaling.min_replicas,
+                min_replicas=min_replicas,
                 versions=versions,
                 movement_enabled=spec.replication.replica_movement,
             )

@@ -88,7 +88,12 @@ class ObjectApi(Protocol):
         """Server-side apply (``application/apply-patch+yaml``)."""
         ...
 
-    def delete(self, ref: ObjectRef, *, propagation: str = "Background") -> None: ...
+    def delete(self, ref: ObjectRef, *, propagation: str = "Background") -> Obj | None:
+        """Delete ``ref``. Returns the object while finalizers still hold it (an Orphan or
+        Foreground delete always leaves it, with ``deletionTimestamp`` and the ``orphan`` or
+        ``foregroundDeletion`` finalizer, until the garbage collector is done), else None,
+        also when it was already gone."""
+        ...
 
 
 class ScaleApi(Protocol):

@@ -86,6 +86,11 @@ class RealKube:
         path = resource.item(meta["name"], "status")
         return self._send(call, "PUT", path, body=cluster)
 
+    def get_cluster_scale(self, namespace: str, name: str) -> Obj:
+        """The WeaviateCluster's scale subresource, as an HPA, KEDA or VPA reads it."""
+        resource = _clusters(namespace)
+        return self._send(_call(Verb.GET, resource, name), "GET", resource.item(name, "scale"))
+
     def apply_cluster(self, cluster: Obj) -> Obj:
         meta = cluster.get("metadata") or {}
         kept = {
@@ -139,7 +144,7 @@ class RealKube:
             content_type=ContentType.APPLY,
         )
 
-    def delete(self, ref: ObjectRef, *, propagation: str = "Background") -> None:
+    def delete(self, ref: ObjectRef, *, propagation: str = "Background") -> Obj | None:
         try:
             policy = Propagation(propagation)
         except ValueError:
@@ -151,12 +156,16 @@ class RealKube:
         resource = resource_of(ref)
         body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": str(policy)}
         try:
-            self._send(
+            answer = self._send(
                 _call(Verb.DELETE, resource, ref.name), "DELETE", resource.item(ref.name), body=body
             )
         except NotFoundError:
             # Already gone is the outcome asked for; a retried step must not fail on it.
-            return
+            return None
+        # A Status means the object is gone; the object itself means finalizers still hold it.
+        if answer.get("kind") in (None, "Status"):
+            return None
+        return {"apiVersion": ref.api_version, "kind": ref.kind, **answer}
 
     # -- scale subresource ----------------------------------------------------------------
 

@@ -226,7 +226,17 @@ class BackupSchedule(SpecModel):
 
 class WeaviateClusterSpec(SpecModel):
     version: WeaviateVersion
-    replicas: int = Field(ge=1, le=1000)
+    replicas: int = Field(
+        ge=1,
+        le=1000,
+        description=(
+            "Without autoscaling: the desired Weaviate node count; weavefn scales out through "
+            "the StatefulSet scale subresource and scales in only after moving every shard "
+            "replica off the departing nodes (refused with the ScaleInBlocked condition when "
+            "unsafe). With autoScaling.enabled: the count the cluster starts with, within "
+            "[minReplicas, maxReplicas]; the autoscaler decides from then on."
+        ),
+    )
     image: ImageSpec = Field(default_factory=ImageSpec)
     image_pull_secrets: list[LocalObjectReference] = Field(
         default_factory=list, alias="imagePullSecrets"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,6 +37,8 @@ class ClusterContext:
     events: list[ClusterEvent] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)
     writes: int = 0
+    pause: Callable[[float], None] = field(default=time.sleep, repr=False)
+    """Waits within the pass (bounded by the caller): real time, or a test's clock."""
 
     @property
     def key(self) -> str:
