@@ -20,6 +20,7 @@ from typing import Any
 from weavefn.weaviate import wire
 from weavefn.weaviate.port import ReplicationKind
 from weavefn.weaviate.sim import SimRefusal, WeaviateSim
+from weavefn.weaviate.sim_state import RefusalBody
 
 Json = dict[str, Any]
 _LOCKS: weakref.WeakKeyDictionary[WeaviateSim, threading.RLock] = weakref.WeakKeyDictionary()
@@ -136,7 +137,7 @@ class FakeWeaviate:
                 try:
                     return handler(self, _Request(params, query, body))
                 except SimRefusal as refusal:
-                    return refusal.status, wire.error_body(refusal.message)
+                    return refusal.status, _refusal_body(refusal)
         if allowed:
             return 405, {"code": 405, "message": f"method {method} is not allowed"}
         return 404, {"code": 404, "message": f"path {split.path} was not found"}
@@ -177,6 +178,15 @@ def fake_cluster(
     finally:
         for fake in fakes.values():
             fake.stop()
+
+
+def _refusal_body(refusal: SimRefusal) -> Any:
+    """The body Weaviate sends with the refusal: its ErrorResponse, nothing, or the router's."""
+    if refusal.body is RefusalBody.EMPTY:
+        return None
+    if refusal.body is RefusalBody.ROUTE:
+        return {"code": refusal.status, "message": refusal.message}
+    return wire.error_body(refusal.message)
 
 
 def _field(body: Any, name: str) -> str:

@@ -22,7 +22,7 @@ from weavefn.autoscale.drain_plan import (
 )
 from weavefn.autoscale.executor import ScaleIn, current_replicas
 from weavefn.autoscale.history import format_time, scaled
-from weavefn.autoscale.moves import ApiFor, MoveRecord, MoveStage, count_done, run_moves
+from weavefn.autoscale.moves import SETTLED, ApiFor, MoveRecord, MoveStage, count_done, run_moves
 from weavefn.conditions import ConditionReason
 from weavefn.errors import TerminalError, UnavailableError
 from weavefn.events import ClusterEvent, EventReason, EventType
@@ -216,7 +216,7 @@ class Drain:
                 f"failed {failed.attempts} time(s): {failed.error}",
             )
             return False
-        if all(r.stage is MoveStage.DONE for r in records):
+        if all(r.stage in SETTLED for r in records):
             self._save(ctx, DrainPhase.VERIFYING, state)
             return True
         self._save(ctx, DrainPhase.MOVING, state)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -20,6 +22,25 @@ from weavefn.weaviate.port import (
 
 ApiFor = Callable[[ClusterContext], WeaviateApi]
 """The WeaviateApi of the cluster a pass is about."""
+
+log = logging.getLogger("weavefn")
+_UNKNOWN_STATES: set[str] = set()
+_UNKNOWN_LOCK = threading.Lock()
+
+
+def _note_unknown_state(op: ReplicationOp) -> None:
+    """Log a replication state weavefn does not know, once per process and state."""
+    if op.known_state:
+        return
+    with _UNKNOWN_LOCK:
+        if op.state in _UNKNOWN_STATES:
+            return
+        _UNKNOWN_STATES.add(op.state)
+    log.warning(
+        "Weaviate reports replication state %r, unknown to weavefn: treated as in progress "
+        "until READY or CANCELLED",
+        op.state,
+    )
 
 
 @dataclass(frozen=True, order=True)
@@ -47,7 +68,12 @@ class MoveStage(StrEnum):
     """Written before the request: a crash here is resolved from the sharding state."""
     RUNNING = "Running"
     DONE = "Done"
+    GONE = "Gone"
+    """The collection or shard was dropped meanwhile: there is nothing left to move."""
     FAILED = "Failed"
+
+
+SETTLED = (MoveStage.DONE, MoveStage.GONE)
 
 
 @dataclass(frozen=True)
@@ -102,10 +128,10 @@ def failed_attempt(record: MoveRecord, error: str, *, max_attempts: int) -> Move
 
 
 def observed(record: MoveRecord, op: ReplicationOp, *, max_attempts: int) -> MoveRecord:
-    """The record after Weaviate reported its operation."""
-    if op.state is ReplicationState.READY:
+    """The record after Weaviate reported its operation; only READY and CANCELLED end it."""
+    if op.state == ReplicationState.READY:
         return replace(record, stage=MoveStage.DONE, state=str(op.state), error=None)
-    if op.state is ReplicationState.CANCELLED:
+    if op.state == ReplicationState.CANCELLED:
         failed = failed_attempt(record, op.error or "cancelled", max_attempts=max_attempts)
         return replace(failed, state=str(op.state))
     return replace(record, stage=MoveStage.RUNNING, state=str(op.state))
@@ -206,6 +232,7 @@ def _polled(
             except NotFoundError as exc:
                 found[index] = failed_attempt(record, str(exc), max_attempts=policy.max_attempts)
             else:
+                _note_unknown_state(op)
                 found[index] = observed(record, op, max_attempts=policy.max_attempts)
     if any(r.stage is MoveStage.STARTING for r in found):
         sharding = api.sharding_state()
@@ -214,6 +241,15 @@ def _polled(
             for r in found
         ]
     return found
+
+
+def _dropped(api: WeaviateApi, move: Move) -> bool:
+    """Whether the move's shard no longer exists (its collection dropped since planning)."""
+    sharding = api.sharding_state()
+    return not any(
+        coll.collection == move.collection and any(s.shard == move.shard for s in coll.shards)
+        for coll in sharding.collections
+    )
 
 
 def _started(api: WeaviateApi, record: MoveRecord, *, policy: MovePolicy) -> MoveRecord:
@@ -227,6 +263,8 @@ def _started(api: WeaviateApi, record: MoveRecord, *, policy: MovePolicy) -> Mov
             kind=ReplicationKind.MOVE,
         )
     except TerminalError as exc:
+        if _dropped(api, move):
+            return replace(record, stage=MoveStage.GONE, op_id=None, state=None, error=None)
         return failed_attempt(record, str(exc), max_attempts=policy.max_attempts)
     return replace(
         record,

@@ -27,8 +27,12 @@ def register(commands: Any) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from weavefn.lifecycle.admission_rules import spec_warnings
+
     cluster = load_cluster_file(args.file)
     print(f"{args.file}: WeaviateCluster {cluster.key} is valid", file=sys.stderr)
+    for warning in spec_warnings(cluster, old=None):
+        print(f"{args.file}: warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -16,13 +16,17 @@ from weavefn.lifecycle.backup import add_pending, require_backend
 from weavefn.lifecycle.backup_schedule import BackupReason
 from weavefn.lifecycle.upgrade_request import check_upgrade
 from weavefn.lifecycle.versions import allows_downtime, check_version_change
-from weavefn.model.resource import WeaviateCluster, parse_cluster, split_key
+from weavefn.model.resource import (
+    SKIP_BACKUP_ANNOTATION,
+    parse_cluster,
+    split_key,
+)
 from weavefn.model.status import OperationKind
-from weavefn.providers import backup_backend
+from weavefn.providers import backup_backend, backup_problem
 from weavefn.reconcile.context import ClusterContext, status_dict
 from weavefn.triggers.model import UpgradeRequest
 
-SKIP_BACKUP_ANNOTATION = "weaviate.io/skip-backup"
+__all__ = ["SKIP_BACKUP_ANNOTATION", "check_start", "request_backup", "start_upgrade"]
 _GAVE_UP = ("RolledBack", "Failed")
 
 
@@ -30,6 +34,7 @@ class StartReason(StrEnum):
     UP_TO_DATE = "UpToDate"
     VERSION_REFUSED = "VersionRefused"
     BACKUP_NOT_CONFIGURED = "BackupNotConfigured"
+    BACKUP_CREDENTIALS_MISSING = "BackupCredentialsMissing"
     GAVE_UP = "PreviousAttemptFailed"
 
 
@@ -48,11 +53,6 @@ class StartRefusal:
 
     reason: StartReason
     message: str = ""
-
-
-def skips_backup(cluster: WeaviateCluster) -> bool:
-    value = cluster.metadata.annotations.get(SKIP_BACKUP_ANNOTATION, "")
-    return value.strip().lower() == "true"
 
 
 def _replicas(ctx: ClusterContext) -> int:
@@ -86,7 +86,16 @@ def check_start(ctx: ClusterContext) -> UpgradeStart | StartRefusal:
         message = "upgrade refused: " + "; ".join(str(e) for e in errors)
         return StartRefusal(StartReason.VERSION_REFUSED, message)
     backend = backup_backend(cluster)
-    skip = backend is None and skips_backup(cluster)
+    problem = backup_problem(cluster)
+    if problem is not None and not cluster.skips_backup:
+        return StartRefusal(
+            StartReason.BACKUP_CREDENTIALS_MISSING,
+            f"upgrade {source} -> {target} refused: its backup cannot be written: {problem}; "
+            f'or set annotation {SKIP_BACKUP_ANNOTATION}: "true" to upgrade without a backup',
+        )
+    if problem is not None:
+        backend = None  # annotated: upgrade without the backup that cannot be taken
+    skip = backend is None and cluster.skips_backup
     if backend is None and not skip:
         return StartRefusal(
             StartReason.BACKUP_NOT_CONFIGURED,

@@ -17,6 +17,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from weavefn.errors import FieldError, InvalidInputError, TerminalError
+from weavefn.lifecycle.admission_rules import upgrade_backup_errors
 from weavefn.lifecycle.replay import ReplayGuard
 from weavefn.lifecycle.versions import allows_downtime, check_version_change
 from weavefn.model.base import DNS_LABEL
@@ -200,9 +201,16 @@ def authenticate_upgrade(
 
 
 def check_upgrade(cluster: WeaviateCluster, version: str) -> list[FieldError]:
-    """The version rules admission applies, for moving ``cluster`` to ``version``."""
-    return check_version_change(
+    """The rules admission applies, for moving ``cluster`` to ``version``: the version rules,
+    and a backup that can be written (the upgrade starts with one)."""
+    errors = check_version_change(
         cluster.spec.version,
         version,
         allow_downtime=allows_downtime(cluster.metadata.annotations),
     )
+    if errors or version == cluster.spec.version:
+        return errors
+    moved = cluster.model_copy(
+        update={"spec": cluster.spec.model_copy(update={"version": version})}
+    )
+    return upgrade_backup_errors(moved, old=cluster.to_dict())

@@ -21,6 +21,7 @@ SHORT_NAME = "wvc"
 PAUSED_ANNOTATION = "weaviate.io/autoscaling-paused"
 PAUSED_REPLICAS_ANNOTATION = "weaviate.io/paused-replicas"
 ALLOW_DOWNTIME_ANNOTATION = "weaviate.io/allow-downtime"
+SKIP_BACKUP_ANNOTATION = "weaviate.io/skip-backup"
 CLUSTER_TAG = "weaviate.io/cluster"
 
 
@@ -45,6 +46,12 @@ class WeaviateCluster(BaseModel):
     metadata: ObjectMeta
     spec: WeaviateClusterSpec
     status: WeaviateClusterStatus = Field(default_factory=WeaviateClusterStatus)
+
+    @property
+    def skips_backup(self) -> bool:
+        """Annotated ``weaviate.io/skip-backup: "true"``: upgrade without a backup."""
+        value = self.metadata.annotations.get(SKIP_BACKUP_ANNOTATION, "")
+        return value.strip().lower() == "true"
 
     @property
     def key(self) -> str:

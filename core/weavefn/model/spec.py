@@ -114,9 +114,24 @@ class GcpSpec(SpecModel):
 
 
 class AzureBackup(SpecModel):
+    """Azure Blob backups. Weaviate's backup-azure authenticates only with a storage account key
+    or a connection string (modules/backup-azure/client.go), never with a workload identity:
+    without one of them no backup can be written."""
+
     storage_account: str = Field(alias="storageAccount", pattern=r"^[a-z0-9]{3,24}$")
     container: str = Field(pattern=r"^[a-z0-9](-?[a-z0-9])+$", min_length=3, max_length=63)
     path: str | None = None
+    account_key: SecretRef | None = Field(
+        default=None,
+        alias="accountKey",
+        description="The storage account's access key (AZURE_STORAGE_KEY).",
+    )
+    connection_string: SecretRef | None = Field(
+        default=None,
+        alias="connectionString",
+        description="A storage connection string (AZURE_STORAGE_CONNECTION_STRING), instead "
+        "of accountKey.",
+    )
 
 
 class AzureSpec(SpecModel):
@@ -127,7 +142,8 @@ class AzureSpec(SpecModel):
         default=None,
         alias="clientId",
         pattern=r"^[0-9a-fA-F-]{36}$",
-        description="Workload Identity client id of the user-assigned managed identity.",
+        description="Workload Identity client id for the pods' service account. Weaviate's "
+        "backup-azure does not use it: backups need backup.accountKey or connectionString.",
     )
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from weavefn.errors import FieldError
 from weavefn.model.resource import WeaviateCluster
 from weavefn.model.spec import ProviderType
 from weavefn.providers.aws import AwsProfile
-from weavefn.providers.azure import AzureProfile
+from weavefn.providers.azure import AzureProfile, credential_problem
 from weavefn.providers.gcp import GcpProfile
 from weavefn.providers.settings import PodSettings, StorageClassParams
 
@@ -55,4 +56,11 @@ def backup_backend(cluster: WeaviateCluster) -> str | None:
     for module in cluster.spec.enabled_modules:
         if module.name.startswith("backup-"):
             return module.name.removeprefix("backup-")
+    return None
+
+
+def backup_problem(cluster: WeaviateCluster) -> FieldError | None:
+    """Why the configured backup target cannot work, or None (also when there is none)."""
+    if backup_backend(cluster) == "azure":
+        return credential_problem(cluster)
     return None

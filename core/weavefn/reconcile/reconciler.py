@@ -76,10 +76,11 @@ class ClusterReport:
 def desired_objects(ctx: ClusterContext, pin: Rollout | None) -> list[Obj]:
     """Everything the cluster should have; the StatefulSet pinned by an in-flight upgrade."""
     voters = ctx.status.voters
-    objects = render_all(ctx.cluster, voters=voters, include_replicas=False)
+    # What the pods run, not what the spec asks: only the StatefulSet moves at the upgrade's pace.
+    running = ctx.status.current_version or ctx.cluster.spec.version
+    objects = render_all(ctx.cluster, voters=voters, include_replicas=False, version=running)
     if pin is None:
-        version = ctx.status.current_version or ctx.cluster.spec.version
-        pin = Rollout(version, 0)
+        pin = Rollout(running, 0)
     statefulset = render_statefulset(
         ctx.cluster,
         voters=voters,

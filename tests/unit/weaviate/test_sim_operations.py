@@ -12,9 +12,12 @@ from weavefn.weaviate import (
     ReplicationKind,
     ReplicationState,
     SimWeaviateApi,
+    WeaviateHttpApi,
     WeaviateSim,
 )
 from weavefn.weaviate.sim_state import SimTiming
+
+from tests.support.fake_weaviate import FakeWeaviate
 
 from .conftest import NODES, ManualClock
 
@@ -295,3 +298,38 @@ def test_durations_are_configurable(clock: ManualClock) -> None:
     clock.advance(0.5)
 
     assert api.backup_status("s3", "quick").status is BackupStatus.SUCCESS
+
+
+@pytest.mark.parametrize(
+    ("version", "kind", "integrating"),
+    [
+        pytest.param("1.37.14", ReplicationKind.MOVE, False, id="1.37-never"),
+        pytest.param("1.38.0", ReplicationKind.MOVE, True, id="1.38-move"),
+        pytest.param("1.38.0", ReplicationKind.COPY, True, id="1.38-copy"),
+    ],
+)
+def test_integrating_is_reported_from_1_38(
+    *,
+    sim: WeaviateSim,
+    servers: dict[str, FakeWeaviate],
+    clock: ManualClock,
+    version: str,
+    kind: ReplicationKind,
+    integrating: bool,
+) -> None:
+    """Over HTTP, as a client polls: FINALIZING, then INTEGRATING on 1.38+, then the rest."""
+    sim.sync_nodes([NodeView(n, True, version) for n in NODES])
+    api = WeaviateHttpApi(servers["weaviate-0"].url)
+    shard, source, target = _first_shard(sim)
+    op_id = api.replicate(
+        collection="Collection1", shard=shard, source_node=source, target_node=target, kind=kind
+    )
+    seen: list[str] = []
+    for _ in range(40):
+        state = api.replication_operation(op_id).state
+        if not seen or seen[-1] != state:
+            seen.append(state)
+        clock.advance(0.5)
+    after_finalizing = seen[seen.index("FINALIZING") + 1]
+    assert (after_finalizing == "INTEGRATING") is integrating
+    assert seen[-1] == "READY"
