@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from weavefn.autoscale.metrics.registry import Registry
 from weavefn.kube.access import connect
 from weavefn.kube.port import KubeApi
-from weavefn.service import Service
+from weavefn.observe.calls import MeteredKube
+from weavefn.service import PassObserver, Service
 from weavefn.weaviate.connect import connector_for
 
 
@@ -41,15 +42,25 @@ def metric_registry(kube: KubeApi) -> Registry:
     return build_registry(pod_metrics=CustomObjectsPodMetrics(api_client))
 
 
-def build_runtime(kube: KubeApi, *, clock: Callable[[], datetime] = utcnow) -> Runtime:
+def build_runtime(
+    kube: KubeApi,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    observer: PassObserver | None = None,
+) -> Runtime:
+    """The service on ``kube``, its API calls counted for the pass metrics ``observer`` gets."""
     service = Service(
-        kube, clock=clock, metrics=metric_registry(kube), weaviate=connector_for(kube)
+        MeteredKube(kube),
+        clock=clock,
+        metrics=metric_registry(kube),
+        weaviate=connector_for(kube),
+        observer=observer,
     )
     return Runtime(kube=kube, service=service)
 
 
 @contextmanager
-def open_runtime_for(setting: str) -> Iterator[Runtime]:
+def open_runtime_for(setting: str, *, observer: PassObserver | None = None) -> Iterator[Runtime]:
     """Connect to the cluster ``setting`` names and wire the service to it."""
     with connect(setting) as kube:
-        yield build_runtime(kube)
+        yield build_runtime(kube, observer=observer)

@@ -19,6 +19,7 @@ from weavefn.kube.port import KubeApi, Obj
 from weavefn.lifecycle.requests import start_upgrade
 from weavefn.lifecycle.steps import lifecycle_steps, upgrade_pin
 from weavefn.model.resource import object_key, split_key
+from weavefn.observe.calls import counting
 from weavefn.reconcile.context import ClusterContext
 from weavefn.reconcile.fleet import Fleet, FleetReport, refs_and_kinds
 from weavefn.reconcile.live import LiveIndex
@@ -38,6 +39,8 @@ from weavefn.weaviate.port import WeaviateApi
 log = logging.getLogger("weavefn")
 
 DEFAULT_BUDGET = 50.0
+PassObserver = Callable[[FleetReport], None]
+"""Told of every pass (the metric emitters); it must not raise."""
 
 
 def find_clusters(kube: KubeApi, *, namespace: str | None, name: str | None) -> list[Obj]:
@@ -68,7 +71,9 @@ class Service:
         workers: int = 16,
         weaviate: WeaviateConnector | None = None,
         pause: Callable[[float], None] = time.sleep,
+        observer: PassObserver | None = None,
     ) -> None:
+        self.observer = observer
         self.kube = kube
         self.pause = pause
         self.weaviate = weaviate
@@ -127,10 +132,22 @@ class Service:
     ) -> FleetReport:
         deadline = deadline if deadline is not None else time.monotonic() + DEFAULT_BUDGET
         fleet = Fleet(self.kube, reconciler or self.reconciler(), workers=self.workers)
-        if name is not None:
-            (raw,) = find_clusters(self.kube, namespace=namespace, name=name)
-            namespace = raw["metadata"]["namespace"]
-        return fleet.reconcile_all(deadline=deadline, namespace=namespace, name=name)
+        started = time.monotonic()
+        report = FleetReport()
+        try:
+            with counting() as listed:
+                if name is not None:
+                    (raw,) = find_clusters(self.kube, namespace=namespace, name=name)
+                    namespace = raw["metadata"]["namespace"]
+                report = fleet.reconcile_all(deadline=deadline, namespace=namespace, name=name)
+        finally:
+            # a pass that failed before any cluster (a list call) is reported too
+            report.seconds = time.monotonic() - started
+            report.api_calls += listed.calls + sum(r.api_calls for r in report.clusters.values())
+            report.api_errors += listed.errors + sum(r.api_errors for r in report.clusters.values())
+            if self.observer is not None:
+                self.observer(report)
+        return report
 
     def plan(
         self, *, namespace: str | None = None, name: str | None = None

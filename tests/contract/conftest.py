@@ -19,6 +19,7 @@ from weavefn.kube.local import LocalKube, ManualClock
 from weavefn.kube.real import RealKube
 
 from tests.support.kubelet import Kubelet
+from tests.support.realk8s import ControlPlane
 
 T = TypeVar("T")
 REAL_TIMEOUT = 20.0
@@ -31,6 +32,8 @@ class Backend:
     """LocalKube or RealKube: the KubeApi port plus get_cluster_scale."""
     namespace: str
     _eventually: Callable[[Callable[[], Any], str], Any]
+    compact: Callable[[], None] = lambda: None
+    """Forget past revisions (etcd's compaction): open continue tokens expire."""
 
     def eventually(self, check: Callable[[], T | None], what: str) -> T:
         """The first truthy value of ``check()`` once controllers have had their turn."""
@@ -50,7 +53,7 @@ def _local() -> Backend:
             clock.advance(1.0)
         raise AssertionError(f"never happened on the local cluster: {what}")
 
-    return Backend("local", kube, "contract", eventually)
+    return Backend("local", kube, "contract", eventually, kube.compact)
 
 
 def _real(request: pytest.FixtureRequest) -> Backend:
@@ -70,7 +73,8 @@ def _real(request: pytest.FixtureRequest) -> Backend:
                 raise AssertionError(f"never happened on the real API server: {what}")
             time.sleep(0.05)
 
-    return Backend("real", kube, namespace, eventually)
+    plane: ControlPlane = request.getfixturevalue("control_plane")
+    return Backend("real", kube, namespace, eventually, plane.compact_etcd)
 
 
 @pytest.fixture(params=["local", "real"])

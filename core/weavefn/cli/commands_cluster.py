@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from weavefn.autoscale.spec_replicas import desired_replicas
+from weavefn.cli.commands_top import add_watch_options, run_top
 from weavefn.cli.io import load_cluster_file
 from weavefn.cli.options import add_target_options, open_runtime
 from weavefn.kube.port import Obj
@@ -31,6 +32,10 @@ def register(commands: Any) -> None:
         add_target_options(command)
         if verb == "status":
             command.add_argument("-o", "--output", choices=["table", "json"], default="table")
+            command.add_argument(
+                "-w", "--watch", action="store_true", help="the decision metrics, refreshed"
+            )
+            add_watch_options(command)
         command.set_defaults(run=run)
 
 
@@ -101,6 +106,8 @@ def _row(raw: Obj) -> list[str]:
 
 
 def _status(args: argparse.Namespace) -> int:
+    if args.watch:
+        return run_top(args)
     with open_runtime(args) as runtime:
         clusters = find_clusters(runtime.kube, namespace=args.namespace, name=args.name)
     if args.output == "json":

@@ -13,6 +13,7 @@ from weavefn.cli import (
     commands_lifecycle,
     commands_simulate,
     commands_spec,
+    commands_top,
 )
 from weavefn.errors import InvalidInputError, WeavefnError
 
@@ -25,6 +26,7 @@ COMMAND_MODULES = [
     commands_lifecycle,
     commands_invoke,
     commands_simulate,
+    commands_top,
 ]
 
 

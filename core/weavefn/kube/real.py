@@ -11,7 +11,8 @@ from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
 from weavefn.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
-from weavefn.kube.port import FIELD_MANAGER, Obj, ObjectRef, Scale
+from weavefn.kube.paging import DEFAULT_PAGE_SIZE, list_all
+from weavefn.kube.port import FIELD_MANAGER, LabelSelector, Obj, ObjectRef, Page, Scale
 from weavefn.kube.real_errors import (
     Call,
     Verb,
@@ -124,10 +125,22 @@ class RealKube:
         kind: str,
         *,
         namespace: str | None = None,
-        selector: dict[str, str] | None = None,
+        selector: LabelSelector | None = None,
     ) -> list[Obj]:
+        return list_all(self.list_page, api_version, kind, namespace=namespace, selector=selector)
+
+    def list_page(
+        self,
+        api_version: str,
+        kind: str,
+        *,
+        namespace: str | None = None,
+        selector: LabelSelector | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        continue_token: str | None = None,
+    ) -> Page:
         resource = resource_for(api_version, kind, namespace, all_namespaces=True)
-        return self._list(resource, selector)
+        return self._page(resource, selector, limit=limit, continue_token=continue_token)
 
     def apply(self, obj: Obj, *, field_manager: str = FIELD_MANAGER, force: bool = True) -> Obj:
         ref = ref_of_object(obj)
@@ -190,10 +203,12 @@ class RealKube:
     # -- pods and volumes -----------------------------------------------------------------
 
     def list_pods(self, namespace: str, selector: dict[str, str]) -> list[Obj]:
-        return self._list(resource_for("v1", "Pod", namespace), selector)
+        return self.list_objects("v1", "Pod", namespace=namespace, selector=selector)
 
     def list_pvcs(self, namespace: str, selector: dict[str, str]) -> list[Obj]:
-        return self._list(resource_for("v1", "PersistentVolumeClaim", namespace), selector)
+        return self.list_objects(
+            "v1", "PersistentVolumeClaim", namespace=namespace, selector=selector
+        )
 
     def patch_pvc_size(self, namespace: str, name: str, size: str) -> Obj:
         try:
@@ -281,9 +296,20 @@ class RealKube:
             content_type=ContentType.MERGE,
         )
 
-    def _list(self, resource: Resource, selector: dict[str, str] | None) -> list[Obj]:
+    def _page(
+        self,
+        resource: Resource,
+        selector: LabelSelector | None,
+        *,
+        limit: int,
+        continue_token: str | None,
+    ) -> Page:
         labels = label_selector(selector)
         query = [("labelSelector", labels)] if labels else []
+        if limit > 0:
+            query.append(("limit", str(limit)))
+        if continue_token:
+            query.append(("continue", continue_token))
         answer = self._send(
             _call(Verb.LIST, resource, None), "GET", resource.collection(), query=query
         )
@@ -291,7 +317,14 @@ class RealKube:
         # Built-in lists omit apiVersion/kind on items; ObjectRef.of needs them.
         kind = str(answer.get("kind", "")).removesuffix("List") or resource.kind
         version = answer.get("apiVersion") or resource.api_version
-        return [{"apiVersion": version, "kind": kind, **item} for item in items]
+        meta = answer.get("metadata") or {}
+        remaining = meta.get("remainingItemCount")
+        return Page(
+            items=[{"apiVersion": version, "kind": kind, **item} for item in items],
+            continue_token=meta.get("continue") or None,
+            remaining=int(remaining) if isinstance(remaining, int) else None,
+            resource_version=str(meta.get("resourceVersion") or ""),
+        )
 
     def _send(
         self,

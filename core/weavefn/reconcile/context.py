@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from weavefn.conditions import set_condition
 from weavefn.errors import ConflictError
@@ -16,6 +16,10 @@ from weavefn.kube.port import KubeApi, Obj
 from weavefn.model.resource import WeaviateCluster
 from weavefn.model.status import ConditionType, WeaviateClusterStatus
 from weavefn.reconcile.live import LiveState
+
+if TYPE_CHECKING:
+    from weavefn.autoscale.decision import Decision
+    from weavefn.autoscale.metrics.port import MetricSnapshot
 
 log = logging.getLogger("weavefn")
 
@@ -39,6 +43,9 @@ class ClusterContext:
     writes: int = 0
     pause: Callable[[float], None] = field(default=time.sleep, repr=False)
     """Waits within the pass (bounded by the caller): real time, or a test's clock."""
+    decision: Decision | None = field(default=None, repr=False)
+    snapshot: MetricSnapshot | None = field(default=None, repr=False)
+    """The autoscaling decision of this pass and the readings it rests on (for metrics)."""
 
     @property
     def key(self) -> str:

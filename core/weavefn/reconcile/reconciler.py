@@ -15,6 +15,7 @@ from weavefn.events import ClusterEvent, EventReason, EventType, event_object
 from weavefn.kube.port import KubeApi, Obj, ObjectRef
 from weavefn.model.resource import WeaviateCluster, object_key, parse_cluster
 from weavefn.model.status import ConditionType, Phase, WeaviateClusterStatus
+from weavefn.observe.record import ClusterObservation, observe_context
 from weavefn.reconcile.context import ClusterContext, log, status_dict
 from weavefn.reconcile.live import LiveState
 from weavefn.reconcile.objects import apply_objects, plan_objects
@@ -57,6 +58,14 @@ class ClusterReport:
     error: str | None = None
     retryable: bool = False
     writes: int = 0
+    observation: ClusterObservation | None = None
+    """What the pass showed (replicas, readings, decision, operation), for metrics."""
+    seconds: float = 0.0
+    api_calls: int = 0
+    api_errors: int = 0
+    follow_up_seconds: float | None = None
+    """When this cluster asked to be looked at again ("check again in N s"). Nothing sets it
+    yet; once passes schedule follow-ups, the followups_scheduled metric counts them."""
 
     def summary(self) -> str:
         if self.error:
@@ -190,6 +199,7 @@ class Reconciler:
         refresh_workload(ctx, since=writes_before_steps)
         summarize(ctx, statefulset=ctx.live.get(statefulset_ref(ctx)), failure=failure)
         ctx.save_status()
+        observation = observe_context(ctx)
         ctx.emit_events()
         return ClusterReport(
             cluster=ctx.key,
@@ -198,6 +208,7 @@ class Reconciler:
             actions=tuple(ctx.actions),
             error=failure,
             writes=ctx.writes,
+            observation=observation,
         )
 
     def plan(self, raw: Obj, live: LiveState) -> list[str]:

@@ -21,8 +21,7 @@ _PLURAL = f"{PLURAL}.weaviate.io"
 
 class ClusterEndpoints(ObjectEndpoints):
     def list_clusters(self, namespace: str | None = None) -> ObjList:
-        with self._op(Verb.LIST, KIND, namespace, None):
-            return [copy_obj(o) for o in self._store.list(API_VERSION, KIND, namespace)]
+        return self.list_objects(API_VERSION, KIND, namespace=namespace)
 
     def get_cluster(self, namespace: str, name: str) -> Obj:
         with self._op(Verb.GET, KIND, namespace, name):

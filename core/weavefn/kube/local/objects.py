@@ -13,7 +13,8 @@ from weavefn.kube.local.faults import Verb
 from weavefn.kube.local.fields import copy_obj
 from weavefn.kube.local.server import ServerCore, identity
 from weavefn.kube.local.store import scope
-from weavefn.kube.port import FIELD_MANAGER, ObjectRef
+from weavefn.kube.paging import DEFAULT_PAGE_SIZE, list_all
+from weavefn.kube.port import FIELD_MANAGER, LabelSelector, ObjectRef, Page
 
 Obj = dict[str, Any]
 ObjList = list[Obj]
@@ -32,10 +33,55 @@ class ObjectEndpoints(ServerCore):
         kind: str,
         *,
         namespace: str | None = None,
-        selector: dict[str, str] | None = None,
+        selector: LabelSelector | None = None,
     ) -> ObjList:
+        return list_all(self.list_page, api_version, kind, namespace=namespace, selector=selector)
+
+    def list_page(
+        self,
+        api_version: str,
+        kind: str,
+        *,
+        namespace: str | None = None,
+        selector: LabelSelector | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        continue_token: str | None = None,
+    ) -> Page:
+        """One list call, paged as the API server pages (see paging.py)."""
         with self._op(Verb.LIST, kind, namespace, None):
-            return [copy_obj(o) for o in self._store.list(api_version, kind, namespace, selector)]
+            return self._pages.page(
+                self._store,
+                api_version=api_version,
+                kind=kind,
+                namespace=scope(kind, namespace) if namespace is not None else None,
+                selector=selector,
+                limit=limit,
+                continue_token=continue_token,
+            )
+
+    def serve_page(
+        self,
+        api_version: str,
+        kind: str,
+        *,
+        namespace: str | None = None,
+        selector: LabelSelector | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        continue_token: str | None = None,
+    ) -> Page:
+        """list_page for an HTTP front that serializes the page at once: the stored objects
+        themselves, not copies (they are replaced on write, never edited; do not edit them)."""
+        with self._op(Verb.LIST, kind, namespace, None):
+            return self._pages.page(
+                self._store,
+                api_version=api_version,
+                kind=kind,
+                namespace=scope(kind, namespace) if namespace is not None else None,
+                selector=selector,
+                limit=limit,
+                continue_token=continue_token,
+                copy=False,
+            )
 
     def apply(self, obj: Obj, *, field_manager: str = FIELD_MANAGER, force: bool = True) -> Obj:
         """Server-side apply; ``status`` in ``obj`` is ignored (status is a subresource)."""

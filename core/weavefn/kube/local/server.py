@@ -14,6 +14,7 @@ from weavefn.kube.local.collector import Collector, check_finalizers
 from weavefn.kube.local.controllers import Simulation
 from weavefn.kube.local.faults import Call, CallLog, Verb
 from weavefn.kube.local.fields import copy_obj
+from weavefn.kube.local.paging import PagedLists
 from weavefn.kube.local.pods import SimState
 from weavefn.kube.local.store import Store, scope
 from weavefn.kube.local.workloads import (
@@ -79,6 +80,7 @@ class ServerCore:
         self._sim = Simulation(self._store, SimState(), ready_delay=ready_delay)
         self._gc = Collector(self._store, on_removed=self._removed)
         self._log = CallLog(seed=seed)
+        self._pages = PagedLists()
 
     @property
     def ready_delay(self) -> float:
