@@ -19,7 +19,11 @@ Schema = dict[str, Any]
 _DROPPED = ("title", "$defs")
 _FIRST = {"type": 0, "description": 1}
 _EXCLUSIVE = {"exclusiveMinimum": "minimum", "exclusiveMaximum": "maximum"}
-_VERSION_RE = r"^v?(0|[1-9][0-9]*)[.](0|[1-9][0-9]*)[.](0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$"
+# MAJOR.MINOR.PATCH as the image tag writes it (no "v"), 1.25 or later (model.base.version_problem).
+_VERSION_RE = (
+    r"^(1[.](2[5-9]|[3-9][0-9]|[1-9][0-9]{2,})|([2-9]|[1-9][0-9]+)[.](0|[1-9][0-9]*))"
+    r"[.](0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$"
+)
 # Bounds CEL cost estimation for the regex rule; real versions are far shorter.
 _VERSION_MAX_LENGTH = 64
 
@@ -50,7 +54,8 @@ CEL_RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
         ),
         _rule(
             f"self.version.matches('{_VERSION_RE}')",
-            "version must be MAJOR.MINOR.PATCH, e.g. 1.27.3",
+            "version must be a Weaviate image tag MAJOR.MINOR.PATCH without a 'v', 1.25 or "
+            "later, e.g. 1.27.3",
             ".version",
         ),
         _rule(
@@ -99,6 +104,13 @@ CEL_RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
             f".requests.{name}",
         )
         for name in ("cpu", "memory")
+    ],
+    ("cloudProvider", "azure", "backup"): [
+        _rule(
+            "!has(self.accountKey) || !has(self.connectionString)",
+            "set accountKey or connectionString, not both",
+            ".connectionString",
+        )
     ],
     ("cloudProvider",): [
         _rule(

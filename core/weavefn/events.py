@@ -12,6 +12,8 @@ from weavefn.model.resource import API_VERSION, KIND
 
 CONTROLLER = "weaviate.io/weavefn"
 NOTE_LIMIT = 1024
+"""Bytes, not characters: the API server measures the Go string (events.k8s.io/v1 note)."""
+_ELLIPSIS = "..."
 
 
 class EventType(StrEnum):
@@ -54,11 +56,21 @@ class ClusterEvent:
     action: str = "Reconcile"
 
 
+def clip_note(note: str, *, limit: int = NOTE_LIMIT) -> str:
+    """``note`` within ``limit`` UTF-8 bytes, cut on a character boundary and marked as cut."""
+    encoded = note.encode("utf-8", "replace")  # a lone surrogate cannot be sent at all
+    if len(encoded) <= limit:
+        return encoded.decode("utf-8")
+    kept = encoded[: limit - len(_ELLIPSIS)].decode("utf-8", "ignore")
+    return kept + _ELLIPSIS
+
+
 def event_object(event: ClusterEvent, *, cluster: dict[str, Any], now: datetime) -> dict[str, Any]:
     """The events.k8s.io/v1 Event for ``event``, regarding the custom resource ``cluster``."""
     meta = cluster["metadata"]
     stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    digest = hashlib.sha256(f"{stamp}{event.reason}{event.note}".encode()).hexdigest()[:10]
+    note = clip_note(event.note)
+    digest = hashlib.sha256(f"{stamp}{event.reason}{note}".encode()).hexdigest()[:10]
     regarding = {
         "apiVersion": API_VERSION,
         "kind": KIND,
@@ -76,7 +88,7 @@ def event_object(event: ClusterEvent, *, cluster: dict[str, Any], now: datetime)
         "reportingInstance": "weavefn",
         "action": event.action,
         "reason": str(event.reason),
-        "note": event.note[:NOTE_LIMIT],
+        "note": note,
         "type": str(event.type),
         "regarding": regarding,
     }

@@ -22,13 +22,24 @@ from weavefn.errors import ConfigurationError, FieldError, InvalidInputError, We
 from weavefn.kube.access import CLUSTER_ENV, AccessKind, cluster_setting, parse_setting
 from weavefn.logs import configure_logging, log_outcome
 from weavefn.model.keys import object_key
+from weavefn.observe.catalog import Scope
+from weavefn.observe.emitters import (
+    METRICS_ENV,
+    SCOPE_ENV,
+    Sink,
+    observer_for,
+    parse_scope,
+    parse_sink,
+)
 from weavefn.queue.factory import QUEUE_ENV, QueueKind, queue_for, queue_kind
 from weavefn.triggers.model import Outcome, ScheduleTrigger, Trigger
 from weavefn.triggers.replay import InMemoryReplayGuard, ReplayGuard
 
 if TYPE_CHECKING:
+    from weavefn.kube.port import KubeApi
     from weavefn.queue.port import ReconcileQueue
     from weavefn.runtime import Runtime
+    from weavefn.service import PassObserver
     from weavefn.triggers.sns_signature import SnsVerifier
 
 log = logging.getLogger("weavefn")
@@ -54,6 +65,8 @@ class Settings:
     queue: str = ""
     fanout_threshold: int = DEFAULT_FANOUT_THRESHOLD
     log_level: str = "INFO"
+    metrics: Sink = Sink.AUTO
+    metrics_scope: Scope = Scope.CLUSTER
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -76,6 +89,15 @@ class Settings:
             queue_kind(queue)
         except InvalidInputError as bad:
             errors.extend(bad.errors)
+        metrics, metrics_scope = Sink.AUTO, Scope.CLUSTER
+        try:
+            metrics = parse_sink(env.get(METRICS_ENV, ""))
+        except InvalidInputError as bad:
+            errors.extend(bad.errors)
+        try:
+            metrics_scope = parse_scope(env.get(SCOPE_ENV, ""))
+        except InvalidInputError as bad:
+            errors.extend(bad.errors)
         setting = env.get(CLUSTER_ENV) or cluster_setting(None)
         try:
             parse_setting(setting)
@@ -90,6 +112,8 @@ class Settings:
             queue=queue,
             fanout_threshold=threshold,
             log_level=level,
+            metrics=metrics,
+            metrics_scope=metrics_scope,
         )
 
 
@@ -113,8 +137,9 @@ class RuntimeProvider:
     saved state and saves its own: another process (the CLI) may have changed the file.
     """
 
-    def __init__(self, setting: str) -> None:
+    def __init__(self, setting: str, *, observer: PassObserver | None = None) -> None:
         self.setting = setting
+        self.observer = observer
         self._local = parse_setting(setting).kind is AccessKind.LOCAL
         self._stack = ExitStack()
         self._runtime: Runtime | None = None
@@ -124,9 +149,11 @@ class RuntimeProvider:
         from weavefn.runtime import open_runtime_for
 
         if self._local:
-            return open_runtime_for(self.setting)
+            return open_runtime_for(self.setting, observer=self.observer)
         if self._runtime is None:
-            self._runtime = self._stack.enter_context(open_runtime_for(self.setting))
+            self._runtime = self._stack.enter_context(
+                open_runtime_for(self.setting, observer=self.observer)
+            )
         return nullcontext(self._runtime)
 
     def close(self) -> None:
@@ -156,7 +183,14 @@ class Instance:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Instance:
         settings = Settings.from_env(environ)
         configure_logging(settings.log_level)
-        return cls(settings=settings, runtime_factory=RuntimeProvider(settings.cluster))
+        observer = observer_for(
+            settings.metrics,
+            scope=settings.metrics_scope,
+            env=os.environ if environ is None else environ,
+            cluster_setting=settings.cluster,
+        )
+        provider = RuntimeProvider(settings.cluster, observer=observer)
+        return cls(settings=settings, runtime_factory=provider)
 
     def queue_for(self, runtime: Runtime | None) -> ReconcileQueue:
         if self.queue is not None:
@@ -221,13 +255,25 @@ def run_schedule(
     for one cluster instead of this one sharing its budget with the fleet.
     """
     with instance.runtime_factory() as runtime:
-        clusters = [object_key(c) for c in runtime.kube.list_clusters(None)]
+        clusters = cluster_keys(runtime.kube)
         if len(clusters) <= instance.settings.fanout_threshold or instance.queues_inline:
             outcome = runtime.service.handle(trigger, deadline=deadline)
         else:
             outcome = _fan_out(clusters, queue=instance.queue_for(runtime), trigger=trigger)
     log_outcome(trigger, outcome, request_id=request_id)
     return outcome
+
+
+def cluster_keys(kube: KubeApi) -> list[str]:
+    """Every cluster's ``namespace/name``, a page at a time: a large fleet's objects are never
+    all held at once just to count them."""
+    # loaded with the runtime already; imported here so that importing this module stays cheap
+    from weavefn.kube.paging import iter_pages
+    from weavefn.model.manifest import API_VERSION, KIND
+
+    return [
+        object_key(raw) for page in iter_pages(kube.list_page, API_VERSION, KIND) for raw in page
+    ]
 
 
 def _fan_out(clusters: list[str], *, queue: ReconcileQueue, trigger: ScheduleTrigger) -> Outcome:

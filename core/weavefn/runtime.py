@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from weavefn.backend import Backend
 from weavefn.kube.access import AccessKind, ClusterSetting, connect, parse_setting
 from weavefn.kube.port import KubeApi
-from weavefn.service import Service
+from weavefn.observe.calls import MeteredKube
+from weavefn.service import PassObserver, Service
 
 
 def utcnow() -> datetime:
@@ -25,8 +26,20 @@ class Runtime:
     service: Service
 
 
-def build_runtime(backend: Backend, *, clock: Callable[[], datetime] = utcnow) -> Runtime:
-    service = Service(backend.kube, clock=clock, metrics=backend.metrics, weaviate=backend.weaviate)
+def build_runtime(
+    backend: Backend,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    observer: PassObserver | None = None,
+) -> Runtime:
+    """The service on ``backend``, its API calls counted for the pass metrics ``observer`` gets."""
+    service = Service(
+        MeteredKube(backend.kube),
+        clock=clock,
+        metrics=backend.metrics,
+        weaviate=backend.weaviate,
+        observer=observer,
+    )
     return Runtime(kube=backend.kube, service=service)
 
 
@@ -57,7 +70,7 @@ def open_real_backend(parsed: ClusterSetting) -> Iterator[Backend]:
 
 
 @contextmanager
-def open_runtime_for(setting: str) -> Iterator[Runtime]:
+def open_runtime_for(setting: str, *, observer: PassObserver | None = None) -> Iterator[Runtime]:
     """Open the backend ``setting`` names and wire the service to it."""
     with open_backend(setting) as backend:
-        yield build_runtime(backend)
+        yield build_runtime(backend, observer=observer)

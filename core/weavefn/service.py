@@ -12,12 +12,14 @@ from weavefn.autoscale.drain import Drain
 from weavefn.autoscale.executor import AutoscaleStep, ScaleInPath, refuse_scale_in
 from weavefn.autoscale.metrics.port import Hint, Registry, metric_for_alarm
 from weavefn.autoscale.rebalance import Rebalancer
+from weavefn.autoscale.spec_replicas import SpecReplicasStep
 from weavefn.errors import NotFoundError
 from weavefn.kube.port import ClusterStore, KubeApi, Obj
 from weavefn.lifecycle.backup import BackupScheduler
 from weavefn.lifecycle.upgrade.start import start_upgrade
 from weavefn.lifecycle.upgrade.step import Upgrader, upgrade_pin
 from weavefn.model.keys import object_key, split_key
+from weavefn.observe.calls import counting
 from weavefn.reconcile.context import ClusterContext
 from weavefn.reconcile.fleet import Fleet, FleetReport, refs_and_kinds
 from weavefn.reconcile.live import LiveIndex
@@ -37,6 +39,8 @@ from weavefn.weaviate.port import WeaviateApi
 log = logging.getLogger("weavefn")
 
 DEFAULT_BUDGET = 50.0
+PassObserver = Callable[[FleetReport], None]
+"""Told of every pass (the metric emitters); it must not raise."""
 
 
 def find_clusters(kube: ClusterStore, *, namespace: str | None, name: str | None) -> list[Obj]:
@@ -66,8 +70,12 @@ class Service:
         scale_in: ScaleInPath = refuse_scale_in,
         workers: int = 16,
         weaviate: WeaviateConnector | None = None,
+        pause: Callable[[float], None] = time.sleep,
+        observer: PassObserver | None = None,
     ) -> None:
+        self.observer = observer
         self.kube = kube
+        self.pause = pause
         self.weaviate = weaviate
         self.clock = clock
         self.metrics: Registry = metrics or {}
@@ -91,7 +99,12 @@ class Service:
             )
 
         if self.weaviate is None:  # no way to reach Weaviate: no upgrades, backups or drains
-            return Reconciler(self.kube, clock=self.clock, after=[autoscale(self.scale_in)])
+            return Reconciler(
+                self.kube,
+                clock=self.clock,
+                after=[SpecReplicasStep(self.scale_in), autoscale(self.scale_in)],
+                pause=self.pause,
+            )
         connector = self.weaviate
 
         def api_for(ctx: ClusterContext) -> WeaviateApi:
@@ -105,8 +118,9 @@ class Service:
             clock=self.clock,
             # the operations that act before objects are applied: the pin follows the upgrade
             before=[Upgrader(api_for), BackupScheduler(api_for), drain],
-            after=[autoscale(scale_in), Rebalancer(api_for)],
+            after=[SpecReplicasStep(scale_in), autoscale(scale_in), Rebalancer(api_for)],
             pin=upgrade_pin,
+            pause=self.pause,
         )
 
     def reconcile(
@@ -119,10 +133,22 @@ class Service:
     ) -> FleetReport:
         deadline = deadline if deadline is not None else time.monotonic() + DEFAULT_BUDGET
         fleet = Fleet(self.kube, reconciler or self.reconciler(), workers=self.workers)
-        if name is not None:
-            (raw,) = find_clusters(self.kube, namespace=namespace, name=name)
-            namespace = raw["metadata"]["namespace"]
-        return fleet.reconcile_all(deadline=deadline, namespace=namespace, name=name)
+        started = time.monotonic()
+        report = FleetReport()
+        try:
+            with counting() as listed:
+                if name is not None:
+                    (raw,) = find_clusters(self.kube, namespace=namespace, name=name)
+                    namespace = raw["metadata"]["namespace"]
+                report = fleet.reconcile_all(deadline=deadline, namespace=namespace, name=name)
+        finally:
+            # a pass that failed before any cluster (a list call) is reported too
+            report.seconds = time.monotonic() - started
+            report.api_calls += listed.calls + sum(r.api_calls for r in report.clusters.values())
+            report.api_errors += listed.errors + sum(r.api_errors for r in report.clusters.values())
+            if self.observer is not None:
+                self.observer(report)
+        return report
 
     def plan(
         self, *, namespace: str | None = None, name: str | None = None

@@ -113,6 +113,19 @@ resource "azurerm_application_insights" "this" {
   application_type    = "other"
 }
 
+# The decision metrics the functions send (customMetrics, README "Decision metrics"), every
+# namespace/cluster at once.
+resource "azurerm_application_insights_workbook" "weavefn" {
+  count               = var.enable_application_insights ? 1 : 0
+  name                = uuidv5("url", "https://weavefn.io/workbooks/${var.name_prefix}")
+  resource_group_name = azurerm_resource_group.this.name
+  location            = azurerm_resource_group.this.location
+  display_name        = "${var.name_prefix} decision metrics"
+  source_id           = lower(azurerm_application_insights.this[0].id)
+  category            = "workbook"
+  data_json           = file("${path.module}/workbook.json")
+}
+
 resource "azurerm_linux_function_app" "weavefn" {
   #checkov:skip=CKV_AZURE_221:The Kubernetes API server (admission) and CI (upgrade) call it over the public endpoint.
   name                = "${var.name_prefix}-${var.storage_account_name}"
@@ -151,6 +164,9 @@ resource "azurerm_linux_function_app" "weavefn" {
       WEAVEFN_QUEUE          = "azure-queue:${azurerm_storage_account.functions.primary_queue_endpoint}${local.queue_name}"
       WEAVEFN_PROMETHEUS_URL = var.prometheus_url
       WEAVEFN_LOG_LEVEL      = var.log_level
+      # Decision metrics as Application Insights custom metrics, when it is enabled.
+      WEAVEFN_METRICS       = var.enable_application_insights ? "app-insights" : "off"
+      WEAVEFN_METRICS_SCOPE = var.metrics_scope
       # DefaultAzureCredential picks the user-assigned identity by its client id.
       AZURE_CLIENT_ID = azurerm_user_assigned_identity.functions.client_id
       # Dependencies are prebuilt into .python_packages; no build on the Functions host.

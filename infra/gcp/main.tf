@@ -17,6 +17,10 @@ locals {
     WEAVEFN_PROMETHEUS_URL = var.prometheus_url
     WEAVEFN_OIDC_AUDIENCE  = local.oidc_audience
     WEAVEFN_LOG_LEVEL      = var.log_level
+    # Decision metrics as Cloud Monitoring custom metrics (roles/monitoring.metricWriter).
+    WEAVEFN_METRICS       = "cloud-monitoring"
+    WEAVEFN_METRICS_SCOPE = var.metrics_scope
+    GOOGLE_CLOUD_PROJECT  = var.project_id
   }
   # One function per topic: a 2nd gen function has exactly one event trigger.
   pubsub_functions = {
@@ -36,6 +40,12 @@ resource "google_service_account" "functions" {
 resource "google_project_iam_member" "monitoring_viewer" {
   project = var.project_id
   role    = "roles/monitoring.viewer"
+  member  = google_service_account.functions.member
+}
+
+resource "google_project_iam_member" "metric_writer" {
+  project = var.project_id
+  role    = "roles/monitoring.metricWriter"
   member  = google_service_account.functions.member
 }
 

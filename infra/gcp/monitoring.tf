@@ -1,4 +1,5 @@
-# weavefn on Google Cloud: an example alert policy on Weaviate QPS, notifying the alerts topic.
+# weavefn on Google Cloud: the decision-metrics dashboard, and an example alert policy on Weaviate
+# QPS notifying the alerts topic.
 
 locals {
   example_namespace = split("/", var.example_cluster)[0]
@@ -46,4 +47,10 @@ resource "google_monitoring_alert_policy" "example_qps" {
   }
 
   depends_on = [google_pubsub_topic_iam_member.monitoring_publisher]
+}
+
+# The decision metrics the functions write (custom.googleapis.com/weavefn/*, README "Decision
+# metrics"), every namespace/cluster at once.
+resource "google_monitoring_dashboard" "weavefn" {
+  dashboard_json = file("${path.module}/dashboard.json")
 }

@@ -74,3 +74,9 @@ variable "example_qps_threshold" {
   type        = number
   default     = 200
 }
+
+variable "metrics_scope" {
+  description = "WEAVEFN_METRICS_SCOPE: cluster writes every decision metric per cluster; fleet only the fleet_* totals (large fleets: every series is billed)."
+  type        = string
+  default     = "cluster"
+}

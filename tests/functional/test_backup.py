@@ -73,6 +73,21 @@ def test_backup_request_without_a_target_names_the_field(clock: ManualClock):
     assert run.status().get("backups", []) == []
 
 
+def test_azure_backups_without_a_credential_are_refused_not_attempted(clock: ManualClock):
+    run = running_cluster(clock, backup=False, azure_backup={})
+
+    with pytest.raises(InvalidInputError) as caught:
+        request_backup(run.kube, namespace=NS, name=NAME, now=now(clock))
+    assert caught.value.errors[0].path == "spec.cloudProvider.azure.backup"
+
+    with_schedule(run, {"schedule": "* * * * *", "retention": 3})
+    clock.advance(120)
+    status = run.invoke()
+    assert status.get("backups", []) == []
+    condition = {c["type"]: c for c in status["conditions"]}["BackupSucceeded"]
+    assert (condition["status"], condition["reason"]) == ("False", "BackupCredentialsMissing")
+
+
 def test_schedule_takes_one_backup_per_slot_and_keeps_the_retention(clock: ManualClock):
     run = running_cluster(clock)
     with_schedule(run, {"schedule": "0 * * * *", "retention": 2})  # hourly

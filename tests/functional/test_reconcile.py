@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from weavefn.kube.port import ObjectRef
 from weavefn.local.kube import Fault, LocalKube, ManualClock, Verb
+from weavefn.local.metrics import local_registry
 from weavefn.service import Service
 
 from tests.functional.conftest import example, storage_class
@@ -55,6 +56,21 @@ def test_creates_a_running_cluster_from_scratch(kube: LocalKube, service: Servic
     assert current["observedGeneration"] == production["metadata"]["generation"]
     assert conditions(kube)["Ready"] == "True"
     assert any(e["reason"] == "Created" for e in kube.list_events(NS))
+
+
+def test_status_carries_the_selector_the_scale_subresource_points_at(kube, service, production):
+    service.reconcile()
+
+    selector = (
+        "app.kubernetes.io/component=database,app.kubernetes.io/instance=production,"
+        "app.kubernetes.io/name=weaviate"
+    )
+    assert status(kube)["selector"] == selector
+    # What an HPA, KEDA or VPA reads: the CRD's labelSelectorPath is .status.selector.
+    scale = kube.get_cluster_scale(NS, NAME)
+    assert scale["status"] == {"replicas": 3, "selector": selector}
+    pods = kube.list_pods(NS, dict(p.split("=") for p in selector.split(",")))
+    assert sorted(p["metadata"]["name"] for p in pods) == [f"{NAME}-{i}" for i in range(3)]
 
 
 def test_second_reconcile_makes_no_writes(kube: LocalKube, service: Service, production):
@@ -231,6 +247,43 @@ def test_storage_growth_expands_claims_and_recreates_the_statefulset(kube, servi
     kube.reset_calls()
     service.reconcile()
     assert kube.writes == 0
+
+
+def test_storage_growth_waits_for_the_collector_over_passes_without_failing(
+    kube, now, clock, production
+):
+    # The garbage collector has not released the old StatefulSet by the end of the pass (no
+    # time passes here while the pass waits): the operation stays in flight, nothing fails.
+    service = Service(kube, clock=now, metrics=local_registry(kube.extras), pause=lambda _: None)
+    service.reconcile()
+    grown = copy.deepcopy(kube.get_cluster(NS, NAME))
+    grown["spec"]["storage"]["size"] = "200Gi"
+    kube.apply_cluster({k: grown[k] for k in ("apiVersion", "kind", "metadata", "spec")})
+
+    first = service.reconcile()
+
+    assert first.ok, first.clusters
+    report = first.clusters[f"{NS}/{NAME}"]
+    assert "waiting for the garbage collector to release the old StatefulSet's pods" in (
+        report.actions
+    )
+    current = status(kube)
+    assert current["operation"]["phase"] == "RecreatingStatefulSet"
+    assert {c["type"]: c["status"] for c in current["conditions"]}["Degraded"] == "False"
+    assert not any(e["reason"] == "ApplyFailed" for e in kube.list_events(NS))
+    assert kube.get(STS)["metadata"]["deletionTimestamp"]
+
+    clock.advance(1)
+    second = service.reconcile()
+
+    assert second.ok, second.clusters
+    sts = kube.get(STS)
+    assert "deletionTimestamp" not in sts["metadata"]
+    assert (
+        sts["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"]
+        == "200Gi"
+    )
+    assert "operation" not in status(kube)
 
 
 @pytest.mark.parametrize(

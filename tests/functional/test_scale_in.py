@@ -212,6 +212,42 @@ def test_scale_in_drains_then_shrinks_over_several_passes(kube, clock, now) -> N
         assert r.condition("ScaleInBlocked")["status"] == "False"
 
 
+def test_a_drain_on_1_38_passes_through_integrating(kube, clock, now) -> None:
+    # 1.38 added INTEGRATING (cluster/proto/api/shard_requests.go); the drain must wait it out.
+    with rig(kube, clock, now, version="1.38.2") as r:
+        r.load.set(KEY, cpu=30)
+        r.service.reconcile()  # the drain starts its first MOVEs
+        clock.advance(8.5)  # registered 1 s + hydrating 5 s + finalizing 2 s: integrating now
+        r.service.reconcile()
+        states = {m.get("state") for m in r.status()["operation"]["details"]["moves"]}
+        assert "INTEGRATING" in states
+
+        r.run_until_idle()
+
+        assert r.replicas() == 3
+        assert r.status()["lastOperation"]["phase"] == "Succeeded"
+        assert_data_safe(r)
+
+
+def test_a_collection_dropped_mid_drain_is_skipped_not_failed(kube, clock, now) -> None:
+    with rig(kube, clock, now) as r:
+        r.load.set(KEY, cpu=30)
+        r.service.reconcile()  # MOVEs planned for every collection, the first ones started
+        planned = {m["collection"] for m in r.status()["operation"]["details"]["moves"]}
+        dropped = sorted(planned)[0]
+        r.sim.state.collections = [c for c in r.sim.state.collections if c.name != dropped]
+
+        r.run_until_idle()
+
+        last = r.status()["lastOperation"]
+        assert (last["kind"], last["phase"]) == ("ScaleInDrain", "Succeeded"), last["message"]
+        gone = [m for m in last["details"]["moves"] if m["collection"] == dropped]
+        assert gone and all(m["stage"] == "Gone" for m in gone)
+        assert r.replicas() == 3
+        r.sync()
+        assert_data_safe(r)
+
+
 def test_a_failed_move_is_retried(kube, clock, now) -> None:
     with rig(kube, clock, now) as r:
         r.load.set(KEY, cpu=30)
@@ -264,7 +300,8 @@ def test_movement_switched_off_mid_drain_aborts_without_shrinking(kube, clock, n
 
         blocked = r.condition("ScaleInBlocked")
         assert (blocked["status"], blocked["reason"]) == ("True", "DrainFailed")
-        assert "REPLICA_MOVEMENT_ENABLED" in blocked["message"]
+        # 1.32.5 reads REPLICA_MOVEMENT_DISABLED (usecases/config/environment.go up to 1.32.15)
+        assert "REPLICA_MOVEMENT_DISABLED" in blocked["message"]
         assert r.status().get("operation") is None and r.replicas() == 5
         assert_data_safe(r)
 

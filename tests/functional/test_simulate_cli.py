@@ -92,3 +92,46 @@ def test_a_negative_ready_delay_is_a_usage_error(tmp_path: Path, capsys) -> None
         main(["simulate", "-f", CLUSTER, "--trace", str(trace), "--ready-delay", "-5"])
     assert exited.value.code == 2
     assert "--ready-delay" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("where", "problem"),
+    [
+        pytest.param("missing-folder/out.png", "does not exist", id="folder-missing"),
+        pytest.param(".", "is a folder", id="a-folder"),
+    ],
+)
+def test_an_unwritable_plot_is_refused_before_the_run(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch, where: str, problem: str
+) -> None:
+    from weavefn.simulate import run
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the simulation ran before the plot target was checked")
+
+    monkeypatch.setattr(run, "simulate", never)
+    trace = short_trace(tmp_path / "t.csv")
+    target = str(tmp_path / where)
+
+    code = main(["simulate", "-f", CLUSTER, "--trace", str(trace), "--plot", target])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--plot" in err and problem in err
+
+
+def test_missing_matplotlib_is_named_before_the_run(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from weavefn.simulate import run
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    monkeypatch.setattr(run, "simulate", lambda *a, **k: pytest.fail("ran before the check"))
+    trace = short_trace(tmp_path / "t.csv")
+
+    code = main(["simulate", "-f", CLUSTER, "--trace", str(trace), "--plot", "out.png"])
+
+    assert code == 2
+    assert "pip install 'weavefn[plot]'" in capsys.readouterr().err

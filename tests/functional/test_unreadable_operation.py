@@ -12,7 +12,16 @@ from typing import Any
 from weavefn.kube.port import ObjectRef
 from weavefn.local.kube import ManualClock
 
-from tests.functional.test_upgrade import NAME, NEW, NS, OLD, Run, conditions, running_cluster
+from tests.functional.test_upgrade import (
+    NAME,
+    NEW,
+    NS,
+    OLD,
+    Run,
+    conditions,
+    manifest,
+    running_cluster,
+)
 
 T = "2026-01-01T00:00:00Z"
 
@@ -31,6 +40,9 @@ def replicas(run: Run) -> int:
 
 def test_a_drain_with_unreadable_details_fails_without_shrinking(clock: ManualClock):
     run = running_cluster(clock)
+    # The scale-in the drain was for: without autoscaling, spec.replicas asks for it (a spec
+    # that asks for none would clear ScaleInBlocked in the same pass: nothing is blocked).
+    run.kube.apply_cluster(manifest(replicas=2))
     broken = {
         "kind": "ScaleInDrain",
         "phase": "Shrinking",

@@ -23,16 +23,28 @@ RESTART = 60.0  # seconds a Weaviate pod takes to become Ready after (re)startin
 
 
 def manifest(
-    *, replicas: int = 3, version: str = OLD, backup: bool = True, **annotations: str
+    *,
+    replicas: int = 3,
+    version: str = OLD,
+    backup: bool = True,
+    inference: bool = False,
+    azure_backup: dict[str, Any] | None = None,
+    **annotations: str,
 ) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "version": version,
         "replicas": replicas,
         "storage": {"size": "10Gi"},
         "replication": {"factor": 2},
+        "modules": [],
     }
     if backup:
-        spec["modules"] = [{"name": "backup-filesystem"}]
+        spec["modules"].append({"name": "backup-filesystem"})
+    if inference:
+        spec["modules"].append({"name": "qna-transformers"})
+    if azure_backup is not None:
+        target = {"storageAccount": "acct1", "container": "backups", **azure_backup}
+        spec["cloudProvider"] = {"type": "azure", "azure": {"backup": target}}
     return {
         "apiVersion": "weaviate.io/v1",
         "kind": "WeaviateCluster",
@@ -135,6 +147,48 @@ def test_rolls_three_replicas_one_pod_at_a_time_after_a_backup(clock: ManualCloc
         operation = seen["status"].get("operation") or {}
         if operation.get("phase") in ("Pending", "BackingUp"):
             assert {image for image, _ in seen["pods"].values()} == {OLD}
+
+
+def _labelled_versions(kube: LocalKube) -> dict[str, str]:
+    """kind/name -> app.kubernetes.io/version of every namespaced object of the cluster."""
+    kinds = [
+        ("v1", "ServiceAccount"),
+        ("v1", "ConfigMap"),
+        ("v1", "Service"),
+        ("policy/v1", "PodDisruptionBudget"),
+        ("apps/v1", "Deployment"),
+        ("apps/v1", "StatefulSet"),
+    ]
+    return {
+        f"{kind}/{obj['metadata']['name']}": obj["metadata"]["labels"]["app.kubernetes.io/version"]
+        for api_version, kind in kinds
+        for obj in kube.list(api_version, kind, NS)
+    }
+
+
+def test_only_the_statefulset_moves_at_the_upgrades_pace(clock: ManualClock):
+    # The inference Deployment runs no Weaviate image: an upgrade must not roll its pods, and
+    # no object may claim the new version while the backup runs and no pod has changed.
+    run = running_cluster(clock, inference=True)
+    deployment = f"{NAME}-qna-transformers"
+    (before,) = [d for d in run.kube.list("apps/v1", "Deployment", NS)]
+    assert before["metadata"]["name"] == deployment
+    run.request(NEW)
+
+    status = run.invoke()
+
+    assert status["operation"]["phase"] in ("Pending", "BackingUp")
+    (during,) = run.kube.list("apps/v1", "Deployment", NS)
+    assert during["spec"]["template"] == before["spec"]["template"]
+    assert set(_labelled_versions(run.kube).values()) == {OLD}
+    assert "app.kubernetes.io/version" not in during["spec"]["template"]["metadata"]["labels"]
+
+    final = run.until_done()
+
+    assert final["currentVersion"] == NEW
+    (after,) = run.kube.list("apps/v1", "Deployment", NS)
+    assert after["spec"]["template"] == before["spec"]["template"]
+    assert set(_labelled_versions(run.kube).values()) == {NEW}
 
 
 def test_status_shows_rollout_progress(clock: ManualClock):
@@ -245,6 +299,53 @@ def test_upgrade_without_a_backup_target(
         assert refused["reason"] == "BackupNotConfigured"
         assert "weaviate.io/skip-backup" in refused["message"]
         assert {image for image, _ in run.pods().values()} == {OLD}
+
+
+@pytest.mark.parametrize(
+    ("credential", "annotations", "outcome"),
+    [
+        pytest.param({}, {}, "refused", id="no-credential-refused"),
+        pytest.param({}, {"weaviate.io/skip-backup": "true"}, "no-backup", id="skip-acknowledged"),
+        pytest.param(
+            {"accountKey": {"secretKeyRef": {"name": "blob", "key": "key"}}},
+            {},
+            "backed-up",
+            id="account-key",
+        ),
+    ],
+)
+def test_azure_backup_without_a_credential_refuses_the_upgrade(
+    clock: ManualClock, credential: dict[str, Any], annotations: dict[str, str], outcome: str
+):
+    # backup-azure has no workload identity (modules/backup-azure/client.go): without a key or
+    # a connection string the pre-upgrade backup could never be written.
+    run = running_cluster(clock, backup=False, azure_backup=credential, **annotations)
+    if outcome == "refused":
+        with pytest.raises(InvalidInputError) as caught:  # the CLI and CI/CD request
+            run.request(NEW)
+        assert caught.value.errors[0].path == "spec.cloudProvider.azure.backup"
+        raw = run.kube.get_cluster(NS, NAME)
+        run.kube.patch_cluster_spec(  # as if admission were bypassed
+            NS, NAME, {"version": NEW}, resource_version=raw["metadata"]["resourceVersion"]
+        )
+    else:
+        run.request(NEW)
+
+    status = run.invoke()
+
+    if outcome == "refused":
+        assert "operation" not in status
+        refused = conditions(status)["UpgradeSucceeded"]
+        assert refused["reason"] == "BackupCredentialsMissing"
+        assert "accountKey or connectionString" in refused["message"]
+        assert "weaviate.io/skip-backup" in refused["message"]
+        assert {image for image, _ in run.pods().values()} == {OLD}
+        assert "UpgradeFailed" in events(run.kube)
+        return
+    final = run.until_done()
+    assert final["lastOperation"]["phase"] == "Succeeded"
+    backups = [b["backend"] for b in final.get("backups", [])]
+    assert backups == (["azure"] if outcome == "backed-up" else [])
 
 
 def test_version_jump_in_spec_is_refused_with_a_condition(clock: ManualClock):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from weavefn.observe.catalog import CATALOG
 
 from tests.infra.support import ROOT, checkov_failures, tool, walk
 
@@ -242,3 +244,75 @@ def test_cfn_lint_finds_no_errors(packaged: Path) -> None:
 
 def test_checkov_finds_nothing_unjustified(packaged: Path) -> None:
     assert checkov_failures(packaged / TEMPLATE, framework="cloudformation") == []
+
+
+_VIEWS = {"timeSeries", "singleValue", "gauge", "bar", "pie", "table"}
+_SEARCH = re.compile(
+    r"^SEARCH\('\{[\w,]+\} MetricName=\"\w+\"', '(Average|Sum|Minimum|Maximum|SampleCount)', (60|300)\)$"
+)
+
+
+def dashboard_problems(body: dict[str, Any]) -> list[str]:
+    """What CloudWatch's dashboard body structure forbids (cfn-lint does not read the body)."""
+    problems = []
+    for i, widget in enumerate(body.get("widgets", [])):
+        where = f"widgets[{i}]"
+        x, width = widget.get("x", 0), widget.get("width", 6)
+        if widget.get("type") not in {"metric", "text", "log", "alarm", "explorer"}:
+            problems.append(f"{where}.type")
+        if not (
+            1 <= width <= 24 and x >= 0 and x + width <= 24 and 1 <= widget.get("height", 6) <= 1000
+        ):
+            problems.append(f"{where}: position outside the 24-column grid")
+        props = widget.get("properties", {})
+        if widget.get("type") == "text" and not props.get("markdown"):
+            problems.append(f"{where}.properties.markdown")
+        if widget.get("type") != "metric":
+            continue
+        if props.get("view") not in _VIEWS or not props.get("region") or not props.get("metrics"):
+            problems.append(f"{where}.properties: view, region and metrics are required")
+        ids = [row[0].get("id", "") for row in props.get("metrics", [])]
+        if len(set(ids)) != len(ids) or not all(re.match(r"^[a-z][a-zA-Z0-9_]*$", i) for i in ids):
+            problems.append(f"{where}: expression ids must be unique and start lower-case")
+        for row in props.get("metrics", []):
+            if not _SEARCH.match(row[0].get("expression", "")):
+                problems.append(f"{where}: {row[0].get('expression')!r} is not a SEARCH expression")
+    return problems
+
+
+def test_dashboard_shows_the_decision_metrics_per_cluster(template: dict[str, Any]) -> None:
+    (dashboard,) = _of_type(template, "AWS::CloudWatch::Dashboard").values()
+    body = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
+    document = json.loads(body.replace("${AWS::Region}", "eu-west-1"))
+    assert dashboard_problems(document) == []
+    broken = {"widgets": [{**document["widgets"][1], "x": 20}]}
+    assert dashboard_problems(broken), "the check itself catches a widget off the grid"
+    widgets = document["widgets"]
+    searched = {
+        metric: dims
+        for w in widgets
+        if w["type"] == "metric"
+        for row in w["properties"]["metrics"]
+        for dims, metric in re.findall(
+            r"\{weavefn,?([^}]*)\} MetricName=\"(\w+)\"", row[0]["expression"]
+        )
+    }
+    documented = {m.name: m for m in CATALOG}
+    assert set(searched) <= set(documented), "every widget names a documented metric"
+    for metric, dims in searched.items():
+        assert tuple(d for d in dims.split(",") if d) == documented[metric].dimensions, metric
+    shown = {
+        "replicas_desired",
+        "replicas_current",
+        "metric_ratio",
+        "metric_value",
+        "metric_target",
+        "scale_events",
+        "decision",
+        "operation_phase_seconds",
+        "reconcile_errors",
+        "api_errors",
+    }
+    assert shown <= set(searched)
+    env = _function(template, "schedule")["Environment"]["Variables"]
+    assert env["WEAVEFN_METRICS"] == "emf" and env["WEAVEFN_METRICS_SCOPE"] == "cluster"

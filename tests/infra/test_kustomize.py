@@ -132,7 +132,9 @@ def test_webhook_validates_cluster_changes_and_fails_closed(
     ]
     assert webhook["timeoutSeconds"] == 5
     assert webhook["failurePolicy"] == "Fail"
-    assert webhook["sideEffects"] == "None"
+    # It enqueues a reconcile on allowed changes, and nothing on dryRun requests
+    # (tests/adapters/test_webhooks.py::test_admission_dry_run_queues_nothing).
+    assert webhook["sideEffects"] == "NoneOnDryRun"
     assert webhook["matchPolicy"] == "Equivalent"
     assert webhook["admissionReviewVersions"] == ["v1"]
     url = webhook["clientConfig"]["url"]

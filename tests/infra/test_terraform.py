@@ -9,6 +9,7 @@ import subprocess
 from typing import Any
 
 import pytest
+from weavefn.observe.catalog import CATALOG
 
 from tests.infra.support import ROOT, checkov_failures, load_hcl, resources, walk
 
@@ -47,6 +48,7 @@ def test_gcp_grants_only_the_roles_the_code_uses(gcp: dict[str, list[Any]]) -> N
     }
     assert sa_roles == {
         "roles/monitoring.viewer",
+        "roles/monitoring.metricWriter",
         "roles/container.clusterViewer",
         "roles/secretmanager.secretAccessor",
         "roles/pubsub.publisher",
@@ -124,6 +126,9 @@ def test_gcp_functions_read_the_secret_from_secret_manager(gcp: dict[str, list[A
         "WEAVEFN_PROMETHEUS_URL",
         "WEAVEFN_OIDC_AUDIENCE",
         "WEAVEFN_LOG_LEVEL",
+        "WEAVEFN_METRICS",
+        "WEAVEFN_METRICS_SCOPE",
+        "GOOGLE_CLOUD_PROJECT",
     }
 
 
@@ -270,3 +275,112 @@ def test_queue_setting_is_one_the_functions_accept(folder: str, fill: dict[str, 
         value = value.replace(placeholder, real)
     assert "${" not in value, value
     assert queue_kind(value)[0] == kind
+
+
+# -- decision-metric dashboards ---------------------------------------------------------------
+
+_DOCUMENTED = {m.name: m for m in CATALOG}
+_ALIGNERS = {"ALIGN_MAX", "ALIGN_MIN", "ALIGN_MEAN", "ALIGN_SUM"}
+_REDUCERS = {"REDUCE_MAX", "REDUCE_MIN", "REDUCE_MEAN", "REDUCE_SUM"}
+_GCP_METRIC = re.compile(
+    r'^metric\.type="custom\.googleapis\.com/weavefn/(\w+)" resource\.type="generic_task"$'
+)
+
+
+def gcp_dashboard_problems(doc: dict[str, Any]) -> list[str]:
+    """What the Dashboards API (monitoring.dashboards v1, mosaicLayout) would refuse."""
+    problems = []
+    layout = doc.get("mosaicLayout") or {}
+    columns = layout.get("columns", 0)
+    if not doc.get("displayName") or not 1 <= columns <= 48:
+        problems.append("displayName and 1-48 columns are required")
+    for i, tile in enumerate(layout.get("tiles", [])):
+        where = f"tiles[{i}]"
+        if tile["xPos"] < 0 or tile["xPos"] + tile["width"] > columns or tile["height"] < 1:
+            problems.append(f"{where}: outside the grid")
+        kinds = set(tile["widget"]) - {"title"}
+        if len(kinds) != 1 or not kinds <= {"xyChart", "text", "scorecard"}:
+            problems.append(f"{where}: a widget holds exactly one of xyChart, text, scorecard")
+        for data in tile["widget"].get("xyChart", {}).get("dataSets", []):
+            query = data["timeSeriesQuery"]["timeSeriesFilter"]
+            matched = _GCP_METRIC.match(query["filter"])
+            aggregation = query["aggregation"]
+            if matched is None or matched.group(1) not in _DOCUMENTED:
+                problems.append(f"{where}: {query['filter']!r} names no documented metric")
+                continue
+            if aggregation["perSeriesAligner"] not in _ALIGNERS:
+                problems.append(f"{where}: aligner")
+            if aggregation["crossSeriesReducer"] not in _REDUCERS:
+                problems.append(f"{where}: reducer")
+            grouped = {g.split('"')[1] for g in aggregation["groupByFields"]}
+            if not grouped <= set(_DOCUMENTED[matched.group(1)].dimensions):
+                problems.append(f"{where}: groups by a label the metric does not have")
+            if data["plotType"] not in {"LINE", "STACKED_BAR", "STACKED_AREA"}:
+                problems.append(f"{where}: plotType")
+    return problems
+
+
+def test_gcp_dashboard_shows_the_decision_metrics_per_cluster(gcp: dict[str, list[Any]]) -> None:
+    (dashboard,) = resources(gcp, "google_monitoring_dashboard").values()
+    assert dashboard["dashboard_json"] == '${file("${path.module}/dashboard.json")}'
+    doc = json.loads((GCP / "dashboard.json").read_text())
+    assert gcp_dashboard_problems(doc) == []
+    shown = {
+        _GCP_METRIC.match(d["timeSeriesQuery"]["timeSeriesFilter"]["filter"]).group(1)  # type: ignore[union-attr]
+        for t in doc["mosaicLayout"]["tiles"]
+        for d in t["widget"].get("xyChart", {}).get("dataSets", [])
+    }
+    assert shown >= _SHOWN
+    broken = json.loads(json.dumps(doc))
+    broken["mosaicLayout"]["tiles"][1]["xPos"] = 40
+    assert gcp_dashboard_problems(broken), "the check itself catches a tile off the grid"
+    env = _function_env(gcp)
+    assert env["WEAVEFN_METRICS"] == "cloud-monitoring"
+    assert env["GOOGLE_CLOUD_PROJECT"] == "${var.project_id}"
+
+
+_SHOWN = {
+    "replicas_desired",
+    "replicas_current",
+    "metric_ratio",
+    "metric_value",
+    "metric_target",
+    "scale_events",
+    "decision",
+    "operation_phase_seconds",
+    "reconcile_errors",
+    "api_errors",
+}
+_KQL_NAMES = re.compile(r"name in \(([^)]*)\)")
+
+
+def test_azure_workbook_shows_the_decision_metrics_per_cluster(
+    azure: dict[str, list[Any]],
+) -> None:
+    (workbook,) = resources(azure, "azurerm_application_insights_workbook").values()
+    assert workbook["data_json"] == '${file("${path.module}/workbook.json")}'
+    assert workbook["source_id"] == "${lower(azurerm_application_insights.this[0].id)}"
+    doc = json.loads((AZURE / "workbook.json").read_text())
+    assert doc["version"] == "Notebook/1.0"
+    shown: set[str] = set()
+    for item in doc["items"]:
+        if item["type"] != 3:
+            continue
+        content = item["content"]
+        assert content["version"] == "KqlItem/1.0"
+        assert content["resourceType"] == "microsoft.insights/components"
+        query = content["query"]
+        assert query.startswith("customMetrics | where name in (")
+        names = {n.strip(" '") for n in _KQL_NAMES.search(query).group(1).split(",")}  # type: ignore[union-attr]
+        assert names <= set(_DOCUMENTED), names - set(_DOCUMENTED)
+        for name in names:
+            for dimension in re.findall(r"customDimensions\.(\w+)", query):
+                assert dimension in _DOCUMENTED[name].dimensions, (name, dimension)
+        shown |= names
+    assert shown >= _SHOWN
+    assert len({item["name"] for item in doc["items"]}) == len(doc["items"])
+
+
+def _function_env(parsed: dict[str, list[Any]]) -> dict[str, Any]:
+    env: dict[str, Any] = next(b["environment"] for b in parsed["locals"] if "environment" in b)
+    return env

@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from weavefn.local.weaviate.cluster import EmbeddedWeaviate, SimRefusal
+from weavefn.local.weaviate.state import RefusalBody
 from weavefn.weaviate import wire
 from weavefn.weaviate.port import ReplicationKind
 
@@ -53,14 +54,22 @@ def _route(method: str, pattern: str) -> Callable[[Handler], Handler]:
 
 
 class FakeWeaviate:
-    """One Weaviate node on 127.0.0.1; ``with FakeWeaviate(sim, node="weaviate-0") as fake:``."""
+    """One Weaviate node (default 127.0.0.1, any port); ``with FakeWeaviate(sim, node="weaviate-0") as fake:``."""
 
     def __init__(
-        self, sim: EmbeddedWeaviate, *, node: str | None = None, api_key: str | None = None
+        self,
+        sim: EmbeddedWeaviate,
+        *,
+        node: str | None = None,
+        api_key: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         self.sim = sim
         self.node = node
         self.api_key = api_key
+        self.host, self.port = host, port
+        """Where to listen: a pod's own loopback IP and 8080 behind a real service proxy."""
         self.delay = 0.0
         """Seconds to stall before each answer (timeouts); released by stop()."""
         self.requests: list[tuple[str, str]] = []
@@ -77,7 +86,7 @@ class FakeWeaviate:
         return f"http://{host!s}:{port}"
 
     def start(self) -> FakeWeaviate:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _RequestHandler)
+        server = ThreadingHTTPServer((self.host, self.port), _RequestHandler)
         server.daemon_threads = True
         server.fake = self  # type: ignore[attr-defined]
         self._server = server
@@ -128,7 +137,7 @@ class FakeWeaviate:
                 try:
                     return handler(self, _Request(params, query, body))
                 except SimRefusal as refusal:
-                    return refusal.status, wire.error_body(refusal.message)
+                    return refusal.status, _refusal_body(refusal)
         if allowed:
             return 405, {"code": 405, "message": f"method {method} is not allowed"}
         return 404, {"code": 404, "message": f"path {split.path} was not found"}
@@ -169,6 +178,15 @@ def fake_cluster(
     finally:
         for fake in fakes.values():
             fake.stop()
+
+
+def _refusal_body(refusal: SimRefusal) -> Any:
+    """The body Weaviate sends with the refusal: its ErrorResponse, nothing, or the router's."""
+    if refusal.body is RefusalBody.EMPTY:
+        return None
+    if refusal.body is RefusalBody.ROUTE:
+        return {"code": refusal.status, "message": refusal.message}
+    return wire.error_body(refusal.message)
 
 
 def _field(body: Any, name: str) -> str:

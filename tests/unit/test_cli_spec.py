@@ -16,6 +16,7 @@ from weavefn.crd import build_crd
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = str(ROOT / "examples" / "production-aws.yaml")
+AZURE = str(ROOT / "examples" / "azure.yaml")
 
 
 def test_validate_reports_a_valid_manifest(capsys: pytest.CaptureFixture[str]) -> None:
@@ -125,3 +126,18 @@ def test_console_script_renders_and_fails_cleanly(tmp_path: Path) -> None:
     assert failed.returncode == 2
     assert "spec.version: " in failed.stderr
     assert "Traceback" not in failed.stderr
+
+
+def test_validate_warns_about_an_azure_backup_that_cannot_authenticate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    manifest = yaml.safe_load(Path(AZURE).read_text())
+    del manifest["spec"]["cloudProvider"]["azure"]["backup"]["accountKey"]
+    path = tmp_path / "azure.yaml"
+    path.write_text(yaml.safe_dump(manifest))
+
+    assert main(["validate", "-f", str(path)]) == 0
+
+    err = capsys.readouterr().err
+    assert "is valid" in err
+    assert "warning: spec.cloudProvider.azure.backup: no credential" in err

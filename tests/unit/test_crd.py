@@ -219,7 +219,26 @@ SCALING = {"enabled": True, "minReplicas": 3, "maxReplicas": 6, "targetCPU": 70}
             id="cloud-block-mismatch",
         ),
         pytest.param({"version": "1.27"}, "spec.version", id="version-format"),
+        pytest.param({"version": "v1.27.0"}, "spec.version", id="version-v-prefix"),
+        pytest.param({"version": "1.24.9"}, "spec.version", id="version-before-raft"),
         pytest.param({"voters": 2}, "spec.voters", id="even-voters"),
+        pytest.param(
+            {
+                "cloudProvider": {
+                    "type": "azure",
+                    "azure": {
+                        "backup": {
+                            "storageAccount": "acct1",
+                            "container": "bk-1",
+                            "accountKey": {"secretKeyRef": {"name": "s", "key": "k"}},
+                            "connectionString": {"secretKeyRef": {"name": "s", "key": "c"}},
+                        }
+                    },
+                }
+            },
+            "spec.cloudProvider.azure.backup.connectionString",
+            id="azure-key-and-connection-string",
+        ),
         pytest.param(
             {"resources": {"requests": {"memory": "8Gi"}, "limits": {"memory": "4Gi"}}},
             "spec.resources.requests.memory",
@@ -258,3 +277,36 @@ def test_transition_rules_guard_volumes(
 ) -> None:
     failures = cel_failures({**BASE, "storage": new}, old_spec={**BASE, "storage": old})
     assert [f.split(":")[0] for f in failures] == expected
+
+
+@pytest.mark.parametrize(
+    "version",
+    [
+        "1.25.0",
+        "1.27.3",
+        "1.32.16",
+        "1.100.2",
+        "1.250.0",
+        "2.0.0",
+        "10.1.0",
+        "1.30.0-rc.1",
+        "v1.27.0",
+        "V1.27.0",
+        "1.24.9",
+        "1.2.0",
+        "0.99.0",
+        "01.27.0",
+        "1.027.0",
+        "1.27",
+        " 1.27.0",
+        "1.27.0+build",
+    ],
+)
+def test_crd_and_model_agree_on_versions(version: str) -> None:
+    """The CEL rule is a regex; the model a parser: both must take exactly the same versions."""
+    from weavefn.model.base import version_problem
+
+    by_crd = not any(
+        f.startswith("spec.version") for f in cel_failures({**BASE, "version": version})
+    )
+    assert by_crd == (version_problem(version) is None)

@@ -56,6 +56,8 @@ SECRET = {"secretKeyRef": {"name": "s", "key": "k"}}
 
 INVALID = [
     pytest.param("spec.version", "1.27", "spec.version", id="version-not-semver"),
+    pytest.param("spec.version", "v1.27.0", "spec.version", id="version-v-prefix"),
+    pytest.param("spec.version", "1.24.9", "spec.version", id="version-before-raft"),
     pytest.param("spec.replicas", 0, "spec.replicas", id="zero-replicas"),
     pytest.param("spec.replicas", "three", "spec.replicas", id="replicas-not-int"),
     pytest.param("spec.storage.size", "100 GB", "spec.storage.size", id="bad-quantity"),
@@ -93,6 +95,18 @@ INVALID = [
     ),
     pytest.param("spec.modules.0.name", "Text2Vec", "spec.modules[0].name", id="module-name-case"),
     pytest.param(
+        "spec.modules.0.name",
+        "text2vec-azure-openai",
+        "spec.modules[0].name",
+        id="module-that-does-not-exist",
+    ),
+    pytest.param(
+        "spec.modules.0.name",
+        "text2vec-model2vec",
+        "spec.modules[0].name",
+        id="module-newer-than-the-version",
+    ),
+    pytest.param(
         "spec.cloudProvider.type", "oracle", "spec.cloudProvider.type", id="unknown-cloud"
     ),
     pytest.param("spec.cloudProvider.gcp", {}, "spec.cloudProvider.gcp", id="cloud-block-mismatch"),
@@ -111,6 +125,31 @@ INVALID = [
         id="literal-env-secret",
     ),
     pytest.param("spec.backup", {"schedule": "every day"}, "spec.backup.schedule", id="bad-cron"),
+    pytest.param(
+        "spec.cloudProvider",
+        {
+            "type": "azure",
+            "azure": {
+                "backup": {
+                    "storageAccount": "acct1",
+                    "container": "bk-1",
+                    "accountKey": SECRET,
+                    "connectionString": SECRET,
+                }
+            },
+        },
+        "spec.cloudProvider.azure.backup.connectionString",
+        id="azure-key-and-connection-string",
+    ),
+    pytest.param(
+        "spec.cloudProvider",
+        {
+            "type": "azure",
+            "azure": {"backup": {"storageAccount": "a1b", "container": "bk-1", "accountKey": "k"}},
+        },
+        "spec.cloudProvider.azure.backup.accountKey",
+        id="azure-key-literal",
+    ),
 ]
 
 
@@ -136,3 +175,34 @@ def test_all_problems_are_reported_at_once() -> None:
     with pytest.raises(InvalidInputError) as caught:
         parse_cluster(raw)
     assert {"spec.replicas", "spec.storage.size"} <= {e.path for e in caught.value.errors}
+
+
+@pytest.mark.parametrize(
+    ("version", "fragment"),
+    [
+        pytest.param("v1.27.0", "the image tag has no 'v': 1.27.0", id="v-prefix"),
+        pytest.param("1.24.9", "older than 1.25", id="before-raft"),
+    ],
+)
+def test_versions_weavefn_cannot_run_are_refused(version: str, fragment: str) -> None:
+    # v1.27.0 would render the image weaviate:v1.27.0, which does not exist; 1.24 has no Raft
+    # settings although every rendered StatefulSet carries them.
+    raw = copy.deepcopy(PRODUCTION)
+    raw["spec"]["version"] = version
+    with pytest.raises(InvalidInputError) as caught:
+        parse_cluster(raw)
+    assert [(e.path, fragment in e.message) for e in caught.value.errors] == [
+        ("spec.version", True)
+    ]
+
+
+def test_an_unknown_module_is_refused_with_the_known_ones_listed() -> None:
+    # Weaviate ignores a name it does not know: the cluster would quietly run without it.
+    raw = copy.deepcopy(PRODUCTION)
+    raw["spec"]["modules"].append({"name": "generative-azure-openai"})
+    with pytest.raises(InvalidInputError) as caught:
+        parse_cluster(raw)
+    [error] = caught.value.errors
+    assert error.path == "spec.modules[2].name"
+    assert "Azure OpenAI is served by generative-openai" in error.message
+    assert "known generative modules: generative-anthropic," in error.message

@@ -23,7 +23,7 @@ from weavefn.autoscale.behavior import (
     scale_up_rules,
     stabilize,
 )
-from weavefn.autoscale.metrics.port import MetricName, MetricSnapshot
+from weavefn.autoscale.metrics.port import MetricName, MetricSnapshot, MissingReason
 from weavefn.autoscale.proposals import Proposal, format_value, observed_values, propose, targets
 from weavefn.model.autoscaling import AutoScalingSpec
 
@@ -168,7 +168,7 @@ def evaluate(inputs: DecisionInput) -> ScaleDecision:
             current,
             current,
             Reason.PARTIAL_DATA,
-            f"{_describe(driver)} but {_names(missing)} missing: not scaling down on partial data",
+            f"{_describe(driver)} but {_why(inputs.snapshot, missing)} missing: not scaling down on partial data",
             history,
             0,
             driver.metric,
@@ -222,7 +222,7 @@ def _normalize(
     if final != stabilized:
         note += f", limited to {final} ({reason.value})"
     if missing:
-        note += f"; {_names(missing)} missing"
+        note += f"; {_why(inputs.snapshot, missing)} missing"
     recorded = remember(history, now=now, replicas=desired)
     return ScaleDecision(
         _action(final, current),
@@ -248,7 +248,7 @@ def _no_metrics(
 ) -> ScaleDecision:
     spec, current = inputs.spec, inputs.current
     failures = inputs.consecutive_failures + 1
-    what = _names(missing) or "no target configured"
+    what = _why(inputs.snapshot, missing) or "no target configured"
     if failures >= spec.failure_threshold and spec.fallback_replicas is not None:
         replicas = bounds.clamp(spec.fallback_replicas)
         return ScaleDecision(
@@ -281,5 +281,13 @@ def _describe(p: Proposal) -> str:
     )
 
 
-def _names(metrics: tuple[MetricName, ...]) -> str:
-    return ", ".join(m.value for m in metrics)
+def _why(snapshot: MetricSnapshot, metrics: tuple[MetricName, ...]) -> str:
+    """The missing metrics' names; one the running release cannot provide says so."""
+    parts = []
+    for metric in metrics:
+        reading = snapshot.get(metric)
+        if reading is not None and reading.missing is MissingReason.UNSUPPORTED_VERSION:
+            parts.append(f"{metric.value} ({reading.detail})")
+        else:
+            parts.append(metric.value)
+    return ", ".join(parts)

@@ -21,7 +21,14 @@ from weavefn.autoscale.drain_plan import (
 )
 from weavefn.autoscale.executor import ScaleIn, current_replicas
 from weavefn.autoscale.history import format_time, scaled
-from weavefn.autoscale.moves import ApiFor, MoveRecord, MovingApi, count_done, run_moves
+from weavefn.autoscale.moves import (
+    SETTLED,
+    ApiFor,
+    MoveRecord,
+    MovingApi,
+    count_done,
+    run_moves,
+)
 from weavefn.conditions import ConditionReason
 from weavefn.errors import TerminalError, UnavailableError
 from weavefn.events import ClusterEvent, EventReason, EventType
@@ -92,12 +99,15 @@ class Drain:
         spec = ctx.cluster.spec
         autoscaling = spec.auto_scaling or AutoScalingSpec()
 
+        # minReplicas bounds the autoscaler; without it spec.replicas alone is asked for.
+        min_replicas = autoscaling.min_replicas if autoscaling.enabled else 1
+
         def admit(versions: list[str]) -> int | Blocked:
             return admit_scale_in(
                 current=current,
                 requested=request.target,
                 voters=len(ctx.status.voters),
-                min_replicas=autoscaling.min_replicas,
+                min_replicas=min_replicas,
                 versions=versions,
                 movement_enabled=spec.replication.replica_movement,
             )
@@ -216,7 +226,7 @@ class Drain:
                 f"failed {failed.attempts} time(s): {failed.error}",
             )
             return False
-        if all(r.stage is MoveStage.DONE for r in records):
+        if all(r.stage in SETTLED for r in records):
             self._save(ctx, DrainPhase.VERIFYING, state)
             return True
         self._save(ctx, DrainPhase.MOVING, state)

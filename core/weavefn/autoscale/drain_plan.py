@@ -11,10 +11,8 @@ from weavefn.autoscale.moves import Move, MovePolicy, MoveRecord, count_done
 from weavefn.conditions import ConditionReason
 from weavefn.model.operations import DrainDetails, DrainOperation, DrainPhase, Operation
 from weavefn.model.units import Version
-from weavefn.weaviate.port import (
-    REPLICA_MOVEMENT_SINCE,
-    ShardingState,
-)
+from weavefn.weaviate.port import ShardingState
+from weavefn.weaviate.releases import REPLICA_MOVEMENT_SINCE
 
 
 def ordinal_key(node: str) -> tuple[str, int]:

@@ -88,6 +88,7 @@ class AutoscaleStep:
         decision = evaluate(
             decision_input(cluster, current=current, snapshot=snapshot, now=ctx.now)
         )
+        ctx.decision, ctx.snapshot = decision, snapshot
         ctx.status.autoscaling = self._remember(
             recorded(ctx.status.autoscaling, decision), spec.failure_threshold
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -27,6 +29,25 @@ class MovingApi(WeaviateHealth, WeaviateReplication, Protocol):
 ApiFor = Callable[[ClusterContext], MovingApi]
 """The Weaviate of the cluster a pass is about."""
 
+log = logging.getLogger("weavefn")
+_UNKNOWN_STATES: set[str] = set()
+_UNKNOWN_LOCK = threading.Lock()
+
+
+def _note_unknown_state(op: ReplicationOp) -> None:
+    """Log a replication state weavefn does not know, once per process and state."""
+    if op.known_state:
+        return
+    with _UNKNOWN_LOCK:
+        if op.state in _UNKNOWN_STATES:
+            return
+        _UNKNOWN_STATES.add(op.state)
+    log.warning(
+        "Weaviate reports replication state %r, unknown to weavefn: treated as in progress "
+        "until READY or CANCELLED",
+        op.state,
+    )
+
 
 @dataclass(frozen=True, order=True)
 class Move:
@@ -45,6 +66,10 @@ class MovePolicy:
     max_attempts: int = 3
     starting_grace: timedelta = timedelta(minutes=2)
     """How long a MOVE whose request was cut off may still land before it is retried."""
+
+
+SETTLED = (MoveStage.DONE, MoveStage.GONE)
+"""The stages in which a MOVE needs nothing more."""
 
 
 @dataclass(frozen=True)
@@ -96,10 +121,10 @@ def failed_attempt(record: MoveRecord, error: str, *, max_attempts: int) -> Move
 
 
 def observed(record: MoveRecord, op: ReplicationOp, *, max_attempts: int) -> MoveRecord:
-    """The record after Weaviate reported its operation."""
-    if op.state is ReplicationState.READY:
+    """The record after Weaviate reported its operation; only READY and CANCELLED end it."""
+    if op.state == ReplicationState.READY:
         return replace(record, stage=MoveStage.DONE, state=str(op.state), error=None)
-    if op.state is ReplicationState.CANCELLED:
+    if op.state == ReplicationState.CANCELLED:
         failed = failed_attempt(record, op.error or "cancelled", max_attempts=max_attempts)
         return replace(failed, state=str(op.state))
     return replace(record, stage=MoveStage.RUNNING, state=str(op.state))
@@ -200,6 +225,7 @@ def _polled(
             except NotFoundError as exc:
                 found[index] = failed_attempt(record, str(exc), max_attempts=policy.max_attempts)
             else:
+                _note_unknown_state(op)
                 found[index] = observed(record, op, max_attempts=policy.max_attempts)
     if any(r.stage is MoveStage.STARTING for r in found):
         sharding = api.sharding_state()
@@ -208,6 +234,15 @@ def _polled(
             for r in found
         ]
     return found
+
+
+def _dropped(api: WeaviateReplication, move: Move) -> bool:
+    """Whether the move's shard no longer exists (its collection dropped since planning)."""
+    sharding = api.sharding_state()
+    return not any(
+        coll.collection == move.collection and any(s.shard == move.shard for s in coll.shards)
+        for coll in sharding.collections
+    )
 
 
 def _started(api: WeaviateReplication, record: MoveRecord, *, policy: MovePolicy) -> MoveRecord:
@@ -221,6 +256,8 @@ def _started(api: WeaviateReplication, record: MoveRecord, *, policy: MovePolicy
             kind=ReplicationKind.MOVE,
         )
     except TerminalError as exc:
+        if _dropped(api, move):
+            return replace(record, stage=MoveStage.GONE, op_id=None, state=None, error=None)
         return failed_attempt(record, str(exc), max_attempts=policy.max_attempts)
     return replace(
         record,

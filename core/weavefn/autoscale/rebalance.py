@@ -15,6 +15,7 @@ from weavefn.autoscale.drain_plan import ordinal_key, replica_loads
 from weavefn.autoscale.executor import current_replicas
 from weavefn.autoscale.history import format_time, parse_time
 from weavefn.autoscale.moves import (
+    SETTLED,
     ApiFor,
     Move,
     MovePolicy,
@@ -178,7 +179,7 @@ class Rebalancer:
         if failed is not None:
             text = f"MOVE {failed.move.collection}/{failed.move.shard} failed: {failed.error}"
             self._end(ctx, RebalancePhase.FAILED, records, message=text)
-        elif all(r.stage is MoveStage.DONE for r in records):
+        elif all(r.stage in SETTLED for r in records):
             self._end(ctx, RebalancePhase.MOVED, records)
         else:
             save(records)

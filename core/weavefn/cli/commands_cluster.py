@@ -7,6 +7,8 @@ import json
 import sys
 from typing import Any
 
+from weavefn.autoscale.spec_replicas import desired_replicas
+from weavefn.cli.commands_top import add_watch_options, run_top
 from weavefn.cli.io import load_cluster_file
 from weavefn.cli.options import add_target_options, open_runtime
 from weavefn.kube.port import Obj
@@ -26,6 +28,10 @@ def configure(name: str, parser: Any) -> None:
     add_target_options(parser)
     if name == "status":
         parser.add_argument("-o", "--output", choices=["table", "json"], default="table")
+        parser.add_argument(
+            "-w", "--watch", action="store_true", help="the decision metrics, refreshed"
+        )
+        add_watch_options(parser)
     parser.set_defaults(run={"reconcile": _reconcile, "plan": _plan, "status": _status}[name])
 
 
@@ -81,24 +87,30 @@ def _row(raw: Obj) -> list[str]:
         c["type"] for c in status.get("conditions", []) if c.get("status") == "True"
     )
     operation = cluster.status.operation if cluster else None
+    replicas = (
+        desired_replicas(cluster.spec).describe(status.get("replicas") or None) if cluster else "?"
+    )
     return [
         object_key(raw),
         status.get("currentVersion") or (cluster.spec.version if cluster else "?"),
         f"{status.get('readyReplicas', 0)}/{status.get('replicas', 0)}",
         status.get("phase", "Pending"),
+        replicas,
         conditions or "-",
         _operation_text(operation),
     ]
 
 
 def _status(args: argparse.Namespace) -> int:
+    if args.watch:
+        return run_top(args)
     with open_runtime(args) as runtime:
         clusters = find_clusters(runtime.kube, namespace=args.namespace, name=args.name)
     if args.output == "json":
         json.dump({"apiVersion": "v1", "kind": "List", "items": clusters}, sys.stdout, indent=2)
         print()
         return 0
-    header = ["NAME", "VERSION", "READY", "PHASE", "CONDITIONS", "OPERATION"]
+    header = ["NAME", "VERSION", "READY", "PHASE", "REPLICAS", "CONDITIONS", "OPERATION"]
     rows = [header] + [_row(raw) for raw in clusters]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header) - 1)]
     for row in rows:

@@ -35,14 +35,24 @@ def _seconds(text: str) -> float:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    from weavefn.cli.progress import ProgressBar
     from weavefn.simulate.report import render
-    from weavefn.simulate.run import DEFAULT_READY_DELAY, simulate
+    from weavefn.simulate.run import DEFAULT_READY_DELAY, simulate, simulation_spec
     from weavefn.simulate.trace import read_trace
 
     cluster = load_cluster_file(args.file)
+    simulation_spec(cluster)
     trace = read_trace(args.trace)
+    if args.plot:  # before a run that may take minutes, not after it
+        from weavefn.simulate.plot import check_plot_target
+
+        check_plot_target(args.plot)
     delay = DEFAULT_READY_DELAY if args.ready_delay is None else args.ready_delay
-    comparison = simulate(cluster, trace, ready_delay=delay)
+    bar = ProgressBar(f"simulating {trace.name}")
+    try:
+        comparison = simulate(cluster, trace, ready_delay=delay, progress=bar)
+    finally:
+        bar.close()
     print(render(comparison))
     if args.plot:
         from weavefn.simulate.plot import plot

@@ -19,8 +19,12 @@ def configure(name: str, parser: Any) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from weavefn.lifecycle.admission_rules import spec_warnings
+
     cluster = load_manifest_file(args.file)
     print(f"{args.file}: WeaviateCluster {cluster.key} is valid", file=sys.stderr)
+    for warning in spec_warnings(cluster, old=None):
+        print(f"{args.file}: warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -32,6 +32,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "commands_simulate",
         "replay a load trace through weavefn and three baselines, compare cost and latency",
     ),
+    "top": (
+        "commands_top",
+        "replicas, targets, decisions and operations, refreshed (Ctrl-C stops)",
+    ),
 }
 """Each command: the module that configures and runs it, and its one-line help.
 Adding a command is one line here and a ``configure(name, parser)`` in its module."""

@@ -8,11 +8,15 @@ StatefulSet field), UnavailableError (5xx, timeouts).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 Obj = dict[str, Any]
 FIELD_MANAGER = "weavefn"
+
+LabelSelector = Mapping[str, str | frozenset[str]]
+"""Labels a list matches: a string value is ``key=value``, a set is ``key in (a,b)``."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,19 @@ class Scale:
 
     replicas: int
     resource_version: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list call, as the API server answers ``limit`` and ``continue``."""
+
+    items: list[Obj] = field(default_factory=list)
+    continue_token: str | None = None
+    """Where the next page starts; None on the last page."""
+    remaining: int | None = None
+    """``remainingItemCount``: only on lists without a label selector, as the server gives it."""
+    resource_version: str = ""
+    """The revision every page of this list is read at."""
 
 
 class ClusterStore(Protocol):
@@ -79,16 +96,36 @@ class ObjectApi(Protocol):
         kind: str,
         *,
         namespace: str | None = None,
-        selector: dict[str, str] | None = None,
+        selector: LabelSelector | None = None,
     ) -> list[Obj]:
-        """One list call (all namespaces when namespace is None), filtered by labels."""
+        """Every page of a list (all namespaces when namespace is None), filtered by labels."""
+        ...
+
+    def list_page(
+        self,
+        api_version: str,
+        kind: str,
+        *,
+        namespace: str | None = None,
+        selector: LabelSelector | None = None,
+        limit: int = 500,
+        continue_token: str | None = None,
+    ) -> Page:
+        """One list call: at most ``limit`` items from where ``continue_token`` says.
+
+        Raises weavefn.kube.paging.ListExpiredError (410) when the token has expired."""
         ...
 
     def apply(self, obj: Obj, *, field_manager: str = FIELD_MANAGER, force: bool = True) -> Obj:
         """Server-side apply (``application/apply-patch+yaml``)."""
         ...
 
-    def delete(self, ref: ObjectRef, *, propagation: str = "Background") -> None: ...
+    def delete(self, ref: ObjectRef, *, propagation: str = "Background") -> Obj | None:
+        """Delete ``ref``. Returns the object while finalizers still hold it (an Orphan or
+        Foreground delete always leaves it, with ``deletionTimestamp`` and the ``orphan`` or
+        ``foregroundDeletion`` finalizer, until the garbage collector is done), else None,
+        also when it was already gone."""
+        ...
 
 
 class ScaleApi(Protocol):

@@ -12,7 +12,8 @@ from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
 from weavefn.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
-from weavefn.kube.port import FIELD_MANAGER, Obj, ObjectRef, Scale
+from weavefn.kube.paging import DEFAULT_PAGE_SIZE, list_all
+from weavefn.kube.port import FIELD_MANAGER, LabelSelector, Obj, ObjectRef, Page, Scale
 from weavefn.kube.proxy import ProxyAccess
 from weavefn.kube.real_errors import (
     ApiRequest,
@@ -85,6 +86,11 @@ class RealKube:
         path = resource.item(meta["name"], "status")
         return self._send(call, "PUT", path, body=cluster)
 
+    def get_cluster_scale(self, namespace: str, name: str) -> Obj:
+        """The WeaviateCluster's scale subresource, as an HPA, KEDA or VPA reads it."""
+        resource = _clusters(namespace)
+        return self._send(_call(RbacVerb.GET, resource, name), "GET", resource.item(name, "scale"))
+
     def apply_cluster(self, cluster: Obj) -> Obj:
         meta = cluster.get("metadata") or {}
         kept = {
@@ -118,10 +124,22 @@ class RealKube:
         kind: str,
         *,
         namespace: str | None = None,
-        selector: dict[str, str] | None = None,
+        selector: LabelSelector | None = None,
     ) -> list[Obj]:
+        return list_all(self.list_page, api_version, kind, namespace=namespace, selector=selector)
+
+    def list_page(
+        self,
+        api_version: str,
+        kind: str,
+        *,
+        namespace: str | None = None,
+        selector: LabelSelector | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        continue_token: str | None = None,
+    ) -> Page:
         resource = resource_for(api_version, kind, namespace, all_namespaces=True)
-        return self._list(resource, selector)
+        return self._page(resource, selector, limit=limit, continue_token=continue_token)
 
     def apply(self, obj: Obj, *, field_manager: str = FIELD_MANAGER, force: bool = True) -> Obj:
         ref = ref_of_object(obj)
@@ -138,7 +156,7 @@ class RealKube:
             content_type=ContentType.APPLY,
         )
 
-    def delete(self, ref: ObjectRef, *, propagation: str = "Background") -> None:
+    def delete(self, ref: ObjectRef, *, propagation: str = "Background") -> Obj | None:
         try:
             policy = Propagation(propagation)
         except ValueError:
@@ -150,7 +168,7 @@ class RealKube:
         resource = resource_of(ref)
         body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": str(policy)}
         try:
-            self._send(
+            answer = self._send(
                 _call(RbacVerb.DELETE, resource, ref.name),
                 "DELETE",
                 resource.item(ref.name),
@@ -158,7 +176,11 @@ class RealKube:
             )
         except NotFoundError:
             # Already gone is the outcome asked for; a retried step must not fail on it.
-            return
+            return None
+        # A Status means the object is gone; the object itself means finalizers still hold it.
+        if answer.get("kind") in (None, "Status"):
+            return None
+        return {"apiVersion": ref.api_version, "kind": ref.kind, **answer}
 
     # -- scale subresource ----------------------------------------------------------------
 
@@ -183,10 +205,12 @@ class RealKube:
     # -- pods and volumes -----------------------------------------------------------------
 
     def list_pods(self, namespace: str, selector: dict[str, str]) -> list[Obj]:
-        return self._list(resource_for("v1", "Pod", namespace), selector)
+        return self.list_objects("v1", "Pod", namespace=namespace, selector=selector)
 
     def list_pvcs(self, namespace: str, selector: dict[str, str]) -> list[Obj]:
-        return self._list(resource_for("v1", "PersistentVolumeClaim", namespace), selector)
+        return self.list_objects(
+            "v1", "PersistentVolumeClaim", namespace=namespace, selector=selector
+        )
 
     def patch_pvc_size(self, namespace: str, name: str, size: str) -> Obj:
         try:
@@ -270,9 +294,20 @@ class RealKube:
             content_type=ContentType.MERGE,
         )
 
-    def _list(self, resource: Resource, selector: dict[str, str] | None) -> list[Obj]:
+    def _page(
+        self,
+        resource: Resource,
+        selector: LabelSelector | None,
+        *,
+        limit: int,
+        continue_token: str | None,
+    ) -> Page:
         labels = label_selector(selector)
         query = [("labelSelector", labels)] if labels else []
+        if limit > 0:
+            query.append(("limit", str(limit)))
+        if continue_token:
+            query.append(("continue", continue_token))
         answer = self._send(
             _call(RbacVerb.LIST, resource, None), "GET", resource.collection(), query=query
         )
@@ -280,7 +315,14 @@ class RealKube:
         # Built-in lists omit apiVersion/kind on items; ObjectRef.of needs them.
         kind = str(answer.get("kind", "")).removesuffix("List") or resource.kind
         version = answer.get("apiVersion") or resource.api_version
-        return [{"apiVersion": version, "kind": kind, **item} for item in items]
+        meta = answer.get("metadata") or {}
+        remaining = meta.get("remainingItemCount")
+        return Page(
+            items=[{"apiVersion": version, "kind": kind, **item} for item in items],
+            continue_token=meta.get("continue") or None,
+            remaining=int(remaining) if isinstance(remaining, int) else None,
+            resource_version=str(meta.get("resourceVersion") or ""),
+        )
 
     def _send(
         self,

@@ -17,6 +17,7 @@ from weavefn.errors import (
     UnavailableError,
     WeavefnError,
 )
+from weavefn.kube.paging import ListExpiredError
 
 # Server messages are echoed to users; bounded so a pathological answer cannot flood logs.
 _MESSAGE_LIMIT = 300
@@ -64,6 +65,11 @@ def error_for_status(call: ApiRequest, status: int, body: bytes) -> WeavefnError
     message = _message(call, answer) or f"HTTP {status}"
     if status in (400, 422):
         return InvalidInputError(_field_errors(call, answer, message), what=call.target())
+    if status == 410:
+        token = (answer.get("metadata") or {}).get("continue")
+        return ListExpiredError(
+            f"{call.target()}: {message}", continue_token=token if isinstance(token, str) else None
+        )
     if status in _BY_STATUS:
         return _BY_STATUS[status](call, message)
     if status == 429 or status >= 500:

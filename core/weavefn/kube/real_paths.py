@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from weavefn.errors import FieldError, InvalidInputError
-from weavefn.kube.port import Obj, ObjectRef
+from weavefn.kube.port import LabelSelector, Obj, ObjectRef
 
 # Kinds weavefn renders or reads. Anything else falls back to the English plural rule the
 # API server's own RESTMapper uses for CRDs that do not declare an irregular plural.
@@ -133,18 +133,25 @@ def resource_of(ref: ObjectRef) -> Resource:
     return resource_for(ref.api_version, ref.kind, ref.namespace)
 
 
-def label_selector(selector: dict[str, str] | None) -> str | None:
-    """``k=v,k2=v2`` in a stable order; refuses text that would change the selector's meaning."""
+def label_selector(selector: LabelSelector | None) -> str | None:
+    """``k=v,k2 in (a,b)`` in a stable order; refuses text that would change its meaning."""
     if not selector:
         return None
-    errors = [
-        FieldError(f"selector.{key}", f"{key}={value!r} is not a label")
-        for key, value in selector.items()
-        if not _LABEL_KEY.match(key) or not _LABEL_VALUE.match(value)
-    ]
+    errors: list[FieldError] = []
+    parts: list[str] = []
+    for key in sorted(selector):
+        value = selector[key]
+        values = sorted(value) if isinstance(value, frozenset) else [value]
+        bad = [v for v in values if not _LABEL_VALUE.match(v)]
+        if not _LABEL_KEY.match(key) or bad or not values:
+            errors.append(FieldError(f"selector.{key}", f"{key}={value!r} is not a label"))
+        elif isinstance(value, frozenset):
+            parts.append(f"{key} in ({','.join(values)})")
+        else:
+            parts.append(f"{key}={value}")
     if errors:
         raise InvalidInputError(errors, what="label selector")
-    return ",".join(f"{key}={selector[key]}" for key in sorted(selector))
+    return ",".join(parts)
 
 
 _LABEL_KEY = re.compile(

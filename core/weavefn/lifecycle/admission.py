@@ -17,7 +17,11 @@ from http import HTTPStatus
 from typing import Any
 
 from weavefn.errors import FieldError, InvalidInputError
-from weavefn.lifecycle.admission_rules import immutable_field_errors, spec_warnings
+from weavefn.lifecycle.admission_rules import (
+    immutable_field_errors,
+    spec_warnings,
+    upgrade_backup_errors,
+)
 from weavefn.lifecycle.versions import VERSION_PATH, allows_downtime, check_version_change
 from weavefn.model.manifest import API_VERSION, KIND, ClusterManifest, parse_manifest
 
@@ -26,7 +30,8 @@ REVIEW_KIND = "AdmissionReview"
 MAX_REVIEW_BYTES = 1024 * 1024
 """Above what the API server sends for one object (etcd's limit is 1.5 MiB for the stored form)."""
 _MAX_MESSAGE = 1000
-_MAX_ITEM = 200
+# Room for an unknown module's list of known names (about 450 characters for text2vec-*).
+_MAX_ITEM = 600
 _MAX_LISTED = 10
 
 
@@ -218,6 +223,8 @@ def decide(request: ReviewRequest) -> AdmissionDecision:
         errors.extend(_version_errors(request, obj))
     if request.operation == ReviewOperation.UPDATE:
         errors.extend(immutable_field_errors(old=request.old or {}, new=_spec(obj)))
+        if cluster is not None and not errors:
+            errors.extend(upgrade_backup_errors(cluster, old=request.old))
     warnings = tuple(spec_warnings(cluster, old=request.old)) if cluster else ()
     if errors or cluster is None:
         return AdmissionDecision(

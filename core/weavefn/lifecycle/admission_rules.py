@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from weavefn.errors import FieldError
-from weavefn.model.manifest import ClusterManifest
+from weavefn.model.manifest import SKIP_BACKUP_ANNOTATION, ClusterManifest
 from weavefn.model.units import parse_quantity
+from weavefn.providers import backup_problem
+from weavefn.weaviate import releases
+from weavefn.weaviate.module_catalog import MODULE_SINCE, NEWEST_KNOWN_LINE, modules_of
 
 MAX_WARNING = 119
 """The API server shows warnings to users; Kubernetes asks to keep each under 120 characters."""
@@ -77,10 +80,57 @@ def immutable_field_errors(*, old: dict[str, Any], new: dict[str, Any]) -> list[
     return errors
 
 
+def upgrade_backup_errors(
+    cluster: ClusterManifest, *, old: dict[str, Any] | None
+) -> list[FieldError]:
+    """An UPDATE that changes spec.version starts an upgrade, which starts with a backup: refuse
+    it now when that backup cannot be written, rather than leave it refused in status."""
+    old_version = _dict(_dict(old).get("spec")).get("version")
+    if old is None or old_version == cluster.spec.version or cluster.skips_backup:
+        return []
+    problem = backup_problem(cluster)
+    if problem is None:
+        return []
+    return [
+        FieldError(
+            problem.path,
+            f"moving spec.version to {cluster.spec.version} starts an upgrade with a backup, "
+            f"which cannot be written: {problem.message}; or annotate "
+            f'{SKIP_BACKUP_ANNOTATION}: "true"',
+        )
+    ]
+
+
+def _release_warnings(cluster: ClusterManifest) -> list[str]:
+    """What the model cannot refuse about the release: names it cannot know, features it lacks."""
+    spec = cluster.spec
+    warnings: list[str] = []
+    if modules_of(spec.version) is None:
+        newest = ".".join(map(str, NEWEST_KNOWN_LINE))
+        warnings += [
+            f"spec.modules[{i}].name {m.name} is unknown up to Weaviate {newest}; "
+            "Weaviate ignores unknown names"
+            for i, m in enumerate(spec.modules)
+            if m.name not in MODULE_SINCE
+        ]
+    if spec.replication.replica_movement and releases.movement_switch(spec.version) is None:
+        warnings.append(
+            f"spec.replication.replicaMovement needs Weaviate {releases.REPLICA_MOVEMENT_SINCE}+: "
+            "scale-in stays refused"
+        )
+    return warnings
+
+
 def spec_warnings(cluster: ClusterManifest, *, old: dict[str, Any] | None) -> list[str]:
     """Allowed but risky choices, each one short line for ``kubectl`` to print."""
     spec = cluster.spec
-    warnings: list[str] = []
+    warnings: list[str] = _release_warnings(cluster)
+    problem = backup_problem(cluster)
+    if problem is not None and not cluster.skips_backup:
+        warnings.append(
+            f"{problem.path}: no credential (accountKey or connectionString), so backups "
+            "and upgrades fail"
+        )
     if spec.replicas == 1:
         warnings.append("spec.replicas is 1: every upgrade or restart of Weaviate means downtime")
     elif spec.replication.factor < 2:

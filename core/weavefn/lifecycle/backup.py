@@ -35,7 +35,7 @@ from weavefn.lifecycle.backup_schedule import (
 )
 from weavefn.model.resource import WeaviateCluster, parse_cluster
 from weavefn.model.status import BackupRecord, ConditionType, WeaviateClusterStatus
-from weavefn.providers import backup_backend
+from weavefn.providers import backup_backend, backup_problem
 from weavefn.reconcile.context import ClusterContext, status_dict
 from weavefn.weaviate.port import BackupStatus, WeaviateBackups
 
@@ -47,6 +47,7 @@ class BackupConditionReason(StrEnum):
     SUCCEEDED = "BackupSucceeded"
     FAILED = "BackupFailed"
     TIMED_OUT = "BackupTimedOut"
+    CREDENTIALS_MISSING = "BackupCredentialsMissing"
 
 
 def _parse(value: str) -> datetime:
@@ -70,6 +71,9 @@ def require_backend(cluster: WeaviateCluster) -> str:
             ],
             what="backup request",
         )
+    problem = backup_problem(cluster)
+    if problem is not None:
+        raise InvalidInputError([problem], what="backup request")
     return backend
 
 
@@ -211,7 +215,16 @@ class BackupScheduler:
             created = ctx.cluster.metadata.creation_timestamp
             if created and slot is not None and slot < _parse(created):
                 slot = None  # no backup owed for a slot before the cluster existed
-            if slot is not None and backend is not None and ctx.status.current_version:
+            problem = backup_problem(ctx.cluster)
+            if slot is not None and problem is not None:
+                # Asking Weaviate would only fail; say why where people look instead.
+                ctx.condition(
+                    ConditionType.BACKUP,
+                    status=False,
+                    reason=BackupConditionReason.CREDENTIALS_MISSING,
+                    message=f"scheduled backup not taken: {problem}",
+                )
+            elif slot is not None and backend is not None and ctx.status.current_version:
                 add_pending(ctx.status, reason=BackupReason.SCHEDULED, backend=backend, now=ctx.now)
                 ctx.save_status()
         if in_progress(ctx.status):

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from weavefn.errors import FieldError
+from weavefn.lifecycle.admission_rules import upgrade_backup_errors
+from weavefn.model.base import version_problem
 from weavefn.model.resource import ALLOW_DOWNTIME_ANNOTATION, WeaviateCluster
 from weavefn.model.units import Version
 
 VERSION_PATH = "spec.version"
 RAFT_LINE = (1, 25)
-"""The first minor line on Raft; reaching it from below re-creates the StatefulSet."""
+"""The first minor line on Raft; reaching it from below re-creates the StatefulSet. Only a
+cluster whose stored version predates weavefn's 1.25 floor can still cross it."""
 
 
 def _line(line: tuple[int, int]) -> str:
@@ -40,12 +43,10 @@ def upgrade_path(current: str, target: str) -> list[str]:
 
 def check_version_change(old: str | None, new: str, *, allow_downtime: bool) -> list[FieldError]:
     """Every rule a move of spec.version from ``old`` (None on creation) to ``new`` breaks."""
-    try:
-        target = Version.parse(new)
-    except (ValueError, TypeError, AttributeError):
-        return [
-            FieldError(VERSION_PATH, "must be a Weaviate version MAJOR.MINOR.PATCH, e.g. 1.27.3")
-        ]
+    problem = version_problem(new) if isinstance(new, str) else "must be a text version"
+    if problem is not None:
+        return [FieldError(VERSION_PATH, problem)]
+    target = Version.parse(new)
     if old is None:
         return []
     try:
@@ -91,9 +92,16 @@ def check_version_change(old: str | None, new: str, *, allow_downtime: bool) -> 
 
 
 def check_upgrade(cluster: WeaviateCluster, version: str) -> list[FieldError]:
-    """The version rules admission applies, for moving ``cluster`` to ``version``."""
-    return check_version_change(
+    """The rules admission applies, for moving ``cluster`` to ``version``: the version rules,
+    and a backup that can be written (the upgrade starts with one)."""
+    errors = check_version_change(
         cluster.spec.version,
         version,
         allow_downtime=allows_downtime(cluster.metadata.annotations),
     )
+    if errors or version == cluster.spec.version:
+        return errors
+    moved = cluster.model_copy(
+        update={"spec": cluster.spec.model_copy(update={"version": version})}
+    )
+    return upgrade_backup_errors(moved, old=cluster.to_dict())

@@ -4,6 +4,8 @@ The embedded default has no kubelet, Prometheus or cloud monitoring. Its pods re
 memory at a configurable share of their requests (default 30% and 40%: an idle cluster), and
 QPS and latency only when a load has been set (``weavefn load``); otherwise they are missing,
 so a firing alarm's observed value drives the decision, as it would when a source is down.
+A default Prometheus QPS query on a release before 1.29 is missing as it would be for real
+(the release exports no request histograms).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from weavefn.autoscale.metrics.port import MetricName, MissingReason, Reading, Registry, Target
+from weavefn.autoscale.metrics.prometheus import unsupported_reading
 from weavefn.model.autoscaling import MetricSourceKind
 from weavefn.model.resource import WeaviateCluster
 
@@ -41,6 +44,10 @@ class LocalSource:
         self.model = model
 
     def read(self, cluster: WeaviateCluster, target: Target) -> Reading:
+        if target.source is MetricSourceKind.PROMETHEUS:
+            unsupported = unsupported_reading(cluster, target)
+            if unsupported is not None:
+                return unsupported
         value = self.model.value(cluster.key, target.metric)
         if value is None:
             return Reading.absent(target, MissingReason.NO_DATA, "no simulated load set")

@@ -4,7 +4,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from weavefn.model.units import Version, parse_duration, parse_quantity
+from weavefn.model.units import SPEC_VERSION, Version, parse_duration, parse_quantity
+from weavefn.weaviate.releases import SUPPORTED_SINCE
 
 
 class StatusModel(BaseModel):
@@ -39,8 +40,26 @@ def _check_duration(value: str) -> str:
     return value
 
 
+def version_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a spec.version, or None when it can.
+
+    The image tag is the version as written, and Weaviate's tags have no ``v``
+    (``cr.weaviate.io/semitechnologies/weaviate:1.27.3``); releases before 1.25 lack the Raft
+    settings every rendered StatefulSet carries.
+    """
+    if not SPEC_VERSION.match(value):
+        hint = f" (the image tag has no 'v': {value[1:]})" if value[:1] in ("v", "V") else ""
+        return f"{value!r} must be a Weaviate version MAJOR.MINOR.PATCH, e.g. 1.27.3{hint}"
+    if Version.parse(value).minor_line < SUPPORTED_SINCE:
+        floor = ".".join(map(str, SUPPORTED_SINCE))
+        return f"{value} is older than {floor}, the oldest Weaviate weavefn manages (Raft)"
+    return None
+
+
 def _check_version(value: str) -> str:
-    Version.parse(value)
+    problem = version_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
@@ -56,7 +75,7 @@ Duration = Annotated[str, AfterValidator(_check_duration)]
 """A Go-style duration such as ``50ms`` or ``1m30s``."""
 
 WeaviateVersion = Annotated[str, AfterValidator(_check_version)]
-"""A Weaviate release, MAJOR.MINOR.PATCH."""
+"""A Weaviate release, MAJOR.MINOR.PATCH (an image tag), 1.25 or later."""
 
 Percent = Annotated[int, Field(ge=1, le=100)]
 

@@ -22,6 +22,7 @@ SHORT_NAME = "wvc"
 PAUSED_ANNOTATION = "weaviate.io/autoscaling-paused"
 PAUSED_REPLICAS_ANNOTATION = "weaviate.io/paused-replicas"
 ALLOW_DOWNTIME_ANNOTATION = "weaviate.io/allow-downtime"
+SKIP_BACKUP_ANNOTATION = "weaviate.io/skip-backup"
 CLUSTER_TAG = "weaviate.io/cluster"
 
 
@@ -47,6 +48,12 @@ class ClusterManifest(BaseModel):
     kind: str = KIND
     metadata: ObjectMeta
     spec: WeaviateClusterSpec
+
+    @property
+    def skips_backup(self) -> bool:
+        """Annotated ``weaviate.io/skip-backup: "true"``: upgrade without a backup."""
+        value = self.metadata.annotations.get(SKIP_BACKUP_ANNOTATION, "")
+        return value.strip().lower() == "true"
 
     @property
     def key(self) -> str:

@@ -74,6 +74,8 @@ class MoveStage(StrEnum):
     """Written before the request: a crash here is resolved from the sharding state."""
     RUNNING = "Running"
     DONE = "Done"
+    GONE = "Gone"
+    """The collection or shard was dropped meanwhile: there is nothing left to move."""
     FAILED = "Failed"
 
 

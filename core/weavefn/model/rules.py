@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from weavefn.errors import FieldError
+from weavefn.model.base import version_problem
 from weavefn.model.units import parse_quantity
+from weavefn.weaviate.module_catalog import module_problem
 
 _BACKUP_MODULES = {"aws": "backup-s3", "gcp": "backup-gcs", "azure": "backup-azure"}
 
@@ -80,6 +82,16 @@ def _provider_rules(spec: dict[str, Any]) -> list[FieldError]:
         for other in _BACKUP_MODULES
         if other != kind and provider.get(other) is not None
     ]
+    azure = provider.get("azure")
+    backup = azure.get("backup") if isinstance(azure, dict) else None
+    if isinstance(backup, dict) and backup.get("accountKey") and backup.get("connectionString"):
+        errors.append(
+            FieldError(
+                "spec.cloudProvider.azure.backup.connectionString",
+                "set accountKey or connectionString, not both (Weaviate would use only the "
+                "connection string)",
+            )
+        )
     storage = spec.get("storage")
     if (
         isinstance(storage, dict)
@@ -98,14 +110,21 @@ def _module_rules(spec: dict[str, Any]) -> list[FieldError]:
     modules = spec.get("modules")
     if not isinstance(modules, list):
         return []
+    version = spec.get("version")
+    # Which modules exist depends on the release; an unusable version is reported on its own.
+    release = version if isinstance(version, str) and version_problem(version) is None else None
     errors, seen = [], set()
     for index, module in enumerate(modules):
         name = module.get("name") if isinstance(module, dict) else None
         if not isinstance(name, str):
             continue  # a missing or non-text name is the field validation's to report
+        path = f"spec.modules[{index}].name"
         if name in seen:
-            errors.append(FieldError(f"spec.modules[{index}].name", f"{name!r} is listed twice"))
+            errors.append(FieldError(path, f"{name!r} is listed twice"))
         seen.add(name)
+        problem = module_problem(name, release) if release else None
+        if problem is not None:
+            errors.append(FieldError(path, problem))
     return errors
 
 

@@ -112,9 +112,24 @@ class GcpSpec(SpecModel):
 
 
 class AzureBackup(SpecModel):
+    """Azure Blob backups. Weaviate's backup-azure authenticates only with a storage account key
+    or a connection string (modules/backup-azure/client.go), never with a workload identity:
+    without one of them no backup can be written."""
+
     storage_account: str = Field(alias="storageAccount", pattern=r"^[a-z0-9]{3,24}$")
     container: str = Field(pattern=r"^[a-z0-9](-?[a-z0-9])+$", min_length=3, max_length=63)
     path: str | None = None
+    account_key: SecretRef | None = Field(
+        default=None,
+        alias="accountKey",
+        description="The storage account's access key (AZURE_STORAGE_KEY).",
+    )
+    connection_string: SecretRef | None = Field(
+        default=None,
+        alias="connectionString",
+        description="A storage connection string (AZURE_STORAGE_CONNECTION_STRING), instead "
+        "of accountKey.",
+    )
 
 
 class AzureSpec(SpecModel):
@@ -125,7 +140,8 @@ class AzureSpec(SpecModel):
         default=None,
         alias="clientId",
         pattern=r"^[0-9a-fA-F-]{36}$",
-        description="Workload Identity client id of the user-assigned managed identity.",
+        description="Workload Identity client id for the pods' service account. Weaviate's "
+        "backup-azure does not use it: backups need backup.accountKey or connectionString.",
     )
 
 
@@ -208,7 +224,17 @@ class BackupSchedule(SpecModel):
 
 class WeaviateClusterSpec(SpecModel):
     version: WeaviateVersion
-    replicas: int = Field(ge=1, le=1000)
+    replicas: int = Field(
+        ge=1,
+        le=1000,
+        description=(
+            "Without autoscaling: the desired Weaviate node count; weavefn scales out through "
+            "the StatefulSet scale subresource and scales in only after moving every shard "
+            "replica off the departing nodes (refused with the ScaleInBlocked condition when "
+            "unsafe). With autoScaling.enabled: the count the cluster starts with, within "
+            "[minReplicas, maxReplicas]; the autoscaler decides from then on."
+        ),
+    )
     image: ImageSpec = Field(default_factory=ImageSpec)
     image_pull_secrets: list[LocalObjectReference] = Field(
         default_factory=list, alias="imagePullSecrets"

@@ -32,6 +32,8 @@ _DURATION_UNITS = {
     "h": 3600.0,
 }
 _SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(?:-([0-9A-Za-z.-]+))?$")
+SPEC_VERSION = _SEMVER
+"""What spec.version may hold: the image tag exactly, no ``v`` and no surrounding spaces."""
 
 
 def parse_quantity(value: str | int | float) -> Decimal:

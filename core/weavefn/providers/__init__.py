@@ -4,6 +4,7 @@ from weavefn.providers.base import (
     PROFILES,
     CloudProfile,
     backup_backend,
+    backup_problem,
     pod_settings,
     profile_for,
 )
@@ -15,6 +16,7 @@ __all__ = [
     "PodSettings",
     "StorageClassParams",
     "backup_backend",
+    "backup_problem",
     "pod_settings",
     "profile_for",
 ]

@@ -25,6 +25,8 @@ class PodSettings:
     pod_labels: dict[str, str] = field(default_factory=dict)
     service_account_annotations: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    secret_env: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Variables the pod reads from a Secret: name -> (Secret name, key)."""
     modules: tuple[str, ...] = ()
     volumes: tuple[dict[str, Any], ...] = ()
     volume_mounts: tuple[dict[str, Any], ...] = ()

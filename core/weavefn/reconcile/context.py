@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from weavefn.conditions import set_condition
 from weavefn.errors import ConflictError
@@ -14,6 +16,10 @@ from weavefn.kube.port import KubeApi, Obj
 from weavefn.model.resource import WeaviateCluster
 from weavefn.model.status import ConditionType, WeaviateClusterStatus
 from weavefn.reconcile.live import LiveState
+
+if TYPE_CHECKING:
+    from weavefn.autoscale.decision import ScaleDecision
+    from weavefn.autoscale.metrics.port import MetricSnapshot
 
 log = logging.getLogger("weavefn")
 
@@ -35,6 +41,11 @@ class ClusterContext:
     events: list[ClusterEvent] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)
     writes: int = 0
+    pause: Callable[[float], None] = field(default=time.sleep, repr=False)
+    """Waits within the pass (bounded by the caller): real time, or a test's clock."""
+    decision: ScaleDecision | None = field(default=None, repr=False)
+    snapshot: MetricSnapshot | None = field(default=None, repr=False)
+    """The autoscaling decision of this pass and the readings it rests on (for metrics)."""
 
     @property
     def key(self) -> str:

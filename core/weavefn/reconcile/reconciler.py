@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from weavefn.autoscale.spec_replicas import ReplicaSource, desired_replicas
 from weavefn.conditions import ConditionReason, set_condition
 from weavefn.errors import InvalidInputError, RetryableError, WeavefnError
 from weavefn.events import ClusterEvent, EventReason, EventType, event_object
@@ -14,12 +16,19 @@ from weavefn.kube.port import KubeApi, Obj, ObjectRef
 from weavefn.model.keys import object_key
 from weavefn.model.resource import WeaviateCluster, parse_cluster
 from weavefn.model.status import ConditionType, Phase, WeaviateClusterStatus
+from weavefn.observe.record import ClusterObservation, observe_context
 from weavefn.reconcile.context import ClusterContext, log, status_dict
 from weavefn.reconcile.live import LiveState
 from weavefn.reconcile.objects import apply_objects, plan_objects
 from weavefn.reconcile.storage import advance_expansion, check_storage
 from weavefn.reconcile.summary import summarize
-from weavefn.render import Rollout, default_voters, render_all, selector_labels
+from weavefn.render import (
+    Rollout,
+    default_voters,
+    render_all,
+    selector_labels,
+    selector_string,
+)
 
 
 class Step(Protocol):
@@ -42,6 +51,14 @@ class ClusterReport:
     error: str | None = None
     retryable: bool = False
     writes: int = 0
+    observation: ClusterObservation | None = None
+    """What the pass showed (replicas, readings, decision, operation), for metrics."""
+    seconds: float = 0.0
+    api_calls: int = 0
+    api_errors: int = 0
+    follow_up_seconds: float | None = None
+    """When this cluster asked to be looked at again ("check again in N s"). Nothing sets it
+    yet; once passes schedule follow-ups, the followups_scheduled metric counts them."""
 
     def summary(self) -> str:
         if self.error:
@@ -55,14 +72,41 @@ def desired_objects(ctx: ClusterContext, pin: Rollout | None) -> list[Obj]:
     Without a pin the pods keep the version they run (an upgrade, not the renderer, moves
     them to spec.version).
     """
+    # What the pods run, not what the spec asks: only the StatefulSet moves at the upgrade's pace.
+    running = ctx.status.current_version or ctx.cluster.spec.version
     if pin is None:
-        pin = Rollout(ctx.status.current_version or ctx.cluster.spec.version)
-    return render_all(ctx.cluster, voters=ctx.status.voters, include_replicas=False, rollout=pin)
+        pin = Rollout(running)
+    return render_all(
+        ctx.cluster,
+        voters=ctx.status.voters,
+        include_replicas=False,
+        rollout=pin,
+        version=running,
+    )
 
 
 def statefulset_ref(ctx: ClusterContext) -> ObjectRef:
     meta = ctx.cluster.metadata
     return ObjectRef("apps/v1", "StatefulSet", meta.namespace, meta.name)
+
+
+def plan_replicas(ctx: ClusterContext) -> list[str]:
+    """Where the replica count comes from, and the scale a pass would make for spec.replicas."""
+    desired = desired_replicas(ctx.cluster.spec)
+    live = ctx.live.get(statefulset_ref(ctx))
+    current = None if live is None else int(live.get("spec", {}).get("replicas", 1))
+    lines = [f"replicas: {desired.describe(current)}"]
+    ref = statefulset_ref(ctx)
+    if current is None or desired.source is not ReplicaSource.SPEC or current == desired.spec:
+        return lines
+    if desired.spec > current:
+        lines.append(f"~ scale {ref}: {current} -> {desired.spec} (spec.replicas)")
+    else:
+        lines.append(
+            f"~ scale-in {ref}: {current} -> {desired.spec} (spec.replicas), after draining "
+            f"{', '.join(f'{ref.name}-{i}' for i in range(desired.spec, current))}"
+        )
+    return lines
 
 
 def refresh_workload(ctx: ClusterContext, *, since: int) -> None:
@@ -92,9 +136,11 @@ class Reconciler:
         before: Sequence[Step] = (),
         after: Sequence[Step] = (),
         pin: RolloutPin | None = None,
+        pause: Callable[[float], None] = time.sleep,
     ) -> None:
         self.kube = kube
         self.clock = clock
+        self.pause = pause
         self.before = tuple(before)
         self.after = tuple(after)
         self.pin = pin or (lambda ctx: None)
@@ -106,7 +152,9 @@ class Reconciler:
         except InvalidInputError as exc:
             return self._mark_invalid(raw, exc)
         status = cluster.status.model_copy(deep=True)
-        ctx = ClusterContext(self.kube, raw, cluster, live, self.clock(), status)
+        ctx = ClusterContext(self.kube, raw, cluster, live, self.clock(), status, pause=self.pause)
+        # The scale subresource's labelSelectorPath: HPA, KEDA and VPA find the pods by it.
+        status.selector = selector_string(cluster)
         if not status.voters:  # fixed at creation, never re-derived from the replica count
             status.voters = default_voters(
                 cluster.metadata.name, cluster.spec.replicas, cluster.spec.voters
@@ -129,7 +177,9 @@ class Reconciler:
             desired = desired_objects(ctx, self.pin(ctx))
             statefulset = next(o for o in desired if o["kind"] == "StatefulSet")
             check_storage(ctx, statefulset)
-            advance_expansion(ctx, statefulset, selector_labels(ctx.cluster))
+            if advance_expansion(ctx, statefulset, selector_labels(ctx.cluster)):
+                # The old StatefulSet is still being deleted: applying to it is a 422.
+                desired = [o for o in desired if o is not statefulset]
             apply_objects(ctx, desired, replicas=ctx.cluster.spec.replicas)
             refresh_workload(ctx, since=0)
             writes_before_steps = ctx.writes
@@ -143,6 +193,7 @@ class Reconciler:
         refresh_workload(ctx, since=writes_before_steps)
         summarize(ctx, statefulset=ctx.live.get(statefulset_ref(ctx)), failure=failure)
         ctx.save_status()
+        observation = observe_context(ctx)
         ctx.emit_events()
         return ClusterReport(
             cluster=ctx.key,
@@ -151,6 +202,7 @@ class Reconciler:
             actions=tuple(ctx.actions),
             error=failure,
             writes=ctx.writes,
+            observation=observation,
         )
 
     def plan(self, raw: Obj, live: LiveState) -> list[str]:
@@ -165,7 +217,7 @@ class Reconciler:
                 cluster.metadata.name, cluster.spec.replicas, cluster.spec.voters
             )
         ctx = ClusterContext(self.kube, raw, cluster, live, self.clock(), status)
-        return plan_objects(ctx, desired_objects(ctx, self.pin(ctx)))
+        return plan_replicas(ctx) + plan_objects(ctx, desired_objects(ctx, self.pin(ctx)))
 
     def record_failure(self, raw: Obj, message: str) -> None:
         """Best effort, after retries ran out: say in status that the cluster is not converging."""

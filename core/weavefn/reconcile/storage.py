@@ -130,16 +130,40 @@ def check_storage(ctx: ClusterContext, desired: Obj) -> None:
     ctx.save_status()  # state first: every later step is idempotent and resumes from here
 
 
-def advance_expansion(ctx: ClusterContext, desired: Obj, selector: dict[str, str]) -> None:
-    """Resume a volume expansion exactly where status says it stands."""
+RELEASE_WAITS = (0.05, 0.1, 0.2, 0.4, 0.8)
+"""Pauses between looks for the old StatefulSet to go, within one pass (1.55 s at most)."""
+
+
+def _released(ctx: ClusterContext, ref: ObjectRef, old_uid: str) -> bool:
+    """Whether the deleted StatefulSet is gone (404, or a new uid) after a short wait.
+
+    An orphan delete is asynchronous: the object stays, with ``deletionTimestamp`` and the
+    ``orphan`` finalizer, until the garbage collector has released its pods. Creating the new
+    one before that would apply to the old object, a 422 for the changed claim template.
+    """
+    for pause in (0.0, *RELEASE_WAITS):
+        if pause:
+            ctx.pause(pause)
+        found = ctx.kube.get(ref)
+        if found is None or found["metadata"].get("uid") != old_uid:
+            return True
+    return False
+
+
+def advance_expansion(ctx: ClusterContext, desired: Obj, selector: dict[str, str]) -> bool:
+    """Resume a volume expansion exactly where status says it stands.
+
+    True while the old StatefulSet is still being deleted: the pass must not apply it, and a
+    later pass creates the new one (the operation stays in status until then).
+    """
     operation = ctx.status.operation
     if isinstance(operation, UnreadableOperation) and operation.is_kind(
         OperationKind.VOLUME_EXPANSION
     ):
         _abandon(ctx, operation)
-        return
+        return False
     if not isinstance(operation, VolumeExpansionOperation):
-        return
+        return False
     namespace = ctx.cluster.metadata.namespace
     target = operation.details.to_size
     if operation.phase == ExpansionPhase.EXPANDING_CLAIMS:
@@ -156,9 +180,15 @@ def advance_expansion(ctx: ClusterContext, desired: Obj, selector: dict[str, str
     ref = ObjectRef.of(desired)
     live = ctx.kube.get(ref)
     if live is not None and compare_storage(desired, live).verdict is StorageVerdict.GROW:
-        ctx.kube.delete(ref, propagation="Orphan")  # pods and volumes stay; data is untouched
-        ctx.writes += 1
-        live = None
+        if not live["metadata"].get("deletionTimestamp"):
+            ctx.kube.delete(ref, propagation="Orphan")  # pods and volumes stay; data untouched
+            ctx.writes += 1
+        if not _released(ctx, ref, live["metadata"]["uid"]):
+            ctx.actions.append(
+                "waiting for the garbage collector to release the old StatefulSet's pods"
+            )
+            return True
+        live = ctx.kube.get(ref)
     if live is None:
         create_statefulset(ctx, desired, operation.details.replicas)
     ctx.live.objects[ref] = ctx.kube.get(ref) or desired
@@ -173,6 +203,7 @@ def advance_expansion(ctx: ClusterContext, desired: Obj, selector: dict[str, str
         message=_matching(target),
     )
     ctx.note(ClusterEvent(EventReason.STORAGE_EXPANDED, f"volumes grown to {target}"))
+    return False
 
 
 def _abandon(ctx: ClusterContext, operation: UnreadableOperation) -> None:

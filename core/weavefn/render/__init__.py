@@ -41,19 +41,33 @@ __all__ = [
 ]
 
 
+def _as_running(cluster: WeaviateCluster, version: str | None) -> WeaviateCluster:
+    if version is None or version == cluster.spec.version:
+        return cluster
+    return cluster.model_copy(update={"spec": cluster.spec.model_copy(update={"version": version})})
+
+
 def render_all(
     cluster: WeaviateCluster,
     *,
     voters: list[str],
     include_replicas: bool = True,
     rollout: Rollout | None = None,
+    version: str | None = None,
 ) -> list[dict[str, Any]]:
     """Every object of the cluster in apply order; the StatefulSet last, once all it needs exists.
 
+    ``version`` is the release the cluster runs (status.currentVersion; default spec.version).
+    Every object is rendered for it: a new spec.version reaches the pods only through the
+    upgrade, which pins the StatefulSet's image and steps its partition down, so labels and
+    settings elsewhere must not run ahead of it.
+
     With ``include_replicas=False`` the StatefulSet carries no ``spec.replicas``: the reconcile
     path must never write them, the scaling path owns them through the scale subresource.
-    ``rollout`` pins its image and partition while an upgrade is in flight.
+    ``rollout`` pins its image and partition while an upgrade is in flight (default: the
+    version rendered for, partition 0).
     """
+    cluster = _as_running(cluster, version)
     statefulset = render_statefulset(
         cluster, voters=voters, include_replicas=include_replicas, rollout=rollout
     )

@@ -16,6 +16,7 @@ from weavefn.render.modules import (
     weaviate_module_env,
 )
 from weavefn.render.raft import raft_env
+from weavefn.weaviate.releases import movement_env
 
 DATA_PATH = "/var/lib/weaviate"
 GOSSIP_PORT = 7000
@@ -40,12 +41,13 @@ def _cluster_env(cluster: WeaviateCluster) -> dict[str, str]:
     }
 
 
-def _replication_env(cluster: WeaviateCluster) -> dict[str, str]:
+def _replication_env(cluster: WeaviateCluster, version: str) -> dict[str, str]:
     replication = cluster.spec.replication
     return {
         "REPLICATION_MINIMUM_FACTOR": str(replication.factor),
         "ASYNC_REPLICATION_DISABLED": _flag(not replication.async_enabled),
-        "REPLICA_MOVEMENT_ENABLED": _flag(replication.replica_movement),
+        # The switch's name and sense depend on the patch release the pod runs.
+        **movement_env(version, enabled=replication.replica_movement),
     }
 
 
@@ -73,13 +75,18 @@ def _memory_env(cluster: WeaviateCluster) -> dict[str, str]:
 
 
 def weaviate_env(
-    cluster: WeaviateCluster, *, voters: list[str], settings: PodSettings
+    cluster: WeaviateCluster,
+    *,
+    voters: list[str],
+    settings: PodSettings,
+    version: str | None = None,
 ) -> list[EnvVar]:
-    """Every variable, sorted by name; spec.env comes last and overrides ours by name."""
+    """Every variable for a pod running ``version`` (default spec.version), sorted by name;
+    spec.env comes last and overrides ours by name."""
     plain: dict[str, str] = {
         **_cluster_env(cluster),
         **raft_env(voters),
-        **_replication_env(cluster),
+        **_replication_env(cluster, version or cluster.spec.version),
         **_memory_env(cluster),
         **settings.env,
     }
@@ -90,6 +97,8 @@ def weaviate_env(
     if vectorizer:
         plain["DEFAULT_VECTORIZER_MODULE"] = vectorizer
     env: dict[str, EnvVar] = {name: {"name": name, "value": v} for name, v in plain.items()}
+    for name, (secret, key) in settings.secret_env.items():
+        env[name] = {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
     env["CLUSTER_HOSTNAME"] = {
         "name": "CLUSTER_HOSTNAME",
         # The pod name is the Weaviate node name: it must never drift across restarts.

@@ -13,6 +13,7 @@ from weavefn.render.labels import (
     COMPONENT_LABEL,
     INSTANCE_LABEL,
     NAME_LABEL,
+    VERSION_LABEL,
     Component,
     common_labels,
     module_object_name,
@@ -74,8 +75,10 @@ _KNOWN_ENV: dict[tuple[str, str], str] = {
     ("text2vec-openai", "organization"): "OPENAI_ORGANIZATION",
     ("generative-openai", "apiKey"): "OPENAI_APIKEY",
     ("generative-openai", "organization"): "OPENAI_ORGANIZATION",
-    ("text2vec-azure-openai", "apiKey"): "AZURE_APIKEY",
-    ("generative-azure-openai", "apiKey"): "AZURE_APIKEY",
+    # Azure OpenAI goes through the openai modules, which read AZURE_APIKEY
+    # (modules/text2vec-openai/module.go, modules/generative-openai/module.go).
+    ("text2vec-openai", "azureApiKey"): "AZURE_APIKEY",
+    ("generative-openai", "azureApiKey"): "AZURE_APIKEY",
     ("text2vec-cohere", "apiKey"): "COHERE_APIKEY",
     ("generative-cohere", "apiKey"): "COHERE_APIKEY",
     ("reranker-cohere", "apiKey"): "COHERE_APIKEY",
@@ -206,6 +209,9 @@ def inference_deployment(cluster: WeaviateCluster, module: ModuleSpec) -> dict[s
     resources = _resources(module)
     if resources:
         container["resources"] = resources
+    # The Weaviate version label stays off the pod template: a template change rolls every
+    # inference pod, and a Weaviate upgrade changes nothing they run.
+    pod_labels = {k: v for k, v in labels.items() if k != VERSION_LABEL}
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -214,7 +220,7 @@ def inference_deployment(cluster: WeaviateCluster, module: ModuleSpec) -> dict[s
             "replicas": module.replicas,
             "selector": {"matchLabels": selector},
             "template": {
-                "metadata": {"labels": labels},
+                "metadata": {"labels": pod_labels},
                 "spec": {"automountServiceAccountToken": False, "containers": [container]},
             },
         },

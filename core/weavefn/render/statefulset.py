@@ -98,14 +98,16 @@ def _resources(cluster: WeaviateCluster) -> dict[str, Any]:
 
 
 def _container(
-    cluster: WeaviateCluster, *, voters: list[str], settings: PodSettings, image: str
+    cluster: WeaviateCluster, *, voters: list[str], settings: PodSettings, version: str
 ) -> dict[str, Any]:
     container: dict[str, Any] = {
         "name": CONTAINER,
-        "image": image,
+        "image": f"{cluster.spec.image.repository}:{version}",
         "imagePullPolicy": cluster.spec.image.pull_policy,
         "ports": _container_ports(),
-        "env": weaviate_env(cluster, voters=voters, settings=settings),
+        # Rendered for the image's own version: a pod gets its revision's whole template, so
+        # across an upgrade each pod reads the variables its release knows.
+        "env": weaviate_env(cluster, voters=voters, settings=settings, version=version),
         "volumeMounts": [
             {"name": DATA_VOLUME, "mountPath": DATA_PATH},
             *settings.volume_mounts,
@@ -133,7 +135,7 @@ def _container(
 
 
 def _pod_spec(
-    cluster: WeaviateCluster, *, voters: list[str], settings: PodSettings, image: str
+    cluster: WeaviateCluster, *, voters: list[str], settings: PodSettings, version: str
 ) -> dict[str, Any]:
     spec = cluster.spec
     pod: dict[str, Any] = {
@@ -153,7 +155,7 @@ def _pod_spec(
         },
         "affinity": _affinity(cluster),
         "containers": [
-            _container(cluster, voters=voters, settings=settings, image=image),
+            _container(cluster, voters=voters, settings=settings, version=version),
         ],
     }
     node_selector = {**settings.node_selector, **spec.node_selector}
@@ -203,7 +205,6 @@ def render_statefulset(
     template_meta: dict[str, Any] = {"labels": dict(sorted(pod_labels.items()))}
     if annotations:
         template_meta["annotations"] = dict(sorted(annotations.items()))
-    image = f"{spec.image.repository}:{version}"
     body: dict[str, Any] = {}
     if include_replicas:
         body["replicas"] = spec.replicas
@@ -222,7 +223,7 @@ def render_statefulset(
             },
             "template": {
                 "metadata": template_meta,
-                "spec": _pod_spec(cluster, voters=voters, settings=settings, image=image),
+                "spec": _pod_spec(cluster, voters=voters, settings=settings, version=version),
             },
             "volumeClaimTemplates": [_claim_template(cluster)],
         }

@@ -19,6 +19,8 @@ from weavefn.simulate.trace import LoadPoint
 
 STEP = 15.0
 """Seconds between samples: the HPA's sync period, and a divisor of every other period."""
+PROGRESS_EVERY = 500
+"""Load points between progress reports: often enough for a bar, rare enough to cost nothing."""
 
 
 class PolicyName(StrEnum):
@@ -154,10 +156,16 @@ def run_policy(
     model: CapacityModel,
     latency_target: float,
     step: float = STEP,
+    progress: Callable[[int], None] | None = None,
 ) -> PolicyRun:
-    """Step ``policy`` through ``load`` (sampled every ``step`` seconds) and sum the figures."""
+    """Step ``policy`` through ``load`` (sampled every ``step`` seconds) and sum the figures.
+
+    ``progress`` is told how many load points were stepped, every PROGRESS_EVERY points.
+    """
     history = History()
-    for point in load:
+    for index, point in enumerate(load):
+        if progress is not None and index % PROGRESS_EVERY == 0:
+            progress(index)
         policy.act(point.time, history)
         pods = policy.pods
         ready = pods.ready(point.time)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from weavefn.errors import FieldError, InvalidInputError
@@ -86,9 +87,13 @@ def simulate(
     *,
     ready_delay: float = DEFAULT_READY_DELAY,
     step: float = STEP,
+    progress: Callable[[float], None] | None = None,
 ) -> Comparison:
     """Replay ``trace`` through weavefn and the baselines; every policy starts with the same
-    replicas (spec.replicas within [minReplicas, maxReplicas]) Ready."""
+    replicas (spec.replicas within [minReplicas, maxReplicas]) Ready.
+
+    ``progress`` is told the share of the whole run done so far (0 to 1), now and then.
+    """
     spec = simulation_spec(cluster)
     if ready_delay < 0:
         raise InvalidInputError(
@@ -107,9 +112,27 @@ def simulate(
     )
     load = resample(trace, step=step)
     target = parse_duration(spec.target_latency)
+    total = max(1, len(load) * len(policies))
+
+    def stepped(done_before: int) -> Callable[[int], None] | None:
+        if progress is None:
+            return None
+        report = progress
+        return lambda index: report((done_before + index) / total)
+
     runs = tuple(
-        run_policy(p, load, model=model, latency_target=target, step=step) for p in policies
+        run_policy(
+            policy,
+            load,
+            model=model,
+            latency_target=target,
+            step=step,
+            progress=stepped(number * len(load)),
+        )
+        for number, policy in enumerate(policies)
     )
+    if progress is not None:
+        progress(1.0)
     return Comparison(
         trace=trace.name,
         duration=trace.duration,

@@ -1,8 +1,8 @@
 """Verify that a message POSTed to an HTTP(S) endpoint really comes from Amazon SNS.
 
-Only the certificate URL's shape is trusted to pick the certificate: HTTPS on an
-``sns.<region>.amazonaws.com`` host. Messages and URLs are never echoed in errors (a
-SubscribeURL carries the subscription token).
+Only the certificate URL's shape is trusted to pick the certificate: HTTPS on the SNS endpoint
+of an AWS partition, ``sns.<region>.<partition DNS suffix>``. Messages and URLs are never
+echoed in errors (a SubscribeURL carries the subscription token).
 """
 
 from __future__ import annotations
@@ -40,7 +40,26 @@ _FIELDS = {
 }
 _OPTIONAL = {"Subject"}
 _HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {"1": hashes.SHA1, "2": hashes.SHA256}
-_SNS_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
+# Every AWS partition with its region pattern and DNS suffix, from AWS's partition metadata as
+# the SDKs ship it (botocore/data/partitions.json; endpoints.json lists SNS in all eight, at
+# {service}.{region}.{dnsSuffix}). The region must fit its partition: a bare
+# ``sns.<anything>.amazonaws.com`` would also match S3's legacy bucket hosts (a bucket named
+# "sns" at sns.s3-external-1.amazonaws.com), whose owner could serve any certificate.
+SNS_PARTITIONS: dict[str, tuple[str, str]] = {
+    "aws": (r"(us|eu|ap|sa|ca|me|af|il|mx)-[a-z0-9]+-[0-9]+", "amazonaws.com"),
+    "aws-cn": (r"cn-[a-z0-9]+-[0-9]+", "amazonaws.com.cn"),
+    "aws-us-gov": (r"us-gov-[a-z0-9]+-[0-9]+", "amazonaws.com"),
+    "aws-iso": (r"us-iso-[a-z0-9]+-[0-9]+", "c2s.ic.gov"),
+    "aws-iso-b": (r"us-isob-[a-z0-9]+-[0-9]+", "sc2s.sgov.gov"),
+    "aws-iso-e": (r"eu-isoe-[a-z0-9]+-[0-9]+", "cloud.adc-e.uk"),
+    "aws-iso-f": (r"us-isof-[a-z0-9]+-[0-9]+", "csp.hci.ic.gov"),
+    "aws-eusc": (r"eusc-de-[a-z0-9]+-[0-9]+", "amazonaws.eu"),
+}
+_SNS_HOST = re.compile(
+    "^(?:"
+    + "|".join(rf"sns\.{region}\.{re.escape(suffix)}" for region, suffix in SNS_PARTITIONS.values())
+    + ")$"
+)
 _MAX_CERTIFICATE_BYTES = 64 * 1024
 FETCH_TIMEOUT_SECONDS = 5.0
 

@@ -17,10 +17,11 @@ import urllib.parse
 import urllib.request
 from typing import TYPE_CHECKING, Any
 
-from weavefn.errors import UnavailableError
+from weavefn.errors import NotFoundError, UnavailableError
 from weavefn.weaviate import wire
 from weavefn.weaviate.port import (
     BackupInfo,
+    CollectionSharding,
     NodeInfo,
     RaftStatistics,
     ReplicationKind,
@@ -108,19 +109,24 @@ class WeaviateHttpApi:
         return wire.decode_collections(self._call("GET", "/v1/schema"))
 
     def sharding_state(self, collection: str | None = None) -> ShardingState:
-        names = [collection] if collection is not None else self.collections()
-        parts = [
-            wire.decode_sharding(
-                self._call(
-                    "GET",
-                    "/v1/replication/sharding-state",
-                    query={"collection": name},
-                    feature_gate=True,
-                )
-            )
-            for name in names
-        ]
+        if collection is not None:
+            return wire.join_sharding([self._sharding(collection)])
+        parts = []
+        for name in self.collections():
+            try:
+                parts.append(self._sharding(name))
+            except NotFoundError:
+                continue  # dropped since the schema was read: it holds no replica any more
         return wire.join_sharding(parts)
+
+    def _sharding(self, collection: str) -> CollectionSharding:
+        answer = self._call(
+            "GET",
+            "/v1/replication/sharding-state",
+            query={"collection": collection},
+            feature_gate=True,
+        )
+        return wire.decode_sharding(answer)
 
     def replicate(
         self,

@@ -22,11 +22,17 @@ from weavefn.errors import (
     UnavailableError,
     WeavefnError,
 )
+from weavefn.weaviate.releases import REPLICA_MOVEMENT_SINCE
 
 # Weaviate's rule for backup ids: lowercase letters, digits, "_" and "-".
 BACKUP_ID = re.compile(r"^[a-z0-9_-]+$")
-# The first release with the replica movement API.
-REPLICA_MOVEMENT_SINCE = "1.32.0"
+# go-openapi's answer for a path the server does not route (middleware/router.go NotFound):
+# a release before 1.32 has no /v1/replication/* at all.
+_NO_ROUTE = re.compile(r"^path \S+ was not found$")
+_MOVEMENT_OFF = (
+    "replica movement is switched off on the answering node (REPLICA_MOVEMENT_ENABLED; "
+    "REPLICA_MOVEMENT_DISABLED on 1.32.0-1.32.15 and 1.33.0-1.33.3)"
+)
 
 
 class ReplicaMovementUnsupportedError(TerminalError):
@@ -68,9 +74,13 @@ class ReplicationKind(StrEnum):
 
 
 class ReplicationState(StrEnum):
+    """The states weavefn knows (cluster/proto/api/shard_requests.go); Weaviate may add more,
+    as 1.38 added INTEGRATING, so a ReplicationOp carries the state as text."""
+
     REGISTERED = "REGISTERED"
     HYDRATING = "HYDRATING"
     FINALIZING = "FINALIZING"
+    INTEGRATING = "INTEGRATING"
     DEHYDRATING = "DEHYDRATING"
     READY = "READY"
     CANCELLED = "CANCELLED"
@@ -185,12 +195,22 @@ class ReplicationOp:
     source_node: str
     target_node: str
     kind: ReplicationKind
-    state: ReplicationState
+    state: str
+    """As Weaviate reports it; compares equal to the ReplicationState of the same name."""
     errors: tuple[str, ...] = ()
 
     @property
     def error(self) -> str | None:
         return self.errors[-1] if self.errors else None
+
+    @property
+    def finished(self) -> bool:
+        """READY or CANCELLED; any other state, known or not, is still under way."""
+        return self.state in (ReplicationState.READY, ReplicationState.CANCELLED)
+
+    @property
+    def known_state(self) -> bool:
+        return self.state in ReplicationState.__members__
 
 
 class WeaviateHealth(Protocol):
@@ -276,13 +296,20 @@ def replication_kind(kind: str) -> ReplicationKind:
 def error_for_status(status: int, message: str, *, feature_gate: bool = False) -> WeavefnError:
     """Map one of Weaviate's HTTP refusals to a weavefn error.
 
-    ``feature_gate`` marks requests whose 404 means the endpoint itself is missing (the replica
-    movement API before 1.32). 501 is how an existing but disabled feature answers: retrying
-    cannot fix either, so both are terminal.
+    501 is how the replication handlers answer when movement is switched off
+    (adapters/handlers/rest/replication/handlers_setup.go, setupUnimplementedHandlers). A 404
+    is what it says, e.g. a collection that is gone (GET /v1/replication/sharding-state answers
+    404 for an unknown collection); only on ``feature_gate`` requests, and only when it is the
+    router's own "path ... was not found", does it mean the API does not exist (before 1.32).
+    Retrying fixes neither of those, so they are terminal.
     """
-    text = f"Weaviate answered {status}: {message}"
-    if status == 501 or (status == 404 and feature_gate):
-        return ReplicaMovementUnsupportedError(text)
+    text = f"Weaviate answered {status}: {message}" if message else f"Weaviate answered {status}"
+    if status == 501:
+        return ReplicaMovementUnsupportedError(f"{text} ({_MOVEMENT_OFF})")
+    if status == 404 and feature_gate and _NO_ROUTE.match(message):
+        return ReplicaMovementUnsupportedError(
+            f"{text} (no replica movement API: it needs Weaviate {REPLICA_MOVEMENT_SINCE}+)"
+        )
     if status == 404:
         return NotFoundError(text)
     if status == 409:

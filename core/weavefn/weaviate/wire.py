@@ -23,7 +23,6 @@ from weavefn.weaviate.port import (
     RaftStatistics,
     ReplicationKind,
     ReplicationOp,
-    ReplicationState,
     ShardingState,
     ShardReplicas,
 )
@@ -256,7 +255,7 @@ def encode_operation(op: ReplicationOp, *, started_ms: int = 0) -> Json:
         "targetNode": op.target_node,
         "type": op.kind.value,
         "status": {
-            "state": op.state.value,
+            "state": str(op.state),
             "errors": [{"message": e, "whenErroredUnixMs": started_ms} for e in op.errors],
         },
         "uncancelable": False,
@@ -269,7 +268,11 @@ def encode_operation(op: ReplicationOp, *, started_ms: int = 0) -> Json:
 def decode_operation(body: Any) -> ReplicationOp:
     with decoding("GET /v1/replication/replicate/{id}"):
         status = body["status"]
-        # 1.32.0 sent errors as strings; later releases send {message, whenErroredUnixMs}.
+        state = status["state"]
+        if not isinstance(state, str) or not state:
+            raise ValueError(f"state {state!r} is not a state name")
+        # Every release with this API sends {message, whenErroredUnixMs} (openapi-specs/schema.json
+        # ReplicationReplicateDetailsReplicaStatusError from v1.32.0); bare strings are tolerated.
         errors = tuple(
             str(e["message"]) if isinstance(e, dict) else str(e) for e in status.get("errors") or ()
         )
@@ -280,6 +283,7 @@ def decode_operation(body: Any) -> ReplicationOp:
             source_node=str(body["sourceNode"]),
             target_node=str(body["targetNode"]),
             kind=ReplicationKind(body["type"]),
-            state=ReplicationState(status["state"]),
+            # Kept as sent: a release may add states (1.38 added INTEGRATING).
+            state=state,
             errors=errors,
         )

@@ -237,7 +237,10 @@ def test_list_pods_filters_by_label_selector_and_names_each_item(
 
     pods = kube.list_pods("db", {"app": "weaviate", "weaviate.io/cluster": "search"})
 
-    assert api_server.last.query == {"labelSelector": ["app=weaviate,weaviate.io/cluster=search"]}
+    assert api_server.last.query == {
+        "labelSelector": ["app=weaviate,weaviate.io/cluster=search"],
+        "limit": ["500"],
+    }
     assert ObjectRef.of(pods[0]) == ObjectRef("v1", "Pod", "db", "weaviate-0")
 
 

@@ -281,3 +281,27 @@ def test_partial_data_is_named_in_the_message() -> None:
     )
     assert "latency missing" in decision.message
     assert decision.missing == (LAT,)
+
+
+def test_a_metric_the_release_lacks_is_named_with_why() -> None:
+    unsupported = Reading(
+        QPS,
+        MetricSourceKind.PROMETHEUS,
+        None,
+        MissingReason.UNSUPPORTED_VERSION,
+        "Weaviate 1.28.3 exports no request histograms (they arrive in 1.29)",
+    )
+    decision = evaluate(
+        DecisionInput(
+            spec=spec_of(targetCPU=None, targetQPS=100),
+            current=3,
+            voters=1,
+            snapshot=MetricSnapshot.of([unsupported]),
+            now=NOW,
+            recommendations=(),
+            scale_events=(),
+            consecutive_failures=0,
+        )
+    )
+    assert decision.reason is R.NO_METRICS
+    assert "qps (Weaviate 1.28.3 exports no request histograms" in decision.message

@@ -14,6 +14,7 @@ from weavefn.autoscale.metrics.collect import collect
 from weavefn.autoscale.metrics.port import MetricName, MissingReason, Reading
 from weavefn.autoscale.metrics.prometheus import PrometheusSource
 from weavefn.model.autoscaling import MetricSourceKind
+from weavefn.model.resource import WeaviateCluster, parse_cluster
 
 from tests.unit.autoscale.conftest import make_cluster
 
@@ -162,3 +163,63 @@ def test_no_url_is_misconfigured(prometheus: FakePrometheus) -> None:
     reading = read(prometheus, {"targetQPS": 10, "targetCPU": None}, url="")
     assert reading.missing == MissingReason.MISCONFIGURED
     assert "WEAVEFN_PROMETHEUS_URL" in reading.detail
+
+
+def test_the_default_qps_query_counts_only_the_public_api(prometheus: FakePrometheus) -> None:
+    prometheus.answers.append((200, vector("1")))
+    read(prometheus, {"targetQPS": 10, "targetCPU": None})
+    query = prometheus.queries[0]
+    # internal routes (clusterapi/serve.go) never start with /v1/; probes are left out
+    assert 'route=~"/v1/.+",route!~"/v1/[.]well-known/.*"' in query
+    # the query services only: not Raft RPC, file copies or health
+    assert 'grpc_service=~"weaviate[.]v1[.]Weaviate|weaviategrpc[.]Weaviate"' in query
+
+
+def _on(version: str, current: str | None = None, **autoscaling: Any) -> WeaviateCluster:
+    cluster = make_cluster({"targetQPS": 10, "targetCPU": None, **autoscaling}).to_dict()
+    cluster["spec"]["version"] = version
+    if current is not None:
+        cluster["status"] = {"currentVersion": current}
+    return parse_cluster(cluster)
+
+
+@pytest.mark.parametrize(
+    ("version", "current"),
+    [
+        pytest.param("1.28.16", None, id="1.28"),
+        pytest.param("1.29.0", "1.28.16", id="mid-upgrade-to-1.29"),
+    ],
+)
+def test_before_1_29_qps_is_unsupported_not_missing(
+    prometheus: FakePrometheus, version: str, current: str | None
+) -> None:
+    source = PrometheusSource(default_url=prometheus.url)
+    registry = {MetricSourceKind.PROMETHEUS: source}
+    (reading,) = collect(_on(version, current), registry=registry, prometheus_url="x").readings
+    assert reading.missing is MissingReason.UNSUPPORTED_VERSION
+    assert "Weaviate 1.28.16 exports no request histograms" in reading.detail
+    assert "1.29" in reading.detail
+    assert prometheus.queries == []  # nothing asked that cannot be answered
+
+
+def test_a_custom_qps_query_is_asked_on_any_release(prometheus: FakePrometheus) -> None:
+    prometheus.answers.append((200, vector("5")))
+    metrics = {"qps": {"source": "prometheus", "query": "sum(rate(my_requests[1m]))"}}
+    source = PrometheusSource(default_url=prometheus.url)
+    registry = {MetricSourceKind.PROMETHEUS: source}
+    (reading,) = collect(
+        _on("1.27.3", metrics=metrics), registry=registry, prometheus_url="x"
+    ).readings
+    assert reading.value == 5.0
+
+
+def test_the_local_cluster_reports_the_same_for_a_release_before_1_29() -> None:
+    from weavefn.local.metrics import LoadModel, local_registry
+
+    extras: dict[str, Any] = {}
+    LoadModel(extras).set("prod/search", qps=500)
+    registry = local_registry(extras)
+    old = collect(_on("1.28.3"), registry=registry, prometheus_url="http://prom:9090")
+    new = collect(_on("1.29.1"), registry=registry, prometheus_url="http://prom:9090")
+    assert old.readings[0].missing is MissingReason.UNSUPPORTED_VERSION
+    assert new.readings[0].value == 500.0

@@ -22,6 +22,16 @@ from tests.unit.lifecycle.reviews import (
     with_,
 )
 
+AZURE_TARGET = {"storageAccount": "acct1", "container": "backups"}
+AZURE_NO_KEY = cluster(cloudProvider={"type": "azure", "azure": {"backup": AZURE_TARGET}})
+AZURE_WITH_KEY = {
+    "type": "azure",
+    "azure": {
+        "backup": {**AZURE_TARGET, "accountKey": {"secretKeyRef": {"name": "b", "key": "k"}}}
+    },
+}
+SKIP = {"weaviate.io/skip-backup": "true"}
+
 
 @dataclass(frozen=True)
 class Case:
@@ -94,6 +104,80 @@ CASES = [
             "spec.image",
         ),
         id="every-error-listed",
+    ),
+    pytest.param(
+        denied(
+            admission("CREATE", cluster(modules=[{"name": "text2vec-azure-openai"}])),
+            "spec.modules[0].name",
+            "served by text2vec-openai",
+            "known text2vec modules",
+            "text2vec-weaviate",
+        ),
+        id="module-unknown-to-the-version",
+    ),
+    pytest.param(
+        Case(
+            admission("CREATE", cluster(version="1.40.1", modules=[{"name": "text2vec-next"}])),
+            enqueue="prod/wv",
+            warns=("text2vec-next is unknown up to Weaviate 1.39",),
+        ),
+        id="module-on-a-release-newer-than-known-warns",
+    ),
+    pytest.param(
+        Case(
+            admission("CREATE", cluster(replication={"factor": 2, "replicaMovement": True})),
+            enqueue="prod/wv",
+            warns=("replicaMovement needs Weaviate 1.32.0+",),
+        ),
+        id="replica-movement-before-1-32-warns",
+    ),
+    pytest.param(
+        Case(
+            update(AZURE_NO_KEY, version="1.27.4"),
+            allowed=False,
+            code=422,
+            says=(
+                "spec.cloudProvider.azure.backup",
+                "starts an upgrade with a backup",
+                "accountKey or connectionString",
+            ),
+            warns=("no credential",),
+        ),
+        id="upgrade-with-an-azure-backup-that-cannot-authenticate",
+    ),
+    pytest.param(
+        Case(
+            update(AZURE_NO_KEY, replicas=4),
+            enqueue="prod/wv",
+            warns=("spec.cloudProvider.azure.backup: no credential",),
+        ),
+        id="azure-backup-without-credential-warns-on-other-changes",
+    ),
+    pytest.param(
+        Case(
+            update(
+                cluster(cloudProvider=AZURE_NO_KEY["spec"]["cloudProvider"], annotations=SKIP),
+                version="1.27.4",
+            ),
+            enqueue="prod/wv",
+        ),
+        id="upgrade-without-backup-acknowledged",
+    ),
+    pytest.param(
+        Case(update(cluster(cloudProvider=AZURE_WITH_KEY), version="1.27.4"), enqueue="prod/wv"),
+        id="upgrade-with-an-azure-key",
+    ),
+    pytest.param(
+        denied(admission("CREATE", cluster(version="v1.27.3")), "spec.version", "no 'v'"),
+        id="version-v-prefix",
+    ),
+    pytest.param(
+        denied(update(BASE, version="v1.27.4"), "spec.version", "no 'v'"),
+        id="version-v-prefix-on-update",
+    ),
+    pytest.param(
+        denied(admission("CREATE", cluster(version="1.24.9")), "spec.version", "1.25"),
+        id="version-before-raft",
     ),
     pytest.param(
         denied(admission("CREATE", cluster(version="1.27")), "spec.version"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from weavefn.providers import backup_backend
+from weavefn.providers import backup_backend, backup_problem
 from weavefn.render import render_all
 
 from tests.unit.render.conftest import build, env_of
@@ -152,13 +152,21 @@ def test_placement_and_workload_identity(
         pytest.param(
             {
                 "type": "azure",
-                "azure": {"backup": {"storageAccount": "acct1", "container": "bk-1", "path": "x"}},
+                "azure": {
+                    "backup": {
+                        "storageAccount": "acct1",
+                        "container": "bk-1",
+                        "path": "x",
+                        "accountKey": {"secretKeyRef": {"name": "blob", "key": "key"}},
+                    }
+                },
             },
             "backup-azure",
             {
                 "BACKUP_AZURE_CONTAINER": "bk-1",
                 "AZURE_STORAGE_ACCOUNT": "acct1",
                 "BACKUP_AZURE_PATH": "x",
+                "AZURE_STORAGE_KEY": {"secretKeyRef": {"name": "blob", "key": "key"}},
             },
             "azure",
             id="azure-blob",
@@ -194,3 +202,62 @@ def test_local_nvme_is_scratch_space_not_data() -> None:
     assert mounts["weaviate-data"] == "/var/lib/weaviate"
     assert mounts["local-scratch"] == env_of(sts)["TMPDIR"]
     assert pod["volumes"] == [{"name": "local-scratch", "emptyDir": {}}]
+
+
+AZURE_BACKUP = {"storageAccount": "acct1", "container": "bk-1"}
+SECRET_REF = {"secretKeyRef": {"name": "blob", "key": "conn"}}
+
+
+@pytest.mark.parametrize(
+    ("backup", "env", "rendered", "problem"),
+    [
+        pytest.param({}, [], {}, "spec.cloudProvider.azure.backup", id="none-set"),
+        pytest.param(
+            {"accountKey": SECRET_REF}, [], {"AZURE_STORAGE_KEY": SECRET_REF}, None, id="key"
+        ),
+        pytest.param(
+            {"connectionString": SECRET_REF},
+            [],
+            {"AZURE_STORAGE_CONNECTION_STRING": SECRET_REF},
+            None,
+            id="connection-string",
+        ),
+        pytest.param(
+            {},
+            [{"name": "AZURE_STORAGE_KEY", "valueFrom": SECRET_REF}],
+            {"AZURE_STORAGE_KEY": SECRET_REF},
+            None,
+            id="key-through-spec-env",
+        ),
+    ],
+)
+def test_azure_backups_authenticate_with_a_key_or_connection_string_from_a_secret(
+    backup: dict[str, Any],
+    env: list[dict[str, Any]],
+    rendered: dict[str, Any],
+    problem: str | None,
+) -> None:
+    # modules/backup-azure/client.go: AZURE_STORAGE_CONNECTION_STRING, else AZURE_STORAGE_KEY
+    # with AZURE_STORAGE_ACCOUNT, else anonymous; no workload identity.
+    provider = {"type": "azure", "azure": {"backup": {**AZURE_BACKUP, **backup}}}
+    cluster = build({"cloudProvider": provider, "env": env})
+    found = env_of(render_all(cluster, voters=["demo-0"])[-1])
+    assert {k: v for k, v in found.items() if k.startswith("AZURE_STORAGE_")} == {
+        "AZURE_STORAGE_ACCOUNT": "acct1",
+        **rendered,
+    }
+    error = backup_problem(cluster)
+    assert (error.path if error else None) == problem
+
+
+def test_backup_azure_module_without_a_credential_names_spec_env() -> None:
+    error = backup_problem(build({"modules": [{"name": "backup-azure"}]}))
+    assert error is not None and error.path == "spec.env"
+    assert "AZURE_STORAGE_KEY" in error.message
+
+
+def test_the_credential_never_reaches_the_config_map() -> None:
+    provider = {"type": "azure", "azure": {"backup": {**AZURE_BACKUP, "accountKey": SECRET_REF}}}
+    objects = render_all(build({"cloudProvider": provider}), voters=["demo-0"])
+    config = next(o for o in objects if o["kind"] == "ConfigMap")
+    assert "AZURE_STORAGE_KEY" not in config["data"]

@@ -141,10 +141,16 @@ def test_modules_credentials_come_from_secrets_never_literals() -> None:
             "text2vec-openai", {"organization": "acme"}, {"OPENAI_ORGANIZATION"}, id="known-plain"
         ),
         pytest.param(
-            "text2vec-foo",
+            "text2vec-ollama",
             {"baseUrl": "http://x"},
-            {"TEXT2VEC_FOO_BASE_URL"},
+            {"TEXT2VEC_OLLAMA_BASE_URL"},
             id="generic-fallback",
+        ),
+        pytest.param(
+            "text2vec-openai",
+            {"azureApiKey": {"secretKeyRef": {"name": "creds", "key": "azure"}}},
+            {"AZURE_APIKEY"},
+            id="azure-openai-through-text2vec-openai",
         ),
     ],
 )
@@ -197,7 +203,41 @@ def test_api_key_auth_and_replication_settings() -> None:
     assert env["AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED"] == "false"
     assert env["REPLICATION_MINIMUM_FACTOR"] == "2"
     assert env["ASYNC_REPLICATION_DISABLED"] == "false"
-    assert env["REPLICA_MOVEMENT_ENABLED"] == "true"
+
+
+@pytest.mark.parametrize(
+    ("version", "movement", "expected"),
+    [
+        pytest.param("1.31.9", True, {}, id="before-1-32-nothing"),
+        pytest.param("1.32.5", False, {"REPLICA_MOVEMENT_DISABLED": "true"}, id="1.32.5-off"),
+        pytest.param("1.32.5", True, {"REPLICA_MOVEMENT_DISABLED": "false"}, id="1.32.5-on"),
+        pytest.param("1.32.15", False, {"REPLICA_MOVEMENT_DISABLED": "true"}, id="1.32.15-off"),
+        pytest.param("1.32.16", True, {"REPLICA_MOVEMENT_ENABLED": "true"}, id="1.32.16-on"),
+        pytest.param("1.33.1", True, {"REPLICA_MOVEMENT_DISABLED": "false"}, id="1.33.1-on"),
+        pytest.param("1.33.3", False, {"REPLICA_MOVEMENT_DISABLED": "true"}, id="1.33.3-off"),
+        pytest.param("1.33.4", False, {"REPLICA_MOVEMENT_ENABLED": "false"}, id="1.33.4-off"),
+        pytest.param("1.34.0", True, {"REPLICA_MOVEMENT_ENABLED": "true"}, id="1.34.0-on"),
+    ],
+)
+def test_replica_movement_switch_is_the_variable_the_release_reads(
+    version: str, movement: bool, expected: dict[str, str]
+) -> None:
+    # 1.32.0-1.32.15 and 1.33.0-1.33.3 read REPLICA_MOVEMENT_DISABLED (movement on unless set);
+    # later releases read REPLICA_MOVEMENT_ENABLED (off unless set).
+    cluster = build({"version": version, "replication": {"replicaMovement": movement}})
+    env = env_of(render_statefulset(cluster, voters=VOTERS))
+    assert {k: v for k, v in env.items() if k.startswith("REPLICA_MOVEMENT_")} == expected
+
+
+def test_an_upgrade_across_the_switch_renders_it_for_the_pinned_image() -> None:
+    # While 1.33.3 -> 1.33.4 rolls, the template is the new image's: pods on it read ENABLED.
+    cluster = build({"version": "1.33.4", "replication": {"replicaMovement": True}})
+    old = render_statefulset(cluster, voters=VOTERS, rollout=Rollout("1.33.3", 2))
+    new = render_statefulset(cluster, voters=VOTERS, rollout=Rollout("1.33.4", 2))
+    assert env_of(old)["REPLICA_MOVEMENT_DISABLED"] == "false"
+    assert "REPLICA_MOVEMENT_ENABLED" not in env_of(old)
+    assert env_of(new)["REPLICA_MOVEMENT_ENABLED"] == "true"
+    assert _container(new)["image"].endswith(":1.33.4")
 
 
 def test_user_env_is_kept_in_order_after_ours_and_overrides_by_name() -> None:

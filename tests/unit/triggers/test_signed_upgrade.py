@@ -234,13 +234,19 @@ def test_random_requests_raise_only_weavefn_errors(
         assert SECRET.decode() not in str(exc)
 
 
-def _cluster(version: str, *, downtime: bool = False) -> Callable[[], Any]:
+def _cluster(
+    version: str, *, downtime: bool = False, azure: dict[str, Any] | None = None
+) -> Callable[[], Any]:
     annotations = {"weaviate.io/allow-downtime": "true"} if downtime else {}
+    spec: dict[str, Any] = {"version": version, "replicas": 3, "storage": {"size": "10Gi"}}
+    if azure is not None:
+        backup = {"storageAccount": "acct1", "container": "backups", **azure}
+        spec["cloudProvider"] = {"type": "azure", "azure": {"backup": backup}}
     raw = {
         "apiVersion": "weaviate.io/v1",
         "kind": "WeaviateCluster",
         "metadata": {"name": "wv", "namespace": "prod", "annotations": annotations},
-        "spec": {"version": version, "replicas": 3, "storage": {"size": "10Gi"}},
+        "spec": spec,
     }
     return lambda: parse_cluster(raw)
 
@@ -251,11 +257,18 @@ def _cluster(version: str, *, downtime: bool = False) -> Callable[[], Any]:
         pytest.param(_cluster("1.26.2"), "1.27.3", False, id="one-minor"),
         pytest.param(_cluster("1.26.2"), "1.28.0", True, id="skip-minor"),
         pytest.param(_cluster("1.27.3"), "1.26.0", True, id="downgrade"),
-        pytest.param(_cluster("1.24.3"), "1.25.1", True, id="raft-without-annotation"),
-        pytest.param(_cluster("1.24.3", downtime=True), "1.25.1", False, id="raft-annotated"),
+        pytest.param(_cluster("1.26.2"), "v1.27.3", True, id="v-prefix-is-no-image-tag"),
+        pytest.param(_cluster("1.26.2", downtime=True), "1.27.3", False, id="annotated"),
+        pytest.param(_cluster("1.26.2", azure={}), "1.27.3", True, id="azure-backup-no-key"),
+        pytest.param(
+            _cluster("1.26.2", azure={"accountKey": {"secretKeyRef": {"name": "b", "key": "k"}}}),
+            "1.27.3",
+            False,
+            id="azure-backup-with-key",
+        ),
     ],
 )
 def test_check_upgrade(cluster: Callable[[], Any], target: str, refused: bool) -> None:
     errors = check_upgrade(cluster(), target)
     assert bool(errors) is refused
-    assert all(e.path == "spec.version" for e in errors)
+    assert all(e.path in ("spec.version", "spec.cloudProvider.azure.backup") for e in errors)

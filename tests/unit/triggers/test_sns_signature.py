@@ -8,6 +8,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,8 +19,10 @@ from cryptography.x509.oid import NameOID
 from weavefn.errors import UnavailableError
 from weavefn.triggers.parse import parse_alarm
 from weavefn.triggers.sns_signature import (
+    SNS_PARTITIONS,
     SignatureError,
     SnsVerifier,
+    check_certificate_url,
     confirm_subscription,
     fetch_certificate_url,
     string_to_sign,
@@ -137,6 +140,22 @@ GENUINE = {
     "china-region": lambda: notification(
         SigningCertURL="https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-1.pem"
     ),
+    **{
+        f"partition-{partition}": (
+            lambda host=host: notification(
+                SigningCertURL=f"https://{host}/SimpleNotificationService-1.pem"
+            )
+        )
+        for partition, host in {
+            "aws-us-gov": "sns.us-gov-west-1.amazonaws.com",
+            "aws-iso": "sns.us-iso-east-1.c2s.ic.gov",
+            "aws-iso-b": "sns.us-isob-east-1.sc2s.sgov.gov",
+            "aws-iso-e": "sns.eu-isoe-west-1.cloud.adc-e.uk",
+            "aws-iso-f": "sns.us-isof-south-1.csp.hci.ic.gov",
+            "aws-eusc": "sns.eusc-de-east-1.amazonaws.eu",
+            "aws-newer-region": "sns.mx-central-1.amazonaws.com",
+        }.items()
+    },
 }
 
 
@@ -225,6 +244,11 @@ BAD_URLS = {
     "sns-host-as-prefix": "https://sns.eu-west-1.amazonaws.com.evil.example/cert.pem",
     "userinfo-trick": "https://sns.eu-west-1.amazonaws.com@evil.example/cert.pem",
     "other-aws-service": "https://s3.eu-west-1.amazonaws.com/bucket/cert.pem",
+    # S3 legacy bucket hosts: whoever owns a bucket named "sns" would pick the key
+    "s3-bucket-named-sns": "https://sns.s3-external-1.amazonaws.com/SimpleNotificationService.pem",
+    "s3-global-bucket": "https://sns.s3.amazonaws.com/SimpleNotificationService.pem",
+    "region-of-another-partition": "https://sns.eusc-de-east-1.amazonaws.com/SimpleNotificationService.pem",
+    "suffix-of-another-partition": "https://sns.eu-west-1.amazonaws.eu/SimpleNotificationService.pem",
     "not-a-pem": "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0a1b2c3d.txt",
     "odd-port": "https://sns.eu-west-1.amazonaws.com:8443/SimpleNotificationService.pem",
     "missing": None,
@@ -356,3 +380,21 @@ def test_sns_http_sample_needs_a_real_signature(key: rsa.RSAPrivateKey, pem: byt
     event["body"] = json.dumps(document)
     [alarm] = parse_alarm(event)
     assert (alarm.cluster, alarm.state.value) == ("weaviate/production", "firing")
+
+
+def test_every_aws_partition_with_sns_is_accepted_and_no_other() -> None:
+    """The allowlist follows AWS's partition metadata as the SDK ships it."""
+    botocore = pytest.importorskip("botocore")
+    data = Path(botocore.__file__).parent / "data"
+    endpoints = json.loads((data / "endpoints.json").read_text())
+    seen = set()
+    for partition in endpoints["partitions"]:
+        sns = partition["services"].get("sns", {}).get("endpoints", {})
+        regions = [r for r in sns if not r.startswith("fips-") and "global" not in r]
+        if not regions:
+            continue
+        seen.add(partition["partition"])
+        for region in regions:
+            url = f"https://sns.{region}.{partition['dnsSuffix']}/SimpleNotificationService-1.pem"
+            assert check_certificate_url(url) == url
+    assert seen == set(SNS_PARTITIONS), "a partition appeared or went: review SNS_PARTITIONS"

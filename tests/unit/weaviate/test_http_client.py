@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from weavefn.errors import InvalidInputError, NotFoundError, TerminalError, UnavailableError
+from weavefn.local.weaviate.api import EmbeddedWeaviateApi
 from weavefn.local.weaviate.cluster import EmbeddedWeaviate
 from weavefn.local.weaviate.state import PodNode
 from weavefn.weaviate.http import WeaviateHttpApi
@@ -109,7 +111,7 @@ def test_sharding_state_and_move_over_http(api: WeaviateHttpApi, clock: ManualCl
         target_node=target,
         kind=ReplicationKind.MOVE,
     )
-    assert api.replication_operation(op_id).state is ReplicationState.REGISTERED
+    assert api.replication_operation(op_id).state == ReplicationState.REGISTERED
     clock.advance(60)
     done = api.replication_operation(op_id)
 
@@ -142,7 +144,7 @@ def test_failed_move_reports_cancelled_with_weaviates_error(
     clock.advance(60)
 
     op = api.replication_operation(op_id)
-    assert op.state is ReplicationState.CANCELLED
+    assert op.state == ReplicationState.CANCELLED
     assert op.error == "hydration failed: target disk full"
 
 
@@ -324,3 +326,112 @@ def test_bad_replicate_input_names_the_field(
 
     assert [e.path for e in caught.value.errors] == [field]
     assert servers["weaviate-0"].requests == []
+
+
+@contextmanager
+def _routed_server(routes: dict[str, tuple[int, bytes]]) -> Iterator[str]:
+    """A server answering each path (query included) with its own status and bytes."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status, payload = routes.get(self.path, (404, b""))
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+SHARDING = "/v1/replication/sharding-state?collection="
+ROUTER_404 = b'{"code":404,"message":"path /v1/replication/sharding-state was not found"}'
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error", "says"),
+    [
+        # handlers_replicate.go: NewGetCollectionShardingStateNotFound(), no payload
+        pytest.param(404, b"", NotFoundError, "404", id="collection-not-found"),
+        # go-openapi's router on a release without /v1/replication (before 1.32)
+        pytest.param(404, ROUTER_404, ReplicaMovementUnsupportedError, "1.32", id="no-route"),
+        # handlers_setup.go setupUnimplementedHandlers: movement switched off, no payload
+        pytest.param(501, b"", ReplicaMovementUnsupportedError, "switched off", id="disabled"),
+    ],
+)
+def test_only_501_or_a_missing_route_mean_unsupported(
+    status: int, body: bytes, error: type[Exception], says: str
+) -> None:
+    with (
+        _routed_server({f"{SHARDING}Articles": (status, body)}) as url,
+        pytest.raises(error, match=says) as caught,
+    ):
+        WeaviateHttpApi(url).sharding_state("Articles")
+    assert type(caught.value) is error
+
+
+def test_a_collection_dropped_after_the_schema_was_read_is_skipped() -> None:
+    state = b'{"shardingState": {"collection": "Kept", "shards": [{"shard": "s1", "replicas": ["n0"]}]}}'
+    routes = {
+        "/v1/schema": (200, b'{"classes": [{"class": "Dropped"}, {"class": "Kept"}]}'),
+        f"{SHARDING}Dropped": (404, b""),
+        f"{SHARDING}Kept": (200, state),
+    }
+    with _routed_server(routes) as url:
+        found = WeaviateHttpApi(url).sharding_state()
+    assert [c.collection for c in found.collections] == ["Kept"]
+
+
+@pytest.mark.parametrize(
+    ("version", "movement", "collection", "status", "body", "error"),
+    [
+        pytest.param("1.32.0", True, "Nope", 404, b"", NotFoundError, id="unknown-collection"),
+        pytest.param(
+            "1.32.0", False, "Collection1", 501, b"", ReplicaMovementUnsupportedError, id="off"
+        ),
+        pytest.param(
+            "1.31.9",
+            True,
+            "Collection1",
+            404,
+            b'{"code": 404, "message": "path /v1/replication/sharding-state was not found"}',
+            ReplicaMovementUnsupportedError,
+            id="before-1-32",
+        ),
+    ],
+)
+def test_the_fake_answers_sharding_state_as_weaviate_does(
+    *,
+    sim: EmbeddedWeaviate,
+    servers: dict[str, FakeWeaviate],
+    version: str,
+    movement: bool,
+    collection: str,
+    status: int,
+    body: bytes,
+    error: type[Exception],
+) -> None:
+    sim.sync_nodes([PodNode(n, True, version) for n in NODES])
+    sim.set_replica_movement(movement)
+    fake = servers["weaviate-0"]
+    target = f"/v1/replication/sharding-state?collection={collection}"
+
+    answer = fake.handle("GET", target, {}, b"")
+
+    assert answer[0] == status
+    assert (b"" if answer[1] is None else json.dumps(answer[1]).encode()) == body
+    # The same answer read over HTTP and in process is the same error.
+    for api in (WeaviateHttpApi(fake.url), EmbeddedWeaviateApi(sim, node="weaviate-0")):
+        with pytest.raises(error) as caught:
+            api.sharding_state(collection)
+        assert type(caught.value) is error

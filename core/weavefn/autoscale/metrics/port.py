@@ -31,6 +31,8 @@ class MissingReason(StrEnum):
     """The source failed or could not be reached."""
     MISCONFIGURED = "Misconfigured"
     """The target cannot be read as configured (no URL, a malformed query)."""
+    UNSUPPORTED_VERSION = "UnsupportedVersion"
+    """The Weaviate release the cluster runs does not export what the query reads."""
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,30 @@
 Default queries (override per target with spec.autoScaling.metrics.<target>.query; the
 placeholders ``{namespace}``, ``{cluster}`` and ``{quantile}`` are filled in):
 
-- qps: requests per second over HTTP and gRPC, from the ``_count`` of Weaviate's request
+- qps: client requests per second over HTTP and gRPC, from the ``_count`` of Weaviate's request
   duration histograms (labels ``method, route, status_code`` and ``grpc_service, method,
-  status``), health probes excluded. Joined with ``or`` so a cluster serving only one protocol
-  still reads, and a cluster Prometheus does not scrape reads as missing rather than as zero.
+  status``; usecases/monitoring/prometheus.go, from 1.29). Only the public API counts:
+  - HTTP: routes under ``/v1/`` (go-openapi's route patterns carry the base path), health
+    probes excluded. Since 1.30 the cluster-internal API on the data port is recorded in the
+    same histogram (adapters/handlers/rest/clusterapi/serve.go) with its mux patterns as
+    routes: ``/indices/``, ``/replicas/indices/``, ``/nodes/``, ``/backups/can-commit``,
+    ``/backups/commit``, ``/backups/abort``, ``/backups/status``,
+    ``/classifications/transactions/``, ``/cluster/users/db/`` (1.31+),
+    ``/cluster/object_ttl/`` (1.35+), ``/exports/*`` (1.37+), and ``/`` for the Raft router
+    (``/v1/cluster/*``) and, from 1.35, internal gRPC on that port. None starts with ``/v1/``.
+  - gRPC: the query services ``weaviate.v1.Weaviate`` and ``weaviategrpc.Weaviate``
+    (adapters/handlers/grpc/server.go). The same histogram also records the Raft RPC server
+    (``weaviate.internal.cluster.ClusterService``, cluster/rpc/server.go, from 1.29), replica
+    movement's file copies (``weaviate.v1.FileReplicationService`` on the public gRPC port,
+    1.32-1.34) and health checks; all are left out.
+  Internal traffic grows with the node count (replicated writes, shard fan-out, Raft, file
+  copies), so counting it kept QPS per node from falling after a scale-out. Joined with
+  ``or`` so a cluster serving only one protocol still reads, and a cluster Prometheus does not
+  scrape reads as missing rather than as zero. Weaviate's query counters are the weaker
+  signal: ``requests_total`` is a gauge that the gRPC API never increments, and
+  ``queries_durations_ms`` counts only Get queries (usecases/traverser/metrics.go).
+  Before 1.29 none of these histograms exist: the reading is missing with reason
+  UnsupportedVersion, saying so.
 - latency: the configured quantile of ``queries_durations_ms``, in seconds.
 
 Pods are matched on the ``namespace`` and ``pod`` target labels that Kubernetes service
@@ -31,14 +51,17 @@ from weavefn.autoscale.metrics.port import (
     expand,
 )
 from weavefn.model.resource import WeaviateCluster
+from weavefn.weaviate import releases
 
 PODS = 'namespace="{namespace}",pod=~"{cluster}-[0-9]+"'
+PUBLIC_HTTP = 'route=~"/v1/.+",route!~"/v1/[.]well-known/.*"'
+PUBLIC_GRPC = 'grpc_service=~"weaviate[.]v1[.]Weaviate|weaviategrpc[.]Weaviate"'
 DEFAULT_QUERIES = {
     MetricName.QPS: (
         "sum("
-        f'rate(weaviate_http_request_duration_seconds_count{{{PODS},route!~".*well-known.*"}}[1m])'
+        f"rate(weaviate_http_request_duration_seconds_count{{{PODS},{PUBLIC_HTTP}}}[1m])"
         " or "
-        f'rate(weaviate_grpc_server_request_duration_seconds_count{{{PODS},grpc_service!~"grpc.health.*"}}[1m])'
+        f"rate(weaviate_grpc_server_request_duration_seconds_count{{{PODS},{PUBLIC_GRPC}}}[1m])"
         ")"
     ),
     MetricName.LATENCY: (
@@ -57,6 +80,22 @@ def query_for(cluster: WeaviateCluster, target: Target) -> str:
             reason=MissingReason.MISCONFIGURED,
         )
     return expand(template, cluster).replace("{quantile}", repr(target.quantile))
+
+
+def unsupported_reading(cluster: WeaviateCluster, target: Target) -> Reading | None:
+    """The missing reading of a default query that the running release cannot answer."""
+    if target.metric is not MetricName.QPS or target.query is not None:
+        return None
+    running = cluster.status.current_version or cluster.spec.version
+    if releases.at_least(running, releases.REQUEST_METRICS_SINCE):
+        return None
+    since = ".".join(map(str, releases.REQUEST_METRICS_SINCE))
+    return Reading.absent(
+        target,
+        MissingReason.UNSUPPORTED_VERSION,
+        f"Weaviate {running} exports no request histograms (they arrive in {since}): set "
+        "spec.autoScaling.metrics.qps.query, or read QPS from another source",
+    )
 
 
 def redact(url: str) -> str:
@@ -111,6 +150,9 @@ class PrometheusSource:
         self._timeout = timeout
 
     def read(self, cluster: WeaviateCluster, target: Target) -> Reading:
+        unsupported = unsupported_reading(cluster, target)
+        if unsupported is not None:
+            return unsupported
         base = target.url or self._default_url
         if not base:
             raise MetricSourceError(

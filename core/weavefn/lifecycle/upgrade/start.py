@@ -15,12 +15,11 @@ from weavefn.kube.port import ClusterStore, ClusterWriter, ObjectRef
 from weavefn.lifecycle.versions import allows_downtime, check_upgrade, check_version_change
 from weavefn.model.keys import split_key
 from weavefn.model.operations import UpgradeOperation, UpgradePhase
-from weavefn.model.resource import WeaviateCluster, parse_cluster
-from weavefn.providers import backup_backend
+from weavefn.model.resource import SKIP_BACKUP_ANNOTATION, parse_cluster
+from weavefn.providers import backup_backend, backup_problem
 from weavefn.reconcile.context import ClusterContext
 from weavefn.triggers.model import UpgradeRequest
 
-SKIP_BACKUP_ANNOTATION = "weaviate.io/skip-backup"
 _GAVE_UP = (UpgradePhase.ROLLED_BACK, UpgradePhase.FAILED)
 
 
@@ -32,6 +31,7 @@ class StartReason(StrEnum):
     UP_TO_DATE = "UpToDate"
     VERSION_REFUSED = "VersionRefused"
     BACKUP_NOT_CONFIGURED = "BackupNotConfigured"
+    BACKUP_CREDENTIALS_MISSING = "BackupCredentialsMissing"
     GAVE_UP = "PreviousAttemptFailed"
 
 
@@ -50,11 +50,6 @@ class StartRefusal:
 
     reason: StartReason
     message: str = ""
-
-
-def skips_backup(cluster: WeaviateCluster) -> bool:
-    value = cluster.metadata.annotations.get(SKIP_BACKUP_ANNOTATION, "")
-    return value.strip().lower() == "true"
 
 
 def _replicas(ctx: ClusterContext) -> int:
@@ -87,7 +82,16 @@ def check_start(ctx: ClusterContext) -> UpgradeStart | StartRefusal:
         message = "upgrade refused: " + "; ".join(str(e) for e in errors)
         return StartRefusal(StartReason.VERSION_REFUSED, message)
     backend = backup_backend(cluster)
-    skip = backend is None and skips_backup(cluster)
+    problem = backup_problem(cluster)
+    if problem is not None and not cluster.skips_backup:
+        return StartRefusal(
+            StartReason.BACKUP_CREDENTIALS_MISSING,
+            f"upgrade {source} -> {target} refused: its backup cannot be written: {problem}; "
+            f'or set annotation {SKIP_BACKUP_ANNOTATION}: "true" to upgrade without a backup',
+        )
+    if problem is not None:
+        backend = None  # annotated: upgrade without the backup that cannot be taken
+    skip = backend is None and cluster.skips_backup
     if backend is None and not skip:
         return StartRefusal(
             StartReason.BACKUP_NOT_CONFIGURED,

@@ -109,9 +109,46 @@ def _conflicts(base: Obj, applied: dict[FieldPath, Any], owned: set[FieldPath]) 
     return hits
 
 
-def _describe(manager: Manager, paths: set[FieldPath], api_version: str) -> str:
-    fields = ", ".join("." + ".".join(p) for p in sorted(paths))
-    return f'conflict with "{manager.name}" using {api_version}: {fields}'
+def _manager_text(manager: Manager, obj: Obj) -> str:
+    """How the API server names a manager in a conflict (its printManager)."""
+    text = f'"{manager.name}"'
+    if manager.subresource:
+        text += f' with subresource "{manager.subresource}"'
+    if manager.operation is ManagedFieldsOperation.UPDATE:
+        entry: Obj = next(
+            (
+                e
+                for e in obj.get("metadata", {}).get("managedFields", []) or []
+                if e.get("manager") == manager.name
+                and e.get("operation") == ManagedFieldsOperation.UPDATE
+                and e.get("subresource", "") == manager.subresource
+            ),
+            {},
+        )
+        text += f" using {entry.get('apiVersion') or obj.get('apiVersion', '')}"
+        if entry.get("time"):
+            text += f" at {entry['time']}"
+    return text
+
+
+def _path_text(path: FieldPath) -> str:
+    return "." + ".".join(path)
+
+
+def conflict_message(conflicts: dict[Manager, set[FieldPath]], obj: Obj) -> str:
+    """The API server's words: one conflict on one line, several grouped by manager."""
+    count = sum(len(paths) for paths in conflicts.values())
+    if count == 1:
+        ((manager, paths),) = conflicts.items()
+        return (
+            f"Apply failed with 1 conflict: conflict with {_manager_text(manager, obj)}: "
+            f"{_path_text(next(iter(paths)))}"
+        )
+    lines = []
+    for manager in sorted(conflicts, key=lambda m: _manager_text(m, obj)):
+        lines.append(f"conflicts with {_manager_text(manager, obj)}:")
+        lines.extend(f"- {_path_text(p)}" for p in sorted(conflicts[manager]))
+    return f"Apply failed with {count} conflicts: " + "\n".join(lines)
 
 
 def server_side_apply(
@@ -130,7 +167,7 @@ def server_side_apply(
     mine = Manager(manager, ManagedFieldsOperation.APPLY)
     applied = managed_leaves(config)
 
-    conflicts: list[str] = []
+    conflicts: dict[Manager, set[FieldPath]] = {}
     for key, owned in owners.items():
         if key == mine:
             continue
@@ -138,11 +175,9 @@ def server_side_apply(
         if hits and force:
             owned.difference_update(hits)
         elif hits:
-            conflicts.append(_describe(key, hits, base.get("apiVersion", "")))
+            conflicts[key] = hits
     if conflicts:
-        raise ConflictError(
-            f"Apply failed with {len(conflicts)} conflict(s): " + "; ".join(conflicts)
-        )
+        raise ConflictError(conflict_message(conflicts, base))
 
     others: set[FieldPath] = set().union(*(v for k, v in owners.items() if k != mine))
     for path in owners.get(mine, set()) - applied.keys():

@@ -21,12 +21,33 @@ _PLURAL = f"{PLURAL}.weaviate.io"
 
 class ClusterEndpoints(ObjectEndpoints):
     def list_clusters(self, namespace: str | None = None) -> ObjList:
-        with self._op(Verb.LIST, KIND, namespace, None):
-            return [copy_obj(o) for o in self._store.list(API_VERSION, KIND, namespace)]
+        return self.list_objects(API_VERSION, KIND, namespace=namespace)
 
     def get_cluster(self, namespace: str, name: str) -> Obj:
         with self._op(Verb.GET, KIND, namespace, name):
             return copy_obj(self._live(API_VERSION, KIND, namespace, name))
+
+    def get_cluster_scale(self, namespace: str, name: str) -> Obj:
+        """The scale subresource the CRD declares: spec.replicas, status.replicas/selector."""
+        with self._op(Verb.GET, "Scale", namespace, name):
+            live = self._live(API_VERSION, KIND, namespace, name)
+            meta, status = live["metadata"], live.get("status") or {}
+            scale_status: Obj = {"replicas": int(status.get("replicas") or 0)}
+            if status.get("selector"):
+                scale_status["selector"] = status["selector"]
+            return {
+                "kind": "Scale",
+                "apiVersion": "autoscaling/v1",
+                "metadata": {
+                    "name": meta["name"],
+                    "namespace": meta["namespace"],
+                    "uid": meta["uid"],
+                    "resourceVersion": meta["resourceVersion"],
+                    "creationTimestamp": meta["creationTimestamp"],
+                },
+                "spec": {"replicas": int((live.get("spec") or {}).get("replicas") or 0)},
+                "status": scale_status,
+            }
 
     def replace_cluster_status(self, cluster: Obj) -> Obj:
         """PUT .../status: only ``status`` changes; a stale resourceVersion is a 409."""

@@ -73,8 +73,8 @@ class Simulation:
             self._wake.pop(key, None)
         for kind, namespace, name in sorted(due):
             obj = self.store.get(APPS, kind, namespace, name)
-            if obj is None:
-                continue
+            if obj is None or obj["metadata"].get("deletionTimestamp"):
+                continue  # a workload being deleted creates and removes no pods
             if kind == STATEFULSET:
                 self._statefulset(obj, now)
             else:

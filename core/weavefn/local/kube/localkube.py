@@ -34,6 +34,11 @@ class LocalKube(ScalingEndpoints):
         with self._lock:
             self._log.reset()
 
+    def compact(self) -> None:
+        """Forget past revisions, as etcd's compaction does: open continue tokens expire (410)."""
+        with self._lock:
+            self._pages.compact()
+
     # -- faults ---------------------------------------------------------------------------
 
     def add_fault(

@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from enum import StrEnum
 from typing import Any
 
 from weavefn.errors import ConflictError, FieldError, InvalidInputError
-from weavefn.kube.port import FIELD_MANAGER, ObjectRef
+from weavefn.kube.paging import DEFAULT_PAGE_SIZE, list_all
+from weavefn.kube.port import FIELD_MANAGER, LabelSelector, ObjectRef, Page
 from weavefn.local.kube.apply import server_side_apply
 from weavefn.local.kube.clock import rfc3339_micro
+from weavefn.local.kube.collector import Propagation
 from weavefn.local.kube.faults import Verb
 from weavefn.local.kube.fields import copy_obj
-from weavefn.local.kube.server import ServerCore, identity, not_found
+from weavefn.local.kube.server import ServerCore, identity
 from weavefn.local.kube.store import scope
 
 Obj = dict[str, Any]
 ObjList = list[Obj]
 EVENTS_API = "events.k8s.io/v1"
-
-
-class Propagation(StrEnum):
-    BACKGROUND = "Background"
-    FOREGROUND = "Foreground"
-    ORPHAN = "Orphan"
 
 
 class ObjectEndpoints(ServerCore):
@@ -38,10 +33,55 @@ class ObjectEndpoints(ServerCore):
         kind: str,
         *,
         namespace: str | None = None,
-        selector: dict[str, str] | None = None,
+        selector: LabelSelector | None = None,
     ) -> ObjList:
+        return list_all(self.list_page, api_version, kind, namespace=namespace, selector=selector)
+
+    def list_page(
+        self,
+        api_version: str,
+        kind: str,
+        *,
+        namespace: str | None = None,
+        selector: LabelSelector | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        continue_token: str | None = None,
+    ) -> Page:
+        """One list call, paged as the API server pages (see paging.py)."""
         with self._op(Verb.LIST, kind, namespace, None):
-            return [copy_obj(o) for o in self._store.list(api_version, kind, namespace, selector)]
+            return self._pages.page(
+                self._store,
+                api_version=api_version,
+                kind=kind,
+                namespace=scope(kind, namespace) if namespace is not None else None,
+                selector=selector,
+                limit=limit,
+                continue_token=continue_token,
+            )
+
+    def serve_page(
+        self,
+        api_version: str,
+        kind: str,
+        *,
+        namespace: str | None = None,
+        selector: LabelSelector | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        continue_token: str | None = None,
+    ) -> Page:
+        """list_page for an HTTP front that serializes the page at once: the stored objects
+        themselves, not copies (they are replaced on write, never edited; do not edit them)."""
+        with self._op(Verb.LIST, kind, namespace, None):
+            return self._pages.page(
+                self._store,
+                api_version=api_version,
+                kind=kind,
+                namespace=scope(kind, namespace) if namespace is not None else None,
+                selector=selector,
+                limit=limit,
+                continue_token=continue_token,
+                copy=False,
+            )
 
     def apply(self, obj: Obj, *, field_manager: str = FIELD_MANAGER, force: bool = True) -> Obj:
         """Server-side apply; ``status`` in ``obj`` is ignored (status is a subresource)."""
@@ -57,8 +97,14 @@ class ObjectEndpoints(ServerCore):
                 new["metadata"]["namespace"] = namespace
             return copy_obj(self._write(new, live, now=now))
 
-    def delete(self, ref: ObjectRef, *, propagation: str = "Background") -> None:
-        """Delete ``ref``; dependents (by ownerReferences) are deleted, or orphaned on request."""
+    def delete(self, ref: ObjectRef, *, propagation: str = "Background") -> Obj | None:
+        """Delete ``ref``: what is left while finalizers hold it, else None (also when absent).
+
+        Orphan and Foreground deletes leave the object, with its ``orphan`` or
+        ``foregroundDeletion`` finalizer and a deletionTimestamp, until the collector's next
+        round (see collector.py); a Background delete removes it and its dependents at once
+        unless a finalizer holds it.
+        """
         try:
             policy = Propagation(propagation)
         except ValueError:
@@ -68,35 +114,11 @@ class ObjectEndpoints(ServerCore):
                 what="delete options",
             ) from None
         with self._op(Verb.DELETE, ref.kind, ref.namespace, ref.name) as now:
-            gone = self._store.remove(ref.api_version, ref.kind, ref.namespace, ref.name)
-            if gone is None:
-                raise not_found(ref.kind, ref.namespace, ref.name)
-            self._collect(gone, policy, now=now)
-
-    def _collect(self, owner: Obj, policy: Propagation, *, now: float) -> None:
-        """The garbage collector, done at once: cascade to dependents or orphan them."""
-        if owner["kind"] == "Pod":
-            self._sim.pod_changed(owner)
-        uid = owner["metadata"]["uid"]
-        dependents = [
-            obj
-            for obj in self._store.all()
-            if any(r.get("uid") == uid for r in obj["metadata"].get("ownerReferences", []) or [])
-        ]
-        for dependent in dependents:
-            meta = dependent["metadata"]
-            if policy is Propagation.ORPHAN:
-                orphan = copy_obj(dependent)
-                refs = [r for r in meta["ownerReferences"] if r.get("uid") != uid]
-                orphan["metadata"]["ownerReferences"] = refs
-                if not refs:
-                    del orphan["metadata"]["ownerReferences"]
-                self._store.put(orphan, now=now)
-                continue
-            ns = meta.get("namespace")
-            gone = self._store.remove(dependent["apiVersion"], dependent["kind"], ns, meta["name"])
-            if gone is not None:
-                self._collect(gone, Propagation.BACKGROUND, now=now)
+            live = self._store.get(ref.api_version, ref.kind, ref.namespace, ref.name)
+            if live is None:
+                return None  # already gone is the outcome asked for, as RealKube reports it
+            left = self._gc.delete(live, policy, now=now)
+            return copy_obj(left) if left is not None else None
 
     def create_event(self, event: Obj) -> None:
         """Create an events.k8s.io/v1 Event; a name is generated when none is given."""

@@ -47,13 +47,12 @@ class ScalingEndpoints(ClusterEndpoints):
             return Scale(replicas, stored["metadata"]["resourceVersion"])
 
     def list_pods(self, namespace: str, selector: dict[str, str]) -> ObjList:
-        with self._op(Verb.LIST, "Pod", namespace, None):
-            return [copy_obj(o) for o in self._store.list("v1", "Pod", namespace, selector)]
+        return self.list_objects("v1", "Pod", namespace=namespace, selector=selector)
 
     def list_pvcs(self, namespace: str, selector: dict[str, str]) -> ObjList:
-        with self._op(Verb.LIST, "PersistentVolumeClaim", namespace, None):
-            found = self._store.list("v1", "PersistentVolumeClaim", namespace, selector)
-            return [copy_obj(o) for o in found]
+        return self.list_objects(
+            "v1", "PersistentVolumeClaim", namespace=namespace, selector=selector
+        )
 
     def patch_pvc_size(self, namespace: str, name: str, size: str) -> Obj:
         """Grow a PVC's storage request; its StorageClass must allow expansion, never shrink."""

@@ -10,9 +10,11 @@ from typing import Any
 
 from weavefn.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from weavefn.local.kube.clock import Clock, ManualClock
+from weavefn.local.kube.collector import Collector, check_finalizers
 from weavefn.local.kube.controllers import Simulation
 from weavefn.local.kube.faults import CallLog, RecordedCall, Verb
 from weavefn.local.kube.fields import copy_obj
+from weavefn.local.kube.paging import PagedLists
 from weavefn.local.kube.pods import SimState
 from weavefn.local.kube.store import Store, scope
 from weavefn.local.kube.workloads import (
@@ -76,7 +78,9 @@ class ServerCore:
         self._lock = threading.RLock()
         self._store = Store()
         self._sim = Simulation(self._store, SimState(), ready_delay=ready_delay)
+        self._gc = Collector(self._store, on_removed=self._removed)
         self._log = CallLog(seed=seed)
+        self._pages = PagedLists()
 
     @property
     def ready_delay(self) -> float:
@@ -92,10 +96,19 @@ class ServerCore:
         with self._lock:
             self._log.record(RecordedCall(verb, kind, namespace, name))
             now = self.clock()
-            self._sim.tick(now)
+            self._tick(now)
             yield now
             # Controllers react at once, so a later clock jump replays from the right moment.
-            self._sim.tick(now)
+            self._tick(now)
+
+    def _tick(self, now: float) -> None:
+        self._gc.tick(now)
+        self._sim.tick(now)
+
+    def _removed(self, obj: Obj) -> None:
+        """An object left the store: a pod's StatefulSet must look again."""
+        if obj["kind"] == "Pod":
+            self._sim.pod_changed(obj)
 
     def _live(self, api_version: str, kind: str, namespace: str | None, name: str) -> Obj:
         found = self._store.get(api_version, kind, namespace, name)
@@ -104,14 +117,20 @@ class ServerCore:
         return found
 
     def _write(self, new: Obj, old: Obj | None, *, now: float) -> Obj:
-        """Every client write goes through here: defaults, validation, store, controllers."""
+        """Every client write goes through here: defaults, validation, store, controllers.
+
+        A write that takes the last finalizer off a terminating object removes it; the answer
+        is then the object as it was last seen, as the API server's is.
+        """
         default_and_validate(new)
         if old is not None:
             check_statefulset_update(old, new)
+            check_finalizers(old, new)
         stored = self._store.put(new, now=now)
         meta = stored["metadata"]
         if is_workload(stored):
             self._sim.touch(stored["kind"], meta["namespace"], meta["name"])
+        self._gc.settle(stored, now=now)
         return stored
 
     def _precondition(self, live: Obj, resource_version: str | None, plural: str) -> None:
@@ -143,4 +162,5 @@ class ServerCore:
             self._store = Store.from_json(data.get("store", {}))
             state = SimState.from_json(data.get("simulation", {}))
             self._sim = Simulation(self._store, state, ready_delay=self._sim.ready_delay)
+            self._gc = Collector(self._store, on_removed=self._removed)
             self.extras = dict(data.get("extras", {}))

@@ -38,6 +38,15 @@ def scope(kind: str, namespace: str | None) -> str | None:
     return namespace or DEFAULT_NAMESPACE
 
 
+def _matching(
+    index: dict[tuple[str, str], set[NameKey]], key: str, value: str | frozenset[str]
+) -> set[NameKey]:
+    """Names whose label ``key`` is ``value`` (or, for a set, any of its values)."""
+    if isinstance(value, str):
+        return index.get((key, value), set())
+    return set().union(*(index.get((key, v), set()) for v in value))
+
+
 class Store:
     """Objects by type and name, plus the global resourceVersion counter.
 
@@ -72,12 +81,12 @@ class Store:
         api_version: str,
         kind: str,
         namespace: str | None = None,
-        selector: Mapping[str, str] | None = None,
+        selector: Mapping[str, str | frozenset[str]] | None = None,
     ) -> list[Obj]:
         bucket = self._objects.get((api_version, kind), {})
         if selector:
             index = self._labels.get((api_version, kind), {})
-            sets = sorted((index.get(pair, set()) for pair in selector.items()), key=len)
+            sets = sorted((_matching(index, k, v) for k, v in selector.items()), key=len)
             keys = set.intersection(*sets) if sets else set()
             found = [bucket[k] for k in keys if namespace is None or k[0] == namespace]
         else:

@@ -16,6 +16,7 @@ MUTABLE_STATEFULSET_FIELDS = (
     "ordinals",
     "template",
     "updateStrategy",
+    "revisionHistoryLimit",
     "persistentVolumeClaimRetentionPolicy",
     "minReadySeconds",
 )
@@ -45,7 +46,10 @@ def default_and_validate(obj: Obj) -> None:
 
 
 def check_statefulset_update(old: Obj, new: Obj) -> None:
-    """422 like the API server: only a few StatefulSet spec fields may change after creation."""
+    """422 like the API server: only a few StatefulSet spec fields may change after creation.
+
+    The API server reports one error on ``spec`` (not one per field) with this exact text.
+    """
     if old.get("kind") != STATEFULSET or old.get("apiVersion") != APPS:
         return
     old_spec, new_spec = old.get("spec", {}), new.get("spec", {})
@@ -56,6 +60,5 @@ def check_statefulset_update(old: Obj, new: Obj) -> None:
     )
     if changed:
         raise InvalidInputError(
-            [FieldError(f"spec.{key}", _FORBIDDEN) for key in changed],
-            what=f'StatefulSet.apps "{old["metadata"]["name"]}"',
+            [FieldError("spec", _FORBIDDEN)], what=f'StatefulSet.apps "{old["metadata"]["name"]}"'
         )

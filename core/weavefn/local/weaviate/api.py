@@ -10,10 +10,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
+from weavefn.errors import NotFoundError
 from weavefn.local.weaviate.cluster import EmbeddedWeaviate
 from weavefn.local.weaviate.state import SimRefusal
 from weavefn.weaviate.port import (
     BackupInfo,
+    CollectionSharding,
     NodeInfo,
     RaftStatistics,
     ReplicationKind,
@@ -34,7 +36,8 @@ def _refusals(*, feature_gate: bool = False) -> Iterator[None]:
     try:
         yield
     except SimRefusal as refusal:
-        raise error_for_status(refusal.status, refusal.message, feature_gate=feature_gate) from None
+        message = refusal.sent_message  # what WeaviateHttpApi would read from the same answer
+        raise error_for_status(refusal.status, message, feature_gate=feature_gate) from None
 
 
 class EmbeddedWeaviateApi:
@@ -76,12 +79,20 @@ class EmbeddedWeaviateApi:
         return [name for name, _, _ in self._run(lambda: self.sim.collections(via=self.node))]
 
     def sharding_state(self, collection: str | None = None) -> ShardingState:
-        names = [collection] if collection is not None else self.collections()
+        if collection is not None:
+            return ShardingState(collections=(self._sharding(collection),))
         parts = []
-        for name in names:
-            with _refusals():
-                parts.append(self.sim.sharding_state(name, via=self.node))
+        for name in self.collections():
+            try:
+                parts.append(self._sharding(name))
+            except NotFoundError:
+                continue  # dropped since the schema was read, as WeaviateHttpApi skips it
         return ShardingState(collections=tuple(parts))
+
+    def _sharding(self, collection: str) -> CollectionSharding:
+        return self._run(
+            lambda: self.sim.sharding_state(collection, via=self.node), feature_gate=True
+        )
 
     def replicate(
         self,

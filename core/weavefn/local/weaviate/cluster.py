@@ -19,6 +19,7 @@ from weavefn.local.weaviate.state import (
     BackupFailure,
     LostReplica,
     PodNode,
+    RefusalBody,
     SimCollection,
     SimNode,
     SimRefusal,
@@ -33,8 +34,8 @@ from weavefn.local.weaviate.state import (
     state_to_dict,
 )
 from weavefn.model.units import Version
+from weavefn.weaviate import releases
 from weavefn.weaviate.port import (
-    REPLICA_MOVEMENT_SINCE,
     BackupInfo,
     CollectionSharding,
     NodeInfo,
@@ -43,6 +44,7 @@ from weavefn.weaviate.port import (
     ReplicationOp,
     ShardReplicas,
 )
+from weavefn.weaviate.releases import REPLICA_MOVEMENT_SINCE
 
 Clock = Callable[[], float]
 
@@ -114,9 +116,14 @@ class EmbeddedWeaviate:
         for view in nodes:
             node = state.node(view.name)
             if node is None:
-                state.nodes.append(SimNode(view.name, view.version, view.ready))
+                state.nodes.append(
+                    SimNode(
+                        view.name, view.version, view.ready, replica_movement=view.replica_movement
+                    )
+                )
             else:
                 node.ready, node.version = view.ready, view.version
+                node.replica_movement = view.replica_movement
         for gone in [n.name for n in state.nodes if n.name not in seen]:
             self._remove_node(gone)
         state.nodes.sort(key=lambda n: natural_key(n.name))
@@ -164,7 +171,7 @@ class EmbeddedWeaviate:
         self.state.raft_desynchronized = not synchronized
 
     def set_replica_movement(self, enabled: bool) -> None:
-        """``REPLICA_MOVEMENT_ENABLED`` on every node."""
+        """Replica movement switched on or off on every node whose environment is not known."""
         self.state.replica_movement_enabled = enabled
 
     def set_shard_readonly(self, collection: str, shard: str) -> None:
@@ -224,10 +231,11 @@ class EmbeddedWeaviate:
         return [(c.name, c.factor, len(c.shards)) for c in self.state.collections]
 
     def sharding_state(self, collection: str, *, via: str | None = None) -> CollectionSharding:
-        self._replica_movement_api(via)
+        self._replica_movement_api(via, "/v1/replication/sharding-state")
         coll = self.state.collection(collection)
         if coll is None:
-            raise SimRefusal(404, f"collection {collection!r} not found")
+            # handlers_replicate.go: NewGetCollectionShardingStateNotFound(), no payload
+            raise SimRefusal(404, f"collection {collection!r} not found", body=RefusalBody.EMPTY)
         return CollectionSharding(
             collection=coll.name,
             shards=tuple(ShardReplicas(s.name, tuple(s.replicas)) for s in coll.shards),
@@ -243,7 +251,7 @@ class EmbeddedWeaviate:
         kind: ReplicationKind,
         via: str | None = None,
     ) -> str:
-        self._replica_movement_api(via)
+        self._replica_movement_api(via, "/v1/replication/replicate")
         return replication.start(
             self.state,
             now=self.clock(),
@@ -255,7 +263,7 @@ class EmbeddedWeaviate:
         )
 
     def replication_operation(self, op_id: str, *, via: str | None = None) -> ReplicationOp:
-        self._replica_movement_api(via)
+        self._replica_movement_api(via, f"/v1/replication/replicate/{op_id}")
         return replication.view(self.state, replication.find(self.state, op_id), self.clock())
 
     def set_shard_ready(self, collection: str, shard: str, *, via: str | None = None) -> None:
@@ -282,14 +290,26 @@ class EmbeddedWeaviate:
             raise SimRefusal(503, f"node {via!r} is not ready")
         return node
 
-    def _replica_movement_api(self, via: str | None) -> None:
+    def _replica_movement_api(self, via: str | None, path: str) -> None:
         node = self._answering(via)
         # Across a rolling upgrade the oldest ready node decides what the cluster can do.
-        versions = [node.version] if via else [n.version for n in self.state.nodes if n.ready]
-        if any(_below(v, REPLICA_MOVEMENT_SINCE) for v in versions):
-            raise SimRefusal(404, "path /v1/replication/replicate was not found")
-        if not self.state.replica_movement_enabled:
-            raise SimRefusal(501, "replica movement is not enabled (REPLICA_MOVEMENT_ENABLED)")
+        nodes = [node] if via else [n for n in self.state.nodes if n.ready]
+        if any(_below(n.version, REPLICA_MOVEMENT_SINCE) for n in nodes):
+            raise SimRefusal(404, f"path {path} was not found", body=RefusalBody.ROUTE)
+        # Each node reads its own switch (REPLICA_MOVEMENT_DISABLED or _ENABLED, by release);
+        # one that has it off answers 501 to every replication request.
+        off = next((n for n in nodes if not self._movement_on(n)), None)
+        if off is not None:
+            switch = releases.movement_switch(off.version) or releases.MOVEMENT_ENABLED_VAR
+            raise SimRefusal(
+                501,
+                f"replica movement is disabled ({switch}, {off.version})",
+                body=RefusalBody.EMPTY,
+            )
+
+    def _movement_on(self, node: SimNode) -> bool:
+        known = node.replica_movement
+        return self.state.replica_movement_enabled if known is None else known
 
     def _remove_node(self, name: str) -> None:
         state = self.state

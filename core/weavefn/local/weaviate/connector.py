@@ -22,6 +22,7 @@ from weavefn.local.weaviate.cluster import EmbeddedWeaviate
 from weavefn.local.weaviate.state import PodNode, natural_key
 from weavefn.model.resource import API_VERSION, KIND, WeaviateCluster, parse_cluster
 from weavefn.render.labels import INSTANCE_LABEL
+from weavefn.weaviate import releases
 from weavefn.weaviate.port import (
     BackupInfo,
     NodeInfo,
@@ -40,22 +41,26 @@ _LOCK = threading.RLock()
 
 
 def node_views(pods: list[Obj]) -> list[PodNode]:
-    """Each pod as the Weaviate node it runs: name, readiness, version from the image tag."""
+    """Each pod as the Weaviate node it runs: name, readiness, version from the image tag, and
+    replica movement as that release reads the container's environment."""
     views = []
     for pod in pods:
         ready = any(
             c.get("type") == "Ready" and c.get("status") == "True"
             for c in (pod.get("status") or {}).get("conditions", [])
         )
-        image = next(
-            (
-                str(c.get("image", ""))
-                for c in pod.get("spec", {}).get("containers", [])
-                if c.get("name") == "weaviate"
-            ),
-            "",
+        container: Obj = next(
+            (c for c in pod.get("spec", {}).get("containers", []) if c.get("name") == "weaviate"),
+            {},
         )
-        views.append(PodNode(pod["metadata"]["name"], ready, image.rpartition(":")[2]))
+        version = str(container.get("image", "")).rpartition(":")[2]
+        env = {
+            str(e.get("name")): str(e["value"])
+            for e in container.get("env") or ()
+            if isinstance(e, dict) and "value" in e
+        }
+        movement = releases.movement_on(version, env)
+        views.append(PodNode(pod["metadata"]["name"], ready, version, movement))
     return sorted(views, key=lambda v: natural_key(v.name))
 
 

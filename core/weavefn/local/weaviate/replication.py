@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from weavefn.local.weaviate.state import SimOp, SimRefusal, SimState, SimTiming
+from weavefn.local.weaviate.state import RefusalBody, SimOp, SimRefusal, SimState, SimTiming
+from weavefn.weaviate import releases
 from weavefn.weaviate.port import ReplicationKind, ReplicationOp, ReplicationState
 
 
 def state_at(
-    elapsed: float, *, timing: SimTiming, kind: ReplicationKind, failure: str | None
+    elapsed: float,
+    *,
+    timing: SimTiming,
+    kind: ReplicationKind,
+    failure: str | None,
+    integrating: bool = False,
 ) -> ReplicationState:
-    """Where an operation stands ``elapsed`` seconds after it was registered."""
+    """Where an operation stands ``elapsed`` seconds after it was registered.
+
+    REGISTERED, HYDRATING, FINALIZING, then on 1.38+ INTEGRATING, then DEHYDRATING for a MOVE,
+    READY (cluster/replication/consumer.go: processFinalizingOp, processIntegratingOp).
+    """
     phases = [
         (ReplicationState.REGISTERED, timing.replication_registered_s),
         (ReplicationState.HYDRATING, timing.replication_hydrating_s),
     ]
     if failure is None:
         phases.append((ReplicationState.FINALIZING, timing.replication_finalizing_s))
+        if integrating:
+            phases.append((ReplicationState.INTEGRATING, timing.replication_integrating_s))
         if kind is ReplicationKind.MOVE:
             phases.append((ReplicationState.DEHYDRATING, timing.replication_dehydrating_s))
     for phase, duration in phases:
@@ -30,7 +42,7 @@ def advance(state: SimState, now: float) -> None:
     for op in state.ops:
         if op.final is not None:
             continue
-        phase = state_at(now - op.started_at, timing=state.timing, kind=op.kind, failure=op.failure)
+        phase = _phase(state, op, now)
         if phase is ReplicationState.CANCELLED:
             cancel(op, op.failure or "cancelled")
         elif phase is ReplicationState.READY:
@@ -43,10 +55,18 @@ def cancel(op: SimOp, reason: str) -> None:
     op.errors.append(reason)
 
 
-def view(state: SimState, op: SimOp, now: float) -> ReplicationOp:
-    phase = op.final or state_at(
-        now - op.started_at, timing=state.timing, kind=op.kind, failure=op.failure
+def _phase(state: SimState, op: SimOp, now: float) -> ReplicationState:
+    return state_at(
+        now - op.started_at,
+        timing=state.timing,
+        kind=op.kind,
+        failure=op.failure,
+        integrating=op.integrating,
     )
+
+
+def view(state: SimState, op: SimOp, now: float) -> ReplicationOp:
+    phase = op.final or _phase(state, op, now)
     return ReplicationOp(
         id=op.id,
         collection=op.collection,
@@ -63,7 +83,8 @@ def find(state: SimState, op_id: str) -> SimOp:
     for op in state.ops:
         if op.id == op_id:
             return op
-    raise SimRefusal(404, f"replication operation {op_id!r} not found")
+    # "Shard replica operation not found.": a 404 without a body (openapi-specs/schema.json)
+    raise SimRefusal(404, f"replication operation {op_id!r} not found", body=RefusalBody.EMPTY)
 
 
 def start(
@@ -105,6 +126,9 @@ def start(
         kind=kind,
         started_at=now,
         failure=state.next_replication_failure,
+        integrating=all(
+            releases.at_least(n.version, releases.INTEGRATING_SINCE) for n in state.nodes
+        ),
     )
     state.next_replication_failure = None
     state.ops.append(op)

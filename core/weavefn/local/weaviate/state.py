@@ -12,6 +12,7 @@ import string
 import uuid
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from http import HTTPStatus
 from typing import Any
 
 from weavefn.errors import FieldError, InvalidInputError
@@ -21,13 +22,34 @@ _OP_NAMESPACE = uuid.UUID("5b0a1f6e-8f0e-4d6b-9a61-0c7f1c3e2d10")
 STATE_FORMAT = 1
 
 
-class SimRefusal(Exception):
-    """The simulated cluster refuses a request exactly as Weaviate would: status and message."""
+class RefusalBody(StrEnum):
+    """What Weaviate sends with a refusal."""
 
-    def __init__(self, status: int, message: str) -> None:
+    ERRORS = "errors"
+    """``{"error": [{"message"}]}``, the usual ErrorResponse."""
+    EMPTY = "empty"
+    """Nothing: the handler's responder has no payload (e.g. sharding-state 404, every 501 of
+    a switched-off replication API)."""
+    ROUTE = "route"
+    """go-openapi's router: ``{"code": 404, "message": "path ... was not found"}``."""
+
+
+class SimRefusal(Exception):
+    """The simulated cluster refuses a request exactly as Weaviate would: status, message and
+    the shape of the body it sends (``message`` is for people when the body has none)."""
+
+    def __init__(self, status: int, message: str, *, body: RefusalBody = RefusalBody.ERRORS):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.body = body
+
+    @property
+    def sent_message(self) -> str:
+        """The message a client reads: the body's, or the status line's reason phrase."""
+        if self.body is RefusalBody.EMPTY:
+            return HTTPStatus(self.status).phrase
+        return self.message
 
 
 class BackupFailure(StrEnum):
@@ -44,6 +66,9 @@ class PodNode:
     name: str
     ready: bool
     version: str
+    replica_movement: bool | None = None
+    """Whether the node's release, with the pod's environment, serves replica movement;
+    None when the environment is not known (the cluster-wide switch then decides)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +82,8 @@ class SimTiming:
     replication_registered_s: float = 1.0
     replication_hydrating_s: float = 5.0
     replication_finalizing_s: float = 2.0
+    replication_integrating_s: float = 1.0
+    """Only on 1.38 and later, which have the INTEGRATING state."""
     replication_dehydrating_s: float = 1.0
 
 
@@ -77,6 +104,7 @@ class SimNode:
     version: str
     ready: bool = True
     healthy: bool = True
+    replica_movement: bool | None = None
 
 
 @dataclass
@@ -125,6 +153,8 @@ class SimOp:
     failure: str | None = None
     final: ReplicationState | None = None
     errors: list[str] = field(default_factory=list)
+    integrating: bool = False
+    """Started on a cluster of 1.38+ nodes: it passes through INTEGRATING."""
 
 
 @dataclass
@@ -140,6 +170,7 @@ class SimState:
     lost: list[LostReplica] = field(default_factory=list)
     backends: list[str] = field(default_factory=lambda: ["filesystem", "s3", "gcs", "azure"])
     replica_movement_enabled: bool = True
+    """Replica movement on the nodes whose own environment is not known."""
     raft_desynchronized: bool = False
     next_backup_failure: BackupFailure | None = None
     next_replication_failure: str | None = None
@@ -206,6 +237,7 @@ def _state_from_dict(data: dict[str, Any]) -> SimState:
             failure=o["failure"],
             final=ReplicationState(o["final"]) if o["final"] else None,
             errors=list(o["errors"]),
+            integrating=bool(o.get("integrating", False)),
         )
         for o in data["ops"]
     ]

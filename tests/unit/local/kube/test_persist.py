@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from weavefn.errors import InvalidInputError
+from weavefn.kube.port import ObjectRef
 from weavefn.local.kube import open_local
 
 from tests.unit.local.kube.manifests import NS, SELECTOR, cluster, ready, statefulset
@@ -88,3 +89,19 @@ def test_second_process_waits_for_the_lock(tmp_path: Path) -> None:
     thread.join()
     assert order == ["first saved", "second saw 1"]
     assert json.loads(path.read_text())["format"] == 1
+
+
+def test_a_delete_the_collector_has_not_finished_resumes_in_the_next_process(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "cluster.json"
+    with open_local(path) as kube:
+        kube.apply(statefulset())
+        frozen = time.time()
+        kube.clock = lambda: frozen  # type: ignore[method-assign]  # no collector round yet
+        left = kube.delete(ObjectRef("apps/v1", "StatefulSet", NS, "docs"), propagation="Orphan")
+        assert left is not None and left["metadata"]["finalizers"] == ["orphan"]
+    with open_local(path) as kube:  # a later process, on the wall clock
+        assert kube.get(ObjectRef("apps/v1", "StatefulSet", NS, "docs")) is None
+        pods = kube.list_pods(NS, SELECTOR)
+        assert len(pods) == 3 and all("ownerReferences" not in p["metadata"] for p in pods)

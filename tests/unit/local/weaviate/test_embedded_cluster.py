@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import Any
 
 import pytest
 from weavefn.errors import InvalidInputError, UnavailableError
 from weavefn.local.weaviate.api import EmbeddedWeaviateApi
 from weavefn.local.weaviate.cluster import EmbeddedWeaviate
+from weavefn.local.weaviate.connector import node_views
 from weavefn.local.weaviate.state import LostReplica, PodNode
-from weavefn.weaviate.port import BackupStatus, NodeStatus, ReplicationKind, ReplicationState
+from weavefn.model.resource import parse_cluster
+from weavefn.render import render_statefulset
+from weavefn.weaviate.port import (
+    BackupStatus,
+    NodeStatus,
+    ReplicaMovementUnsupportedError,
+    ReplicationKind,
+    ReplicationState,
+)
 
 from .conftest import NODES, TIMING, ManualClock
 
@@ -216,3 +226,72 @@ def test_a_voter_that_left_keeps_raft_unsynchronized(clock: ManualClock) -> None
     assert {n.status for n in stats.nodes} == {NodeStatus.HEALTHY}
     assert stats.leader == "weaviate-0"
     assert stats.synchronized is False
+
+
+def _pods_for(
+    version: str, *, movement: bool, extra_env: list[dict[str, str]] | None = None
+) -> list[dict[str, Any]]:
+    """Weaviate pods as the StatefulSet's template makes them, Ready."""
+    spec = {
+        "version": version,
+        "replicas": 3,
+        "storage": {"size": "10Gi"},
+        "replication": {"factor": 2, "replicaMovement": movement},
+        "env": extra_env or [],
+    }
+    raw = {
+        "apiVersion": "weaviate.io/v1",
+        "kind": "WeaviateCluster",
+        "metadata": {"name": "weaviate"},
+    }
+    cluster = parse_cluster({**raw, "spec": spec})
+    template = render_statefulset(cluster, voters=["weaviate-0"])["spec"]["template"]
+    return [
+        {
+            "metadata": {"name": name},
+            "spec": template["spec"],
+            "status": {"conditions": [{"type": "Ready", "status": "True"}]},
+        }
+        for name in NODES
+    ]
+
+
+@pytest.mark.parametrize(
+    ("version", "movement", "extra_env", "served"),
+    [
+        pytest.param("1.32.5", True, None, True, id="1.32.5-on"),
+        pytest.param("1.32.5", False, None, False, id="1.32.5-off-by-disabled"),
+        pytest.param(
+            "1.32.5",
+            False,
+            [{"name": "REPLICA_MOVEMENT_DISABLED", "value": "false"}],
+            True,
+            id="1.32.5-user-env-wins",
+        ),
+        pytest.param("1.33.1", False, None, False, id="1.33.1-off"),
+        pytest.param("1.33.4", True, None, True, id="1.33.4-on-by-enabled"),
+        pytest.param("1.34.2", False, None, False, id="1.34.2-off"),
+        pytest.param(
+            "1.34.2",
+            False,
+            [{"name": "REPLICA_MOVEMENT_DISABLED", "value": "false"}],
+            False,
+            id="1.34.2-ignores-disabled",
+        ),
+    ],
+)
+def test_each_node_reads_the_movement_switch_of_its_release(
+    version: str, movement: bool, extra_env: list[dict[str, str]] | None, served: bool
+) -> None:
+    sim = EmbeddedWeaviate.seeded(
+        NODES, collections=1, shards_per_collection=2, replication_factor=2, seed=3, version=version
+    )
+    # The cluster-wide fallback says the opposite: the pods' own environment must decide.
+    sim.set_replica_movement(not served)
+    sim.sync_nodes(node_views(_pods_for(version, movement=movement, extra_env=extra_env)))
+    api = EmbeddedWeaviateApi(sim)
+    if served:
+        assert api.sharding_state().collections
+    else:
+        with pytest.raises(ReplicaMovementUnsupportedError, match="501"):
+            api.sharding_state()

@@ -7,12 +7,15 @@ from weavefn.errors import InvalidInputError, NotFoundError, TerminalError
 from weavefn.local.weaviate.api import EmbeddedWeaviateApi
 from weavefn.local.weaviate.cluster import EmbeddedWeaviate
 from weavefn.local.weaviate.state import BackupFailure, PodNode, SimTiming
+from weavefn.weaviate.http import WeaviateHttpApi
 from weavefn.weaviate.port import (
     BackupStatus,
     ReplicaMovementUnsupportedError,
     ReplicationKind,
     ReplicationState,
 )
+
+from tests.support.fake_weaviate import FakeWeaviate
 
 from .conftest import NODES, ManualClock
 
@@ -293,3 +296,38 @@ def test_durations_are_configurable(clock: ManualClock) -> None:
     clock.advance(0.5)
 
     assert api.backup_status("s3", "quick").status is BackupStatus.SUCCESS
+
+
+@pytest.mark.parametrize(
+    ("version", "kind", "integrating"),
+    [
+        pytest.param("1.37.14", ReplicationKind.MOVE, False, id="1.37-never"),
+        pytest.param("1.38.0", ReplicationKind.MOVE, True, id="1.38-move"),
+        pytest.param("1.38.0", ReplicationKind.COPY, True, id="1.38-copy"),
+    ],
+)
+def test_integrating_is_reported_from_1_38(
+    *,
+    sim: EmbeddedWeaviate,
+    servers: dict[str, FakeWeaviate],
+    clock: ManualClock,
+    version: str,
+    kind: ReplicationKind,
+    integrating: bool,
+) -> None:
+    """Over HTTP, as a client polls: FINALIZING, then INTEGRATING on 1.38+, then the rest."""
+    sim.sync_nodes([PodNode(n, True, version) for n in NODES])
+    api = WeaviateHttpApi(servers["weaviate-0"].url)
+    shard, source, target = _first_shard(sim)
+    op_id = api.replicate(
+        collection="Collection1", shard=shard, source_node=source, target_node=target, kind=kind
+    )
+    seen: list[str] = []
+    for _ in range(40):
+        state = api.replication_operation(op_id).state
+        if not seen or seen[-1] != state:
+            seen.append(state)
+        clock.advance(0.5)
+    after_finalizing = seen[seen.index("FINALIZING") + 1]
+    assert (after_finalizing == "INTEGRATING") is integrating
+    assert seen[-1] == "READY"

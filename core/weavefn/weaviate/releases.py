@@ -1,0 +1,90 @@
+"""What each Weaviate release reads and offers weavefn, as Weaviate's own source shows (pure).
+
+Every fact names the file of the weaviate/weaviate repository it comes from; the README's
+"Weaviate versions" table lists the same facts for users.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from weavefn.model.units import Version
+
+Line = tuple[int, int]
+
+SUPPORTED_SINCE: Line = (1, 25)
+"""The oldest line weavefn manages: the first with Raft (RAFT_JOIN, RAFT_BOOTSTRAP_EXPECT,
+RAFT_PORT, RAFT_INTERNAL_RPC_PORT are read from 1.25.0 on, usecases/config/environment.go).
+The StatefulSet always carries those settings, so an older release would run without them."""
+
+REQUEST_METRICS_SINCE: Line = (1, 29)
+"""``weaviate_http_request_duration_seconds`` and ``weaviate_grpc_server_request_duration_seconds``
+(usecases/monitoring/prometheus.go, NewHTTPServerMetrics and NewGRPCServerMetrics)."""
+
+INTERNAL_HTTP_RECORDED_SINCE: Line = (1, 30)
+"""The cluster-internal HTTP API (data port) is recorded in the same HTTP histogram
+(adapters/handlers/rest/clusterapi/serve.go wraps its mux with monitoring.InstrumentHTTP)."""
+
+REPLICA_MOVEMENT_SINCE = "1.32.0"
+"""The ``/v1/replication/*`` API (adapters/handlers/rest/replication/handlers_setup.go)."""
+
+INTEGRATING_SINCE: Line = (1, 38)
+"""The INTEGRATING replication state, between FINALIZING and DEHYDRATING or READY
+(cluster/proto/api/shard_requests.go, cluster/replication/consumer.go)."""
+
+MOVEMENT_DISABLED_VAR = "REPLICA_MOVEMENT_DISABLED"
+MOVEMENT_ENABLED_VAR = "REPLICA_MOVEMENT_ENABLED"
+# The patch where each line switched from REPLICA_MOVEMENT_DISABLED (movement on unless set)
+# to REPLICA_MOVEMENT_ENABLED (movement off unless set); 1.34.0 and later read only the latter
+# (usecases/config/environment.go at v1.32.15/v1.32.16 and v1.33.3/v1.33.4).
+_ENABLED_VAR_FROM: dict[Line, int] = {(1, 32): 16, (1, 33): 4}
+_ENABLED_VAR_LINE: Line = (1, 34)
+
+
+def parse(version: str) -> Version | None:
+    """The version, or None when it cannot be read (such a release promises nothing)."""
+    try:
+        return Version.parse(version)
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def at_least(version: str, line: Line) -> bool:
+    """Whether ``version`` is on ``line`` or a later one; an unreadable version is not."""
+    parsed = parse(version)
+    return parsed is not None and parsed.minor_line >= line
+
+
+def movement_switch(version: str) -> str | None:
+    """The variable the release reads to switch replica movement, or None before 1.32."""
+    parsed = parse(version)
+    if parsed is None or parsed < Version.parse(REPLICA_MOVEMENT_SINCE):
+        return None
+    first_patch = _ENABLED_VAR_FROM.get(parsed.minor_line)
+    if first_patch is not None:
+        return MOVEMENT_ENABLED_VAR if parsed.patch >= first_patch else MOVEMENT_DISABLED_VAR
+    return MOVEMENT_ENABLED_VAR if parsed.minor_line >= _ENABLED_VAR_LINE else None
+
+
+def movement_env(version: str, *, enabled: bool) -> dict[str, str]:
+    """The environment that turns replica movement on or off for a pod running ``version``."""
+    switch = movement_switch(version)
+    if switch is None:
+        return {}
+    on = enabled if switch == MOVEMENT_ENABLED_VAR else not enabled
+    return {switch: "true" if on else "false"}
+
+
+def _enabled(value: str | None) -> bool:
+    # entities/config/helpers.go Enabled(): these four spellings, case-insensitive.
+    return (value or "").lower() in ("on", "enabled", "1", "true")
+
+
+def movement_on(version: str, env: Mapping[str, str]) -> bool:
+    """Whether a node running ``version`` with environment ``env`` serves replica movement."""
+    switch = movement_switch(version)
+    if switch == MOVEMENT_DISABLED_VAR:
+        return not _enabled(env.get(switch))
+    if switch == MOVEMENT_ENABLED_VAR:
+        return _enabled(env.get(switch))
+    return False
