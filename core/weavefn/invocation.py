@@ -183,12 +183,15 @@ class Instance:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Instance:
         settings = Settings.from_env(environ)
         configure_logging(settings.log_level)
-        observer = observer_for(
-            settings.metrics,
-            scope=settings.metrics_scope,
-            env=os.environ if environ is None else environ,
-            cluster_setting=settings.cluster,
-        )
+        try:
+            observer = observer_for(
+                settings.metrics,
+                scope=settings.metrics_scope,
+                env=os.environ if environ is None else environ,
+                cluster_setting=settings.cluster,
+            )
+        except InvalidInputError as bad:  # the emitter's settings are the deployment's, too
+            raise ConfigurationError(bad.errors, what="function settings") from None
         provider = RuntimeProvider(settings.cluster, observer=observer)
         return cls(settings=settings, runtime_factory=provider)
 

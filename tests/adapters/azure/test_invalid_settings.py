@@ -59,3 +59,30 @@ def test_the_routed_functions_answer_500_too(route: str) -> None:
     answer = user_code(route)(http_request(route, "{}"))
 
     assert answer.status_code == 500
+
+
+@pytest.fixture
+def bad_metrics(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A metrics setting the function cannot honour: Cloud Monitoring without a project."""
+    monkeypatch.setenv("WEAVEFN_METRICS", "cloud-monitoring")
+    for name in ("GOOGLE_CLOUD_PROJECT", "GCP_PROJECT", "WEAVEFN_CLUSTER"):
+        monkeypatch.delenv(name, raising=False)
+    invocation.current.cache_clear()
+    # the settings are read far enough to set up JSON logging: put weavefn's logger back after
+    logger = logging.getLogger("weavefn")
+    handlers, propagate, level = list(logger.handlers), logger.propagate, logger.level
+    try:
+        yield
+    finally:
+        invocation.current.cache_clear()
+        logger.handlers[:] = handlers
+        logger.propagate, logger.level = propagate, level
+
+
+@pytest.mark.usefixtures("bad_metrics")
+def test_invalid_metrics_settings_are_a_500_too(lines: Lines) -> None:
+    answer = user_code("alert")(http_request("alert", json.dumps(sample(FIRED))))
+
+    assert answer.status_code == 500
+    assert json.loads(answer.get_body()) == {"error": "function settings are invalid"}
+    assert any("GOOGLE_CLOUD_PROJECT" in line for line in lines.lines), "the log says what"
