@@ -53,3 +53,17 @@ class InvalidInputError(TerminalError):
         self.what = what
         lines = "; ".join(str(e) for e in self.errors) or "invalid"
         super().__init__(f"invalid {what}: {lines}")
+
+
+class ConfigurationError(TerminalError):
+    """The function's own settings are wrong: not the caller's fault; the deployment must change.
+
+    Platforms answer it as a server error (HTTP 500, or a failed run the platform retries),
+    never as a bad request.
+    """
+
+    def __init__(self, errors: Iterable[FieldError], *, what: str = "function settings") -> None:
+        self.errors: tuple[FieldError, ...] = tuple(errors)
+        self.what = what
+        lines = "; ".join(str(e) for e in self.errors) or "invalid"
+        super().__init__(f"invalid {what}: {lines}")

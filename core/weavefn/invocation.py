@@ -1,32 +1,27 @@
-"""Per-invocation plumbing every cloud adapter shares: settings, deadline, runtime, fan-out, logs.
+"""Per-invocation plumbing every cloud adapter shares: settings, deadline, runtime and fan-out.
 
 An adapter builds one Instance per warm container (``current()``), turns its platform event
 into core triggers, and runs them through ``run_trigger``/``run_schedule``. Everything here is
-cloud-neutral: no cloud SDK is imported.
+cloud-neutral: no cloud SDK is imported. Importing it is cheap: the service, the resource
+model and the cluster connection load when the first invocation opens a runtime.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from weavefn.errors import FieldError, InvalidInputError, WeavefnError
-from weavefn.kube.access import CLUSTER_ENV, AccessKind, cluster_setting, connect, parse_setting
-from weavefn.kube.paging import iter_pages
-from weavefn.kube.port import KubeApi
-from weavefn.lifecycle.replay import InMemoryReplayGuard, ReplayGuard
-from weavefn.lifecycle.upgrade_request import SECRET_ENV
-from weavefn.model.resource import API_VERSION as CLUSTER_API_VERSION
-from weavefn.model.resource import KIND as CLUSTER_KIND
-from weavefn.model.resource import object_key
+from weavefn.errors import ConfigurationError, FieldError, InvalidInputError, WeavefnError
+from weavefn.kube.access import CLUSTER_ENV, AccessKind, cluster_setting, parse_setting
+from weavefn.logs import configure_logging, log_outcome
+from weavefn.model.keys import object_key
 from weavefn.observe.catalog import Scope
 from weavefn.observe.emitters import (
     METRICS_ENV,
@@ -37,12 +32,14 @@ from weavefn.observe.emitters import (
     parse_sink,
 )
 from weavefn.queue.factory import QUEUE_ENV, QueueKind, queue_for, queue_kind
-from weavefn.queue.port import ReconcileQueue
-from weavefn.runtime import Runtime, build_runtime, open_runtime_for
-from weavefn.service import PassObserver
 from weavefn.triggers.model import Outcome, ScheduleTrigger, Trigger
+from weavefn.triggers.replay import InMemoryReplayGuard, ReplayGuard
 
 if TYPE_CHECKING:
+    from weavefn.kube.port import KubeApi
+    from weavefn.queue.port import ReconcileQueue
+    from weavefn.runtime import Runtime
+    from weavefn.service import PassObserver
     from weavefn.triggers.sns_signature import SnsVerifier
 
 log = logging.getLogger("weavefn")
@@ -55,7 +52,7 @@ DEFAULT_BUDGET = 50.0
 """Seconds to work when the platform does not say how long is left (CLI, local runs)."""
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
-RuntimeFactory = Callable[[], AbstractContextManager[Runtime]]
+RuntimeFactory = Callable[[], "AbstractContextManager[Runtime]"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +70,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        from weavefn.triggers.signed_upgrade import SECRET_ENV
+
         env = os.environ if environ is None else environ
         errors: list[FieldError] = []
         threshold = DEFAULT_FANOUT_THRESHOLD
@@ -105,7 +104,7 @@ class Settings:
         except InvalidInputError as bad:
             errors.extend(FieldError(CLUSTER_ENV, e.message) for e in bad.errors)
         if errors:
-            raise InvalidInputError(errors, what="function settings")
+            raise ConfigurationError(errors, what="function settings")
         return cls(
             cluster=setting,
             upgrade_secret=env.get(SECRET_ENV, "").encode(),
@@ -146,11 +145,15 @@ class RuntimeProvider:
         self._runtime: Runtime | None = None
 
     def __call__(self) -> AbstractContextManager[Runtime]:
+        # the service and everything it decides with load on the first invocation, not at import
+        from weavefn.runtime import open_runtime_for
+
         if self._local:
             return open_runtime_for(self.setting, observer=self.observer)
         if self._runtime is None:
-            kube = self._stack.enter_context(connect(self.setting))
-            self._runtime = build_runtime(kube, observer=self.observer)
+            self._runtime = self._stack.enter_context(
+                open_runtime_for(self.setting, observer=self.observer)
+            )
         return nullcontext(self._runtime)
 
     def close(self) -> None:
@@ -180,12 +183,15 @@ class Instance:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Instance:
         settings = Settings.from_env(environ)
         configure_logging(settings.log_level)
-        observer = observer_for(
-            settings.metrics,
-            scope=settings.metrics_scope,
-            env=os.environ if environ is None else environ,
-            cluster_setting=settings.cluster,
-        )
+        try:
+            observer = observer_for(
+                settings.metrics,
+                scope=settings.metrics_scope,
+                env=os.environ if environ is None else environ,
+                cluster_setting=settings.cluster,
+            )
+        except InvalidInputError as bad:  # the emitter's settings are the deployment's, too
+            raise ConfigurationError(bad.errors, what="function settings") from None
         provider = RuntimeProvider(settings.cluster, observer=observer)
         return cls(settings=settings, runtime_factory=provider)
 
@@ -200,11 +206,37 @@ class Instance:
 
 
 @functools.cache
-def current() -> Instance:
-    """This container's Instance, built from the environment on first use and then kept:
-    settings, the open cluster connection, SNS certificates and seen requests survive
-    between invocations of a warm container."""
+def _from_env() -> Instance:
     return Instance.from_env()
+
+
+_SERVED: ContextVar[Instance | None] = ContextVar("weavefn_served_instance", default=None)
+
+
+class _Current:
+    def __call__(self) -> Instance:
+        served = _SERVED.get()
+        return served if served is not None else _from_env()
+
+    def cache_clear(self) -> None:
+        """Forget the Instance built from the environment (tests that change it)."""
+        _from_env.cache_clear()
+
+
+current = _Current()
+"""``current()``: this container's Instance, built from the environment on first use and then
+kept: settings, the open cluster connection, SNS certificates and seen requests survive
+between invocations of a warm container. Inside ``serving(instance)``, that instance."""
+
+
+@contextmanager
+def serving(instance: Instance) -> Iterator[Instance]:
+    """Every entry point's ``current()`` is ``instance`` in this block (``weavefn invoke``)."""
+    token = _SERVED.set(instance)
+    try:
+        yield instance
+    finally:
+        _SERVED.reset(token)
 
 
 def run_trigger(
@@ -238,10 +270,12 @@ def run_schedule(
 def cluster_keys(kube: KubeApi) -> list[str]:
     """Every cluster's ``namespace/name``, a page at a time: a large fleet's objects are never
     all held at once just to count them."""
+    # loaded with the runtime already; imported here so that importing this module stays cheap
+    from weavefn.kube.paging import iter_pages
+    from weavefn.model.manifest import API_VERSION, KIND
+
     return [
-        object_key(raw)
-        for page in iter_pages(kube.list_page, CLUSTER_API_VERSION, CLUSTER_KIND)
-        for raw in page
+        object_key(raw) for page in iter_pages(kube.list_page, API_VERSION, KIND) for raw in page
     ]
 
 
@@ -262,56 +296,6 @@ def _fan_out(clusters: list[str], *, queue: ReconcileQueue, trigger: ScheduleTri
             )
         queued[cluster] = "queued for reconcile"
     return Outcome(ok=True, message=f"queued {len(clusters)} cluster(s)", clusters=queued)
-
-
-# -- logging ---------------------------------------------------------------------------------
-
-_EXTRA_KEYS = ("cluster", "trigger", "decision", "event_id", "request_id", "error", "status")
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line: what every cloud's log service indexes without a parser."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, Any] = {
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        for key in _EXTRA_KEYS:
-            value = record.__dict__.get(key)
-            if value is not None:
-                line[key] = value
-        if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
-
-
-def configure_logging(level: str = "INFO") -> None:
-    """Send weavefn's logs to stdout as JSON lines, once per process."""
-    logger = logging.getLogger("weavefn")
-    logger.setLevel(level)
-    if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stdout)
-        handler.setFormatter(JsonFormatter())
-        logger.addHandler(handler)
-        # the platform's root handler would print each line a second time, unformatted
-        logger.propagate = False
-
-
-def trigger_kind(trigger: Trigger) -> str:
-    return type(trigger).__name__.removesuffix("Trigger").lower() or "trigger"
-
-
-def log_outcome(trigger: Trigger, outcome: Outcome, *, request_id: str = "") -> None:
-    """One line per cluster with the decision, then one for the trigger as a whole."""
-    kind = trigger_kind(trigger)
-    common = {"trigger": kind, "event_id": trigger.event_id, "request_id": request_id or None}
-    for cluster, summary in outcome.clusters.items():
-        log.info(summary, extra={**common, "cluster": cluster, "decision": summary})
-    level = logging.INFO if outcome.ok else logging.WARNING
-    status = "ok" if outcome.ok else ("retry" if outcome.retry else "failed")
-    log.log(level, outcome.message, extra={**common, "status": status})
 
 
 @contextmanager

@@ -1,18 +1,17 @@
-"""The composition root: one object wiring a KubeApi to the service, for the CLI and functions."""
+"""The composition root: open a backend (real or local) and wire the service to it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from weavefn.autoscale.metrics.registry import Registry
-from weavefn.kube.access import connect
+from weavefn.backend import Backend
+from weavefn.kube.access import AccessKind, ClusterSetting, connect, parse_setting
 from weavefn.kube.port import KubeApi
 from weavefn.observe.calls import MeteredKube
 from weavefn.service import PassObserver, Service
-from weavefn.weaviate.connect import connector_for
 
 
 def utcnow() -> datetime:
@@ -27,40 +26,51 @@ class Runtime:
     service: Service
 
 
-def metric_registry(kube: KubeApi) -> Registry:
-    """Simulated monitoring for the local cluster; the real sources for a real one."""
-    from weavefn.kube.local import LocalKube
-
-    if isinstance(kube, LocalKube):
-        from weavefn.autoscale.metrics.local import local_registry
-
-        return local_registry(kube.extras)
-    from weavefn.autoscale.metrics.kubernetes import CustomObjectsPodMetrics
-    from weavefn.autoscale.metrics.registry import build_registry
-
-    api_client = getattr(kube, "api_client", None)
-    return build_registry(pod_metrics=CustomObjectsPodMetrics(api_client))
-
-
 def build_runtime(
-    kube: KubeApi,
+    backend: Backend,
     *,
     clock: Callable[[], datetime] = utcnow,
     observer: PassObserver | None = None,
 ) -> Runtime:
-    """The service on ``kube``, its API calls counted for the pass metrics ``observer`` gets."""
+    """The service on ``backend``, its API calls counted for the pass metrics ``observer`` gets."""
     service = Service(
-        MeteredKube(kube),
+        MeteredKube(backend.kube),
         clock=clock,
-        metrics=metric_registry(kube),
-        weaviate=connector_for(kube),
+        metrics=backend.metrics,
+        weaviate=backend.weaviate,
         observer=observer,
     )
-    return Runtime(kube=kube, service=service)
+    return Runtime(kube=backend.kube, service=service)
+
+
+def open_backend(setting: str) -> AbstractContextManager[Backend]:
+    """The backend a cluster setting names, open until the context exits."""
+    parsed = parse_setting(setting)
+    if parsed.kind is AccessKind.LOCAL:
+        # The only door into the simulations: a real setting never loads weavefn.local.
+        from weavefn.local.backend import open_local_backend
+
+        return open_local_backend(parsed)
+    return open_real_backend(parsed)
+
+
+@contextmanager
+def open_real_backend(parsed: ClusterSetting) -> Iterator[Backend]:
+    """An API server, Weaviate over HTTP (endpoint or service proxy), the real metric sources."""
+    from weavefn.autoscale.metrics.kubernetes import CustomObjectsPodMetrics
+    from weavefn.autoscale.metrics.registry import build_registry
+    from weavefn.weaviate.connect import KubeWeaviateConnector
+
+    with connect(parsed) as kube:
+        yield Backend(
+            kube=kube,
+            weaviate=KubeWeaviateConnector(kube, proxy=kube),
+            metrics=build_registry(pod_metrics=CustomObjectsPodMetrics(kube.api_client)),
+        )
 
 
 @contextmanager
 def open_runtime_for(setting: str, *, observer: PassObserver | None = None) -> Iterator[Runtime]:
-    """Connect to the cluster ``setting`` names and wire the service to it."""
-    with connect(setting) as kube:
-        yield build_runtime(kube, observer=observer)
+    """Open the backend ``setting`` names and wire the service to it."""
+    with open_backend(setting) as backend:
+        yield build_runtime(backend, observer=observer)

@@ -10,15 +10,15 @@ from datetime import datetime
 
 from weavefn.autoscale.drain import Drain
 from weavefn.autoscale.executor import AutoscaleStep, ScaleInPath, refuse_scale_in
-from weavefn.autoscale.metrics.port import Hint, metric_for_alarm
-from weavefn.autoscale.metrics.registry import Registry
+from weavefn.autoscale.metrics.port import Hint, Registry, metric_for_alarm
 from weavefn.autoscale.rebalance import Rebalancer
 from weavefn.autoscale.spec_replicas import SpecReplicasStep
 from weavefn.errors import NotFoundError
-from weavefn.kube.port import KubeApi, Obj
-from weavefn.lifecycle.requests import start_upgrade
-from weavefn.lifecycle.steps import lifecycle_steps, upgrade_pin
-from weavefn.model.resource import object_key, split_key
+from weavefn.kube.port import ClusterStore, KubeApi, Obj
+from weavefn.lifecycle.backup import BackupScheduler
+from weavefn.lifecycle.upgrade.start import start_upgrade
+from weavefn.lifecycle.upgrade.step import Upgrader, upgrade_pin
+from weavefn.model.keys import object_key, split_key
 from weavefn.observe.calls import counting
 from weavefn.reconcile.context import ClusterContext
 from weavefn.reconcile.fleet import Fleet, FleetReport, refs_and_kinds
@@ -43,7 +43,7 @@ PassObserver = Callable[[FleetReport], None]
 """Told of every pass (the metric emitters); it must not raise."""
 
 
-def find_clusters(kube: KubeApi, *, namespace: str | None, name: str | None) -> list[Obj]:
+def find_clusters(kube: ClusterStore, *, namespace: str | None, name: str | None) -> list[Obj]:
     """The clusters a CLI call names: all, one namespace, or one by name (any namespace)."""
     if name is None:
         return kube.list_clusters(namespace)
@@ -116,7 +116,8 @@ class Service:
         return Reconciler(
             self.kube,
             clock=self.clock,
-            before=[*lifecycle_steps(weaviate=connector), drain],
+            # the operations that act before objects are applied: the pin follows the upgrade
+            before=[Upgrader(api_for), BackupScheduler(api_for), drain],
             after=[SpecReplicasStep(scale_in), autoscale(scale_in), Rebalancer(api_for)],
             pin=upgrade_pin,
             pause=self.pause,

@@ -2,7 +2,8 @@
 
 Each cloud adapter turns its request into a triggers.http.HttpRequest, calls ``handle_http``
 and writes the HttpResponse back. Every answer is JSON; bad input is a 4xx naming the field;
-an unexpected failure is a 500 whose details go to the log only.
+an unexpected failure is a 500 whose details go to the log only. A route's own modules
+(admission rules, HMAC checks, SNS certificates) load when its first request arrives.
 """
 
 from __future__ import annotations
@@ -15,24 +16,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from weavefn.errors import (
-    FieldError,
-    InvalidInputError,
-    NotFoundError,
-    RetryableError,
-    WeavefnError,
-)
+from weavefn.answers import Answer, Disposition, error_answer
+from weavefn.errors import FieldError
 from weavefn.invocation import Instance, RuntimeFactory, Settings, run_schedule, run_trigger
-from weavefn.lifecycle.admission import review
-from weavefn.lifecycle.replay import ReplayGuard
 from weavefn.queue.factory import queue_for
-from weavefn.queue.port import ReconcileQueue
-from weavefn.triggers.http import HttpRequest
-from weavefn.triggers.schedules import parse_cloud_scheduler_http
-from weavefn.triggers.sns_signature import SnsVerifier, fetch_certificate_url
-from weavefn.webhooks_routes import sns_answer, upgrade_answer
+
+if TYPE_CHECKING:
+    from weavefn.queue.port import ReconcileQueue
+    from weavefn.triggers.http import HttpRequest
+    from weavefn.triggers.replay import ReplayGuard
+    from weavefn.triggers.sns_signature import SnsVerifier
 
 log = logging.getLogger("weavefn")
 
@@ -78,7 +73,7 @@ def error_response(
 
 
 @dataclass(frozen=True)
-class Call:
+class RoutedRequest:
     """One routed request with everything a route needs."""
 
     request: HttpRequest
@@ -112,18 +107,19 @@ def handle_http(
     queue: ReconcileQueue | None = None,
     deadline: float | None = None,
     now: Callable[[], float] = time.time,
-    fetch: Callable[[str], bytes] = fetch_certificate_url,
+    fetch: Callable[[str], bytes] | None = None,
 ) -> HttpResponse:
     """Answer one webhook request; never raises.
 
     ``queue`` overrides the queue ``settings.queue`` names; ``fetch`` is the HTTPS GET used to
-    confirm SNS subscriptions; ``now`` (unix seconds) checks upgrade request timestamps.
+    confirm SNS subscriptions (default: sns_signature.fetch_certificate_url); ``now`` (unix
+    seconds) checks upgrade request timestamps.
     """
     route = route_of(request.path)
     refused = _refusal(request, route)
     if refused is not None or route is None:
         return refused or error_response(HTTPStatus.NOT_FOUND, "no endpoint")
-    call = Call(
+    call = RoutedRequest(
         request=request,
         runtime_factory=runtime_factory,
         settings=settings,
@@ -132,9 +128,15 @@ def handle_http(
         queue=queue,
         deadline=deadline if deadline is not None else time.monotonic() + 25.0,
         now=now,
-        fetch=fetch,
+        fetch=fetch or _fetch_certificate_url,
     )
     return _dispatch(route, call)
+
+
+def _fetch_certificate_url(url: str) -> bytes:
+    from weavefn.triggers.sns_signature import fetch_certificate_url
+
+    return fetch_certificate_url(url)
 
 
 def _refusal(request: HttpRequest, route: Route | None) -> HttpResponse | None:
@@ -152,26 +154,24 @@ def _refusal(request: HttpRequest, route: Route | None) -> HttpResponse | None:
     return None
 
 
-def _dispatch(route: Route, call: Call) -> HttpResponse:
+def _dispatch(route: Route, call: RoutedRequest) -> HttpResponse:
     try:
         return _ROUTES[route](call)
-    except InvalidInputError as bad:
-        return error_response(HTTPStatus.BAD_REQUEST, str(bad), errors=bad.errors)
-    except NotFoundError as missing:
-        return error_response(HTTPStatus.NOT_FOUND, str(missing))
-    except RetryableError as busy:
-        log.warning("webhook deferred", extra={"error": type(busy).__name__})
-        return error_response(HTTPStatus.SERVICE_UNAVAILABLE, f"try again later: {busy}")
-    except WeavefnError as refused:
-        return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, str(refused))
-    except Exception:
-        request_id = call.request.request_id
-        log.exception("webhook failed", extra={"request_id": request_id or None})
-        return error_response(
-            HTTPStatus.INTERNAL_SERVER_ERROR,
-            "internal error; see the function's logs",
-            request_id=request_id,
-        )
+    except Exception as exc:
+        result = error_answer(exc)
+    request_id = call.request.request_id
+    if result.disposition is Disposition.REDELIVER:
+        log.warning("webhook deferred", extra={"error": type(result.error).__name__})
+    elif result.disposition is Disposition.BROKEN:
+        log.error("webhook failed", exc_info=result.error, extra={"request_id": request_id or None})
+        return answer_response(result, request_id=request_id)
+    return answer_response(result)
+
+
+def answer_response(result: Answer, **extra: Any) -> HttpResponse:
+    """The HTTP form of an answer: its status and document; 503 says when to try again."""
+    headers = {"retry-after": "30"} if result.status == HTTPStatus.SERVICE_UNAVAILABLE else None
+    return json_response(result.status, {**result.document, **extra}, headers=headers)
 
 
 def handle_for(instance: Instance, request: HttpRequest, *, deadline: float) -> HttpResponse:
@@ -187,7 +187,7 @@ def handle_for(instance: Instance, request: HttpRequest, *, deadline: float) -> 
     )
 
 
-def _authorised(call: Call) -> bool:
+def _authorised(call: RoutedRequest) -> bool:
     token = call.settings.admission_token
     if not token:
         return True
@@ -199,20 +199,22 @@ def _authorised(call: Call) -> bool:
     return hmac.compare_digest(presented, f"Bearer {token}".encode())
 
 
-def _admission(call: Call) -> HttpResponse:
+def _admission(call: RoutedRequest) -> HttpResponse:
     if not _authorised(call):
         return error_response(
             HTTPStatus.UNAUTHORIZED,
             "missing or wrong bearer token (WEAVEFN_ADMISSION_TOKEN)",
             headers_hint="Authorization: Bearer <token>",
         )
+    from weavefn.lifecycle.admission import review
+
     result = review(call.request.body)
     if result.enqueue:
         _enqueue_after_admission(call, result.enqueue)
     return json_response(result.http_status, result.response)
 
 
-def _enqueue_after_admission(call: Call, cluster: str) -> None:
+def _enqueue_after_admission(call: RoutedRequest, cluster: str) -> None:
     # The answer stands whatever happens here: the next schedule tick reconciles anyway.
     try:
         if call.queue is not None:
@@ -232,7 +234,9 @@ def _enqueue_after_admission(call: Call, cluster: str) -> None:
         )
 
 
-def _upgrade(call: Call) -> HttpResponse:
+def _upgrade(call: RoutedRequest) -> HttpResponse:
+    from weavefn.webhooks_routes import upgrade_answer
+
     status, document = upgrade_answer(
         call.request,
         secret=call.settings.upgrade_secret,
@@ -244,7 +248,9 @@ def _upgrade(call: Call) -> HttpResponse:
     return json_response(status, document)
 
 
-def _sns(call: Call) -> HttpResponse:
+def _sns(call: RoutedRequest) -> HttpResponse:
+    from weavefn.webhooks_routes import sns_answer
+
     status, document = sns_answer(
         call.request.body,
         verifier=call.verifier,
@@ -259,7 +265,9 @@ def _sns(call: Call) -> HttpResponse:
     return json_response(status, document)
 
 
-def _schedule(call: Call) -> HttpResponse:
+def _schedule(call: RoutedRequest) -> HttpResponse:
+    from weavefn.triggers.schedules import parse_cloud_scheduler_http
+
     trigger = parse_cloud_scheduler_http(call.request)
     outcome = run_schedule(
         trigger,
@@ -273,7 +281,7 @@ def _schedule(call: Call) -> HttpResponse:
     )
 
 
-def _instance(call: Call) -> Instance:
+def _instance(call: RoutedRequest) -> Instance:
     return Instance(
         settings=call.settings,
         runtime_factory=call.runtime_factory,
@@ -283,7 +291,7 @@ def _instance(call: Call) -> Instance:
     )
 
 
-_ROUTES: dict[Route, Callable[[Call], HttpResponse]] = {
+_ROUTES: dict[Route, Callable[[RoutedRequest], HttpResponse]] = {
     Route.ADMISSION: _admission,
     Route.UPGRADE: _upgrade,
     Route.SNS: _sns,

@@ -12,21 +12,23 @@ from http import HTTPStatus
 from typing import Any
 
 from weavefn.errors import FieldError, NotFoundError
-from weavefn.invocation import RuntimeFactory, log_outcome
-from weavefn.lifecycle.replay import ReplayGuard
-from weavefn.lifecycle.upgrade_request import (
+from weavefn.invocation import RuntimeFactory
+from weavefn.lifecycle.versions import check_upgrade
+from weavefn.logs import log_outcome
+from weavefn.model.keys import split_key
+from weavefn.model.resource import parse_cluster
+from weavefn.runtime import Runtime
+from weavefn.triggers.cloudwatch import parse_sns_http_alarm
+from weavefn.triggers.http import HttpRequest
+from weavefn.triggers.model import AlarmTrigger, Outcome, UpgradeRequest
+from weavefn.triggers.replay import ReplayGuard
+from weavefn.triggers.signed_upgrade import (
     SECRET_ENV,
     MalformedRequestError,
     RequestRejectedError,
     SecretNotConfiguredError,
     authenticate_upgrade,
-    check_upgrade,
 )
-from weavefn.model.resource import parse_cluster, split_key
-from weavefn.runtime import Runtime
-from weavefn.triggers.cloudwatch import parse_sns_http_alarm
-from weavefn.triggers.http import HttpRequest
-from weavefn.triggers.model import AlarmTrigger, Outcome, UpgradeRequest
 from weavefn.triggers.sns_signature import SignatureError, SnsVerifier, confirm_subscription
 
 Answer = tuple[int, dict[str, Any]]

@@ -16,32 +16,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from weavefn import invocation
-from weavefn.errors import (
-    FieldError,
-    InvalidInputError,
-    RetryableError,
-    TerminalError,
-    WeavefnError,
-)
+from weavefn.answers import Answer, Disposition, answer
+from weavefn.errors import FieldError, InvalidInputError, RetryableError, WeavefnError
 from weavefn.invocation import Instance, deadline_from, run_schedule, run_trigger
-from weavefn.triggers.cloudwatch import parse_sns_alarms
-from weavefn.triggers.cloudwatch_events import parse_eventbridge_alarm, parse_lambda_action_alarm
 from weavefn.triggers.detect import PayloadKind, detect
-from weavefn.triggers.http import read_http
-from weavefn.triggers.model import AlarmTrigger, ClusterTrigger, Outcome
-from weavefn.triggers.queue import parse_sqs
-from weavefn.triggers.schedules import parse_eventbridge_schedule
+from weavefn.triggers.model import AlarmTrigger, ClusterTrigger
+from weavefn.triggers.parse import PARSERS
 
 log = logging.getLogger("weavefn")
 
 Event = dict[str, Any]
-ALARM_PARSERS: dict[PayloadKind, Callable[[object], list[AlarmTrigger]]] = {
-    PayloadKind.CLOUDWATCH_SNS: parse_sns_alarms,
-    PayloadKind.CLOUDWATCH_EVENTBRIDGE: lambda event: [parse_eventbridge_alarm(event)],
-    PayloadKind.CLOUDWATCH_LAMBDA_ACTION: lambda event: [parse_lambda_action_alarm(event)],
-}
+ALARM_KINDS = frozenset(
+    {
+        PayloadKind.CLOUDWATCH_SNS,
+        PayloadKind.CLOUDWATCH_EVENTBRIDGE,
+        PayloadKind.CLOUDWATCH_LAMBDA_ACTION,
+    }
+)
 """What reaches the alarm function; SNS over HTTPS goes to the webhook, which verifies it.
-Only AWS's parsers are imported: the other clouds' would cost cold-start time for nothing."""
+A parser (and its payload models) loads when its first payload arrives, not at cold start."""
 
 
 class AlarmRetryError(RetryableError):
@@ -72,10 +65,6 @@ def _request_id(context: Any) -> str:
     return str(getattr(context, "aws_request_id", "") or "")
 
 
-def _summary(outcome: Outcome) -> dict[str, Any]:
-    return {"ok": outcome.ok, "message": outcome.message, "clusters": outcome.clusters}
-
-
 def _rejected(what: str, error: WeavefnError) -> dict[str, Any]:
     # acknowledged, not raised: a retry cannot fix a payload, and raising would loop
     log.error(f"{what} dropped", extra={"error": str(error)})
@@ -92,29 +81,30 @@ class AwsHandlers:
         deadline = _deadline(context)
         try:
             kind = detect(event).kind
-            parser = ALARM_PARSERS.get(kind)
-            if parser is None:
+            if kind not in ALARM_KINDS:
                 raise InvalidInputError(
                     [FieldError("(root)", f"{kind} does not go to the alarm function")],
                     what="alarm event",
                 )
-            alarms = parser(event)
+            alarms = [a for a in PARSERS[kind](event, None) if isinstance(a, AlarmTrigger)]
         except InvalidInputError as bad:
             return _rejected("alarm event", bad)
-        instance = self.instance()
-        outcomes: list[Outcome] = []
-        for alarm in alarms:
-            try:
-                outcomes.append(
-                    run_trigger(
-                        alarm, instance=instance, deadline=deadline, request_id=_request_id(context)
-                    )
+
+        def handle(alarm: AlarmTrigger) -> Answer:
+            return answer(
+                lambda: run_trigger(
+                    alarm,
+                    instance=self.instance(),
+                    deadline=deadline,
+                    request_id=_request_id(context),
                 )
-            except TerminalError as refused:
-                outcomes.append(Outcome(ok=False, message=str(refused)))
-        if any(o.retry for o in outcomes):
-            raise AlarmRetryError("; ".join(o.message for o in outcomes if o.retry))
-        return _merge(outcomes)
+            )
+
+        answers = [handle(alarm) for alarm in alarms]
+        _raise_broken(answers)
+        if any(a.redeliver for a in answers):
+            raise AlarmRetryError("; ".join(a.message for a in answers if a.redeliver))
+        return _merge(answers)
 
     def schedule(self, event: Event, context: Any) -> dict[str, Any]:
         deadline = _deadline(context)
@@ -124,13 +114,20 @@ class AwsHandlers:
                     [FieldError("detail-type", "must be Scheduled Event")],
                     what="schedule event",
                 )
+            from weavefn.triggers.schedules import parse_eventbridge_schedule
+
             tick = parse_eventbridge_schedule(event)
         except InvalidInputError as bad:
             return _rejected("schedule event", bad)
-        outcome = run_schedule(
-            tick, instance=self.instance(), deadline=deadline, request_id=_request_id(context)
+        result = answer(
+            lambda: run_schedule(
+                tick, instance=self.instance(), deadline=deadline, request_id=_request_id(context)
+            )
         )
-        return _summary(outcome)
+        # An error before any work is retried; work left over is the next tick's (not raised).
+        if result.error is not None and result.redeliver:
+            raise result.error
+        return {"ok": result.ok, "message": result.message, "clusters": result.clusters}
 
     def queue(self, event: Event, context: Any) -> dict[str, Any]:
         deadline = _deadline(context)
@@ -138,9 +135,8 @@ class AwsHandlers:
         if not isinstance(records, list):
             log.error("queue event dropped", extra={"error": "Records: expected a list"})
             return {"batchItemFailures": []}
-        instance = self.instance()
         failures: list[dict[str, str]] = []
-        done: dict[str, Outcome] = {}
+        done: dict[str, Answer] = {}
         for index, record in enumerate(records):
             trigger = _sqs_trigger(record, index)
             if trigger is None:
@@ -148,25 +144,43 @@ class AwsHandlers:
             if time.monotonic() >= deadline:
                 failures.append({"itemIdentifier": trigger.event_id})  # redelivered later
                 continue
-            outcome = done.get(trigger.cluster)
-            if outcome is None:
-                outcome = _reconcile(trigger, instance=instance, deadline=deadline, context=context)
-                done[trigger.cluster] = outcome
-            if outcome.retry:
+            result = done.get(trigger.cluster)
+            if result is None:
+                result = self._reconcile(trigger, deadline=deadline, context=context)
+                done[trigger.cluster] = result
+            if result.redeliver:
                 failures.append({"itemIdentifier": trigger.event_id})
         return {"batchItemFailures": failures}
 
+    def _reconcile(self, trigger: ClusterTrigger, *, deadline: float, context: Any) -> Answer:
+        result = answer(
+            lambda: run_trigger(
+                trigger,
+                instance=self.instance(),
+                deadline=deadline,
+                request_id=_request_id(context),
+            )
+        )
+        if result.disposition is Disposition.REJECTED:
+            log.error(
+                "queue message dropped", extra={"cluster": trigger.cluster, "error": result.message}
+            )
+        return result
+
     def webhook(self, event: Event, context: Any) -> dict[str, Any]:
         # the router pulls in admission, upgrade and SNS signature checks: only this one needs it
-        from weavefn.webhooks import error_response, handle_for
+        from weavefn.answers import error_answer
+        from weavefn.triggers.http_payloads import read_http
+        from weavefn.webhooks import answer_response, handle_for
 
         deadline = _deadline(context)
         try:
             request = read_http(event)
-        except InvalidInputError as bad:
-            response = error_response(400, str(bad), errors=bad.errors)
+            instance = self.instance()
+        except WeavefnError as bad:  # an unreadable request, or the function's own settings
+            response = answer_response(error_answer(bad))
         else:
-            response = handle_for(self.instance(), request, deadline=deadline)
+            response = handle_for(instance, request, deadline=deadline)
         return {
             "statusCode": response.status,
             "headers": dict(response.headers),
@@ -177,6 +191,8 @@ class AwsHandlers:
 
 def _sqs_trigger(record: object, index: int) -> ClusterTrigger | None:
     """One record's trigger; a malformed one is logged and dropped (it would fail forever)."""
+    from weavefn.triggers.queue import parse_sqs
+
     try:
         (trigger,) = parse_sqs({"Records": [record]})
     except InvalidInputError as bad:
@@ -186,29 +202,20 @@ def _sqs_trigger(record: object, index: int) -> ClusterTrigger | None:
     return trigger
 
 
-def _reconcile(
-    trigger: ClusterTrigger, *, instance: Instance, deadline: float, context: Any
-) -> Outcome:
-    try:
-        return run_trigger(
-            trigger, instance=instance, deadline=deadline, request_id=_request_id(context)
-        )
-    except RetryableError as busy:
-        return Outcome(ok=False, retry=True, message=str(busy))
-    except TerminalError as refused:
-        log.error(
-            "queue message dropped", extra={"cluster": trigger.cluster, "error": str(refused)}
-        )
-        return Outcome(ok=False, message=str(refused))
+def _raise_broken(answers: list[Answer]) -> None:
+    """Settings or a bug: the invocation fails, so Lambda retries and records it."""
+    for result in answers:
+        if result.disposition is Disposition.BROKEN and result.error is not None:
+            raise result.error
 
 
-def _merge(outcomes: list[Outcome]) -> dict[str, Any]:
+def _merge(answers: list[Answer]) -> dict[str, Any]:
     clusters: dict[str, str] = {}
-    for outcome in outcomes:
-        clusters.update(outcome.clusters)
+    for result in answers:
+        clusters.update(result.clusters)
     return {
-        "ok": all(o.ok for o in outcomes),
-        "message": "; ".join(o.message for o in outcomes),
+        "ok": all(a.ok for a in answers),
+        "message": "; ".join(a.message for a in answers),
         "clusters": clusters,
     }
 

@@ -21,18 +21,16 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 from weavefn import invocation
-from weavefn.errors import InvalidInputError, RetryableError, WeavefnError
-from weavefn.triggers.azure_monitor import parse_azure_alert
+from weavefn.answers import Disposition, answer, error_answer
+from weavefn.errors import ConfigurationError, InvalidInputError, RetryableError
 from weavefn.triggers.fields import decode_json
 from weavefn.triggers.http import HttpRequest
-from weavefn.triggers.queue import parse_azure_queue
-from weavefn.triggers.schedules import parse_azure_timer
 from weavefn.webhooks import (
     MAX_BODY_BYTES,
     HttpResponse,
+    answer_response,
     error_response,
     handle_for,
-    json_response,
 )
 
 log = logging.getLogger("weavefn")
@@ -97,11 +95,9 @@ def _routed(req: func.HttpRequest) -> func.HttpResponse:
     started = time.monotonic()
     try:
         instance = invocation.current()
-    except InvalidInputError as bad:
+    except ConfigurationError as bad:
         log.error("function settings are invalid: %s", bad)
-        return http_response(
-            error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "function settings are invalid")
-        )
+        return http_response(answer_response(error_answer(bad)))
     return http_response(
         handle_for(instance, http_request(req), deadline=deadline(started=started, http=True))
     )
@@ -122,31 +118,22 @@ def alert(req: func.HttpRequest) -> func.HttpResponse:
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"body exceeds {MAX_BODY_BYTES} bytes"
             )
         )
+    from weavefn.triggers.azure_monitor import parse_azure_alert  # on the first alert
+
     try:
         trigger = parse_azure_alert(decode_json(body, path="body", what="alert"))
-        outcome = invocation.run_trigger(
+    except InvalidInputError as bad:
+        log.warning("malformed alert rejected", extra={"trigger": "alarm", "error": str(bad)})
+        return http_response(answer_response(error_answer(bad)))
+    result = answer(
+        lambda: invocation.run_trigger(
             trigger,
             instance=invocation.current(),
             deadline=deadline(started=started, http=True),
             request_id=request_id,
         )
-    except InvalidInputError as bad:
-        log.warning("malformed alert rejected", extra={"trigger": "alarm", "error": str(bad)})
-        document = {
-            "error": str(bad),
-            "errors": [{"field": e.path, "message": e.message} for e in bad.errors],
-        }
-        return http_response(json_response(HTTPStatus.BAD_REQUEST, document))
-    except RetryableError as exc:
-        return http_response(error_response(HTTPStatus.SERVICE_UNAVAILABLE, str(exc)))
-    except WeavefnError as exc:
-        return http_response(error_response(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc)))
-    status = HTTPStatus.SERVICE_UNAVAILABLE if outcome.retry else HTTPStatus.OK
-    return http_response(
-        json_response(
-            status, {"ok": outcome.ok, "message": outcome.message, "clusters": outcome.clusters}
-        )
     )
+    return http_response(answer_response(result))
 
 
 @app.route(route="admission", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -174,15 +161,23 @@ def schedule(timer: func.TimerRequest) -> None:
     # the abstract TimerRequest type omits schedule_status; the worker's object has it
     status = getattr(timer, "schedule_status", None) or None
     payload = {"IsPastDue": timer.past_due, "ScheduleStatus": status}
+    from weavefn.triggers.schedules import parse_azure_timer
+
     try:
         trigger = parse_azure_timer(payload)
-        outcome = invocation.run_schedule(
+    except InvalidInputError as bad:
+        log.error("schedule tick failed: %s", bad, extra={"trigger": "schedule"})
+        return
+    result = answer(
+        lambda: invocation.run_schedule(
             trigger, instance=invocation.current(), deadline=deadline(started=started)
         )
-    except WeavefnError as exc:
-        log.error("schedule tick failed: %s", exc, extra={"trigger": "schedule"})
-        return
-    if outcome.retry:
+    )
+    if result.disposition is Disposition.BROKEN and result.error is not None:
+        raise result.error  # the host records the failed run; a timer is never redelivered
+    if result.error is not None:
+        log.error("schedule tick failed: %s", result.message, extra={"trigger": "schedule"})
+    elif result.redeliver:
         log.warning(
             "schedule tick unfinished; the next tick continues", extra={"trigger": "schedule"}
         )
@@ -202,6 +197,8 @@ def fanout(msg: func.QueueMessage) -> None:
     """Reconcile the one cluster a message names. Raise to have the message redelivered
     (up to host.json's maxDequeueCount); malformed messages are logged and dropped."""
     started = time.monotonic()
+    from weavefn.triggers.queue import parse_azure_queue
+
     try:
         trigger = parse_azure_queue(queue_payload(msg))
     except InvalidInputError as bad:
@@ -210,17 +207,15 @@ def fanout(msg: func.QueueMessage) -> None:
             extra={"trigger": "cluster", "event_id": msg.id, "error": str(bad)},
         )
         return
-    try:
-        outcome = invocation.run_trigger(
+    result = answer(
+        lambda: invocation.run_trigger(
             trigger,
             instance=invocation.current(),
             deadline=deadline(started=started),
             request_id=msg.id or "",
         )
-    except RetryableError:
-        raise
-    except WeavefnError as exc:
-        log.error("queue message not retried: %s", exc, extra={"event_id": msg.id})
-        return
-    if outcome.retry:
-        raise RetryableError(f"{outcome.message}; redeliver to continue")
+    )
+    if result.disposition is Disposition.REJECTED:
+        log.error("queue message not retried: %s", result.message, extra={"event_id": msg.id})
+    if result.redeliver:
+        raise result.error or RetryableError(f"{result.message}; redeliver to continue")

@@ -20,20 +20,25 @@ import flask
 import functions_framework
 from cloudevents.http.event import CloudEvent
 from weavefn import invocation
+from weavefn.answers import Disposition, answer, error_answer
 from weavefn.errors import (
+    ConfigurationError,
     FieldError,
     InvalidInputError,
     RetryableError,
     UnavailableError,
-    WeavefnError,
 )
-from weavefn.triggers.cloud_monitoring import parse_incident
+from weavefn.logs import trigger_kind
 from weavefn.triggers.http import HttpRequest
 from weavefn.triggers.model import AlarmTrigger, ClusterTrigger, Outcome, ScheduleTrigger
-from weavefn.triggers.pubsub import read_pubsub
-from weavefn.triggers.queue import parse_pubsub_cluster
-from weavefn.triggers.schedules import parse_cloud_scheduler_pubsub
-from weavefn.webhooks import HttpResponse, Route, error_response, handle_for, route_of
+from weavefn.webhooks import (
+    HttpResponse,
+    Route,
+    answer_response,
+    error_response,
+    handle_for,
+    route_of,
+)
 
 log = logging.getLogger("weavefn")
 
@@ -76,8 +81,14 @@ def pubsub_trigger(payload: Mapping[str, Any]) -> PubSubTrigger:
     """Parse a messagePublished CloudEvent (as a dict) by its topic, else by its content.
 
     Every sender on these topics (Cloud Monitoring, the scheduler job, the fan-out queue)
-    writes JSON, so data that is not JSON is malformed, not a tick.
+    writes JSON, so data that is not JSON is malformed, not a tick. The parsers load with the
+    first message, not at cold start.
     """
+    from weavefn.triggers.cloud_monitoring import parse_incident
+    from weavefn.triggers.pubsub import read_pubsub
+    from weavefn.triggers.queue import parse_pubsub_cluster
+    from weavefn.triggers.schedules import parse_cloud_scheduler_pubsub
+
     role = topic_role(str(payload.get("source", "")))
     if role is TopicRole.ALERTS:
         return parse_incident(dict(payload))
@@ -130,23 +141,17 @@ def on_pubsub(event: CloudEvent) -> None:
         )
         return
     deadline = invocation.deadline_from(timeout_seconds(EVENT_TIMEOUT_SECONDS), now=started)
-    try:
-        outcome = _run(trigger, deadline=deadline, request_id=event_id)
-    except RetryableError:
-        log.warning(
-            "transient failure, asking Pub/Sub to redeliver",
-            extra={"trigger": invocation.trigger_kind(trigger), "event_id": event_id},
-        )
-        raise
-    except WeavefnError as exc:
-        log.error(
-            "not retried: %s",
-            exc,
-            extra={"trigger": invocation.trigger_kind(trigger), "event_id": event_id},
-        )
+    result = answer(lambda: _run(trigger, deadline=deadline, request_id=event_id))
+    context = {"trigger": trigger_kind(trigger), "event_id": event_id}
+    if result.disposition is Disposition.REJECTED:
+        log.error("not retried: %s", result.message, extra=context)
+    if not result.redeliver:
         return
-    if outcome.retry:
-        raise RetryableError(f"{outcome.message}; redeliver to continue")
+    if result.error is None:
+        raise RetryableError(f"{result.message}; redeliver to continue")
+    if result.disposition is Disposition.REDELIVER:
+        log.warning("transient failure, asking Pub/Sub to redeliver", extra=context)
+    raise result.error
 
 
 # -- HTTP -------------------------------------------------------------------------------------
@@ -227,9 +232,7 @@ def on_http(request: flask.Request) -> flask.Response:
     deadline = invocation.deadline_from(timeout_seconds(HTTP_TIMEOUT_SECONDS), now=started)
     try:
         instance = invocation.current()
-    except InvalidInputError as bad:
+    except ConfigurationError as bad:
         log.error("function settings are invalid: %s", bad)
-        return flask_response(
-            error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "function settings are invalid")
-        )
+        return flask_response(answer_response(error_answer(bad)))
     return flask_response(handle_for(instance, http, deadline=deadline))

@@ -12,11 +12,13 @@ from typing import Any
 
 import pytest
 from weavefn.invocation import Settings
-from weavefn.kube.local import LocalKube, ManualClock
-from weavefn.lifecycle.replay import InMemoryReplayGuard
+from weavefn.local.backend import local_backend
+from weavefn.local.kube import LocalKube, ManualClock
 from weavefn.queue.memory import MemoryQueue
 from weavefn.runtime import Runtime, build_runtime
-from weavefn.triggers.http import HttpRequest, read_http
+from weavefn.triggers.http import HttpRequest
+from weavefn.triggers.http_payloads import read_http
+from weavefn.triggers.replay import InMemoryReplayGuard
 from weavefn.triggers.sns_signature import SnsVerifier
 from weavefn.webhooks import MAX_BODY_BYTES, HttpResponse, Route, handle_http, route_of
 
@@ -35,7 +37,7 @@ def kube() -> LocalKube:
 
 @pytest.fixture
 def runtime(kube: LocalKube) -> Runtime:
-    return build_runtime(kube, clock=lambda: datetime.now(UTC))
+    return build_runtime(local_backend(kube), clock=lambda: datetime.now(UTC))
 
 
 def call(

@@ -29,7 +29,7 @@ from weavefn.observe.emitters import MetricsObserver
 from weavefn.service import Service
 
 IDLE = {"cpu": 30.0, "memory": 40.0}
-"""What the local cluster's load model reports for an idle cluster (weavefn.autoscale.metrics.local)."""
+"""What the local cluster's load model reports for an idle cluster (weavefn.local.metrics)."""
 
 
 class IdleSource:

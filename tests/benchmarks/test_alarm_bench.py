@@ -19,8 +19,8 @@ from typing import Any
 
 import yaml
 from pytest_benchmark.fixture import BenchmarkFixture
-from weavefn.autoscale.metrics.local import local_registry
-from weavefn.kube.local import LocalKube, ManualClock
+from weavefn.local.kube import LocalKube, ManualClock
+from weavefn.local.metrics import local_registry
 from weavefn.service import Service
 from weavefn.triggers.cloudwatch import parse_sns_alarms
 

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 
 import pytest
-from weavefn.kube.local import ManualClock
+from weavefn.local.kube import ManualClock
 
 from tests.functional.test_upgrade import NEW, running_cluster
 

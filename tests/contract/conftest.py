@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import pytest
-from weavefn.kube.local import LocalKube, ManualClock
 from weavefn.kube.real import RealKube
+from weavefn.local.kube import LocalKube, ManualClock
 
 from tests.support.kubelet import Kubelet
 from tests.support.realk8s import ControlPlane

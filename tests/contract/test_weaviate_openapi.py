@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 from weavefn.errors import WeavefnError
-from weavefn.kube.local import ManualClock
-from weavefn.weaviate import WeaviateHttpApi
+from weavefn.local.kube import ManualClock
+from weavefn.local.weaviate.cluster import EmbeddedWeaviate
+from weavefn.local.weaviate.state import PodNode, SimTiming
+from weavefn.weaviate.http import WeaviateHttpApi
 from weavefn.weaviate.port import ReplicationKind
-from weavefn.weaviate.sim import SimTiming, WeaviateSim
-from weavefn.weaviate.sim_state import NodeView
 
 from tests.contract.openapi import Exchange, Spec, load
 from tests.support.fake_weaviate import FakeWeaviate
@@ -48,7 +48,7 @@ def spec() -> Spec:
 class RecordingWeaviate(FakeWeaviate):
     """The fake Weaviate, keeping every request and the answer it gave."""
 
-    def __init__(self, sim: WeaviateSim, **kwargs: Any) -> None:
+    def __init__(self, sim: EmbeddedWeaviate, **kwargs: Any) -> None:
         super().__init__(sim, **kwargs)
         self.exchanges: list[Exchange] = []
 
@@ -74,9 +74,9 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def served(clock: ManualClock) -> Iterator[tuple[WeaviateSim, RecordingWeaviate]]:
+def served(clock: ManualClock) -> Iterator[tuple[EmbeddedWeaviate, RecordingWeaviate]]:
     nodes = ["weaviate-0", "weaviate-1", "weaviate-2"]
-    sim = WeaviateSim.seeded(
+    sim = EmbeddedWeaviate.seeded(
         nodes,
         collections=2,
         shards_per_collection=3,
@@ -91,7 +91,7 @@ def served(clock: ManualClock) -> Iterator[tuple[WeaviateSim, RecordingWeaviate]
         yield sim, fake
 
 
-def _every_call(api: WeaviateHttpApi, sim: WeaviateSim, clock: ManualClock) -> None:
+def _every_call(api: WeaviateHttpApi, sim: EmbeddedWeaviate, clock: ManualClock) -> None:
     """Each method of the client, through the states its answers can be in."""
     api.nodes()
     api.cluster_statistics()
@@ -135,10 +135,10 @@ def _every_call(api: WeaviateHttpApi, sim: WeaviateSim, clock: ManualClock) -> N
     sim.set_node_healthy("weaviate-1", False)
     sim.sync_nodes(
         [
-            NodeView("weaviate-0", True, "1.32.5"),
-            NodeView("weaviate-1", True, "1.32.5"),
-            NodeView("weaviate-2", False, "1.32.5"),  # down: UNAVAILABLE
-            NodeView("weaviate-3", True, "1.32.5"),  # joined, holds no shard yet
+            PodNode("weaviate-0", True, "1.32.5"),
+            PodNode("weaviate-1", True, "1.32.5"),
+            PodNode("weaviate-2", False, "1.32.5"),  # down: UNAVAILABLE
+            PodNode("weaviate-3", True, "1.32.5"),  # joined, holds no shard yet
         ]
     )
     api.nodes()
@@ -146,7 +146,7 @@ def _every_call(api: WeaviateHttpApi, sim: WeaviateSim, clock: ManualClock) -> N
 
 
 def test_every_exchange_of_client_and_fake_is_in_weaviates_spec(
-    spec: Spec, served: tuple[WeaviateSim, RecordingWeaviate], clock: ManualClock
+    spec: Spec, served: tuple[EmbeddedWeaviate, RecordingWeaviate], clock: ManualClock
 ) -> None:
     sim, fake = served
     _every_call(WeaviateHttpApi(fake.url, timeout=5.0), sim, clock)

@@ -17,13 +17,12 @@ from typing import Any
 
 import yaml
 from kubernetes.client import CoreV1Api
-from weavefn.kube.access import connect
 from weavefn.kube.port import ObjectRef
 from weavefn.kube.real import RealKube
+from weavefn.local.weaviate.cluster import EmbeddedWeaviate
 from weavefn.reconcile.reconciler import ClusterReport
-from weavefn.runtime import build_runtime
+from weavefn.runtime import build_runtime, open_backend
 from weavefn.service import Service
-from weavefn.weaviate.sim import WeaviateSim
 
 from tests.support.kubelet import Kubelet, ready
 from tests.support.realk8s import ROOT, ControlPlane
@@ -104,7 +103,7 @@ class Scenario:
     kubelet: Kubelet
     namespace: str
     name: str
-    sim: WeaviateSim
+    sim: EmbeddedWeaviate
     kubeconfig: Path
     clock: Clock = field(default_factory=Clock)
     weaviate: WeaviatePods = field(init=False)
@@ -135,8 +134,8 @@ class Scenario:
     def reconcile(self) -> ClusterReport:
         """One pass, exactly as a function runs it: through ``kubeconfig:PATH``."""
         self.act()
-        with connect(f"kubeconfig:{self.kubeconfig}") as kube:
-            service: Service = build_runtime(kube, clock=self.clock).service
+        with open_backend(f"kubeconfig:{self.kubeconfig}") as backend:
+            service: Service = build_runtime(backend, clock=self.clock).service
             report = service.reconcile(namespace=self.namespace, name=self.name)
         self.act()
         return report.clusters[self.key]

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from weavefn.autoscale.metrics.cloudwatch import CloudWatchSource
-from weavefn.autoscale.metrics.local import local_registry
 from weavefn.invocation import Instance, Settings, fixed_runtime
-from weavefn.kube.local import LocalKube, ManualClock
+from weavefn.local.kube import LocalKube, ManualClock
+from weavefn.local.metrics import local_registry
 from weavefn.model.autoscaling import MetricSourceKind
 from weavefn.queue.sqs import SqsQueue
 from weavefn.runtime import Runtime

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 import yaml
 from weavefn import invocation
-from weavefn.kube.local import LocalKube, open_local
 from weavefn.kube.port import ObjectRef
+from weavefn.local.backend import local_backend
+from weavefn.local.kube import LocalKube, open_local
 from weavefn.runtime import build_runtime
 
 from tests.adapters.azure.conftest import http_request, queue_message, sample, timer_request
@@ -48,7 +49,7 @@ def cluster_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     path = tmp_path / "cluster.json"
     with open_local(path) as kube:
         kube.apply_cluster(manifest("production-aws.yaml"))
-        assert build_runtime(kube).service.reconcile().ok
+        assert build_runtime(local_backend(kube)).service.reconcile().ok
     monkeypatch.setenv("WEAVEFN_CLUSTER", f"local:{path}")
     monkeypatch.delenv("WEAVEFN_QUEUE", raising=False)
     logger = logging.getLogger("weavefn")

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 import yaml
-from weavefn.kube.local import LocalKube, open_local
 from weavefn.kube.port import ObjectRef
+from weavefn.local.backend import local_backend
+from weavefn.local.kube import LocalKube, open_local
 from weavefn.runtime import build_runtime
 
 from tests.e2e.conftest import ROOT, FunctionServer, PubSubEmulator, wait_until
@@ -30,7 +31,7 @@ def seeded_cluster(path: Path) -> None:
     manifest = yaml.safe_load((ROOT / "examples" / "production-aws.yaml").read_text())
     with open_local(path) as kube:
         kube.apply_cluster(manifest)
-        assert build_runtime(kube).service.reconcile().ok
+        assert build_runtime(local_backend(kube)).service.reconcile().ok
 
 
 def read_cluster(path: Path, read: Callable[[LocalKube], Any]) -> Any:

@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 from weavefn.kube.port import ObjectRef
 from weavefn.kube.real import RealKube
-from weavefn.weaviate.sim import SimTiming, WeaviateSim
+from weavefn.local.weaviate.cluster import EmbeddedWeaviate
+from weavefn.local.weaviate.state import SimTiming
 
 from tests.e2e.real_cluster import Scenario, service_account_kubeconfig
 from tests.support.kubelet import Kubelet
@@ -70,7 +71,7 @@ def scenario(real_kube: RealKube, kubelet: Kubelet, kubeconfig: Path) -> Iterato
         kubelet=kubelet,
         namespace=f"e2e-{uuid.uuid4().hex[:8]}",
         name=NAME,
-        sim=WeaviateSim(timing=FAST),
+        sim=EmbeddedWeaviate(timing=FAST),
         kubeconfig=kubeconfig,
     )
     try:

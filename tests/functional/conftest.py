@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
-from weavefn.autoscale.metrics.local import local_registry
-from weavefn.kube.local import LocalKube, ManualClock
+from weavefn.local.kube import LocalKube, ManualClock
+from weavefn.local.metrics import local_registry
 from weavefn.service import Service
 
 ROOT = Path(__file__).resolve().parents[2]

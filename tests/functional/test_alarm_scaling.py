@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from weavefn.autoscale.metrics.local import LoadModel
-from weavefn.kube.local import LocalKube, ManualClock
 from weavefn.kube.port import ObjectRef
+from weavefn.local.kube import LocalKube, ManualClock
+from weavefn.local.metrics import LoadModel
 from weavefn.service import Service
 from weavefn.triggers.model import AlarmTrigger
 from weavefn.triggers.parse import parse_alarm
@@ -91,7 +91,7 @@ def test_duplicate_delivery_scales_once(running: LocalKube, service: Service):
 
 def test_concurrent_invocations_scale_once(clock: ManualClock, now):
     kube = LocalKube(clock=clock, latency=0.01)
-    from weavefn.autoscale.metrics.local import local_registry
+    from weavefn.local.metrics import local_registry
 
     service = Service(kube, clock=now, metrics=local_registry(kube.extras), workers=2)
     kube.apply_cluster(example("production-aws.yaml"))
@@ -179,7 +179,8 @@ def test_scale_in_is_refused_before_weaviate_1_32(running: LocalKube, service: S
 
 
 def test_scaling_waits_while_an_operation_runs(running: LocalKube, service: Service):
-    from weavefn.model.status import Operation, OperationKind
+    from weavefn.model.operations import OperationEnvelope as Operation
+    from weavefn.model.operations import OperationKind
 
     raw = running.get_cluster(NS, NAME)
     raw["status"]["operation"] = Operation(

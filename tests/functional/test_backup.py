@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from weavefn.errors import InvalidInputError
-from weavefn.kube.local import ManualClock
-from weavefn.lifecycle.requests import request_backup
-from weavefn.weaviate import BackupFailure
-from weavefn.weaviate.local import edit_sim
+from weavefn.lifecycle.backup import request_backup
+from weavefn.local.kube import ManualClock
+from weavefn.local.weaviate.connector import edit_sim
+from weavefn.local.weaviate.state import BackupFailure
 
 from tests.functional.test_upgrade import KEY, NAME, NS, Run, running_cluster
 

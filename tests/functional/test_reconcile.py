@@ -6,9 +6,9 @@ import copy
 from typing import Any
 
 import pytest
-from weavefn.autoscale.metrics.local import local_registry
-from weavefn.kube.local import Fault, LocalKube, ManualClock, Verb
 from weavefn.kube.port import ObjectRef
+from weavefn.local.kube import Fault, LocalKube, ManualClock, Verb
+from weavefn.local.metrics import local_registry
 from weavefn.service import Service
 
 from tests.functional.conftest import example, storage_class
@@ -322,3 +322,22 @@ def test_growth_refused_when_the_storage_class_cannot_expand(kube, service):
     assert storage["reason"] == "ExpansionNotSupported"
     claims = kube.list_pvcs(NS, {"app.kubernetes.io/instance": NAME})
     assert {c["spec"]["resources"]["requests"]["storage"] for c in claims} == {"100Gi"}
+
+
+def test_a_pass_renders_the_statefulset_once(
+    kube: LocalKube, service: Service, production, monkeypatch: pytest.MonkeyPatch
+):
+    from weavefn import render
+
+    service.reconcile()  # created and running: the next pass is a steady one
+    rendered: list[dict[str, Any]] = []
+    real = render.render_statefulset
+
+    def counted(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        rendered.append(real(*args, **kwargs))
+        return rendered[-1]
+
+    monkeypatch.setattr(render, "render_statefulset", counted)
+    service.reconcile()
+
+    assert len(rendered) == 1

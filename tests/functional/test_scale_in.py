@@ -10,14 +10,15 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from weavefn.autoscale.metrics.local import LoadModel, local_registry
-from weavefn.kube.local import LocalKube, ManualClock
 from weavefn.kube.port import ObjectRef
+from weavefn.local.kube import LocalKube, ManualClock
+from weavefn.local.metrics import LoadModel, local_registry
+from weavefn.local.weaviate.cluster import EmbeddedWeaviate
+from weavefn.local.weaviate.state import PodNode
 from weavefn.model.resource import PAUSED_REPLICAS_ANNOTATION
 from weavefn.service import Service
-from weavefn.weaviate import WeaviateHttpApi, WeaviateSim
+from weavefn.weaviate.http import WeaviateHttpApi
 from weavefn.weaviate.port import WeaviateApi
-from weavefn.weaviate.sim_state import NodeView
 
 from tests.support.fake_weaviate import fake_cluster
 
@@ -57,7 +58,7 @@ def manifest(
     }
 
 
-def node_views(pods: list[dict[str, Any]]) -> list[NodeView]:
+def node_views(pods: list[dict[str, Any]]) -> list[PodNode]:
     """What Weaviate's membership follows: the pods, their readiness and image tags."""
     views = []
     for pod in pods:
@@ -65,14 +66,14 @@ def node_views(pods: list[dict[str, Any]]) -> list[NodeView]:
             c["type"] == "Ready" and c["status"] == "True" for c in pod["status"]["conditions"]
         )
         image = pod["spec"]["containers"][0]["image"]
-        views.append(NodeView(pod["metadata"]["name"], ready, image.rpartition(":")[2]))
+        views.append(PodNode(pod["metadata"]["name"], ready, image.rpartition(":")[2]))
     return views
 
 
 class SimConnector:
     """The tests' WeaviateConnector: membership from the pods a pass saw, answers over HTTP."""
 
-    def __init__(self, sim: WeaviateSim, url: str) -> None:
+    def __init__(self, sim: EmbeddedWeaviate, url: str) -> None:
         self.sim = sim
         self.url = url
 
@@ -86,7 +87,7 @@ class SimConnector:
 class Rig:
     kube: LocalKube
     clock: ManualClock
-    sim: WeaviateSim
+    sim: EmbeddedWeaviate
     service: Service
     load: LoadModel
     url: str
@@ -151,7 +152,7 @@ def rig(
     clock.advance(1)
     pods = kube.list_pods(NS, {"app.kubernetes.io/instance": NAME})
     version = spec.get("version", "1.32.5")
-    sim = WeaviateSim.seeded(
+    sim = EmbeddedWeaviate.seeded(
         sorted(p["metadata"]["name"] for p in pods),
         collections=3,
         shards_per_collection=3,

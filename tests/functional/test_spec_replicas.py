@@ -10,11 +10,11 @@ import pytest
 import yaml
 from weavefn.autoscale.spec_replicas import ReplicaSource, desired_replicas
 from weavefn.cli.main import main
-from weavefn.kube.local import LocalKube, ManualClock
 from weavefn.kube.port import ObjectRef
+from weavefn.local.kube import LocalKube, ManualClock
+from weavefn.local.weaviate.connector import LocalWeaviateConnector
 from weavefn.model.resource import parse_cluster
 from weavefn.service import Service
-from weavefn.weaviate.local import LocalWeaviateConnector
 
 from tests.functional.conftest import ROOT, example
 

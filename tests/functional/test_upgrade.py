@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 from weavefn.errors import InvalidInputError, NotFoundError
-from weavefn.kube.local import LocalKube, ManualClock
-from weavefn.lifecycle.requests import start_upgrade
+from weavefn.lifecycle.upgrade.start import start_upgrade
+from weavefn.local.kube import LocalKube, ManualClock
+from weavefn.local.weaviate.connector import LocalWeaviateConnector, edit_sim
+from weavefn.local.weaviate.state import BackupFailure
 from weavefn.service import Service
 from weavefn.triggers.model import UpgradeRequest
-from weavefn.weaviate import BackupFailure
-from weavefn.weaviate.local import LocalWeaviateConnector, edit_sim
 
 NS, NAME = "weaviate", "search"
 KEY = f"{NS}/{NAME}"

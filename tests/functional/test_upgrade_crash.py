@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from weavefn.kube.local import LocalKube, ManualClock
-from weavefn.weaviate.local import edit_sim
+from weavefn.local.kube import LocalKube, ManualClock
+from weavefn.local.weaviate.connector import edit_sim
 
 from tests.functional.test_upgrade import KEY, NAME, NEW, NS, RESTART, Run, manifest
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 from weavefn.errors import InvalidInputError, TerminalError, WeavefnError
-from weavefn.kube.local import LocalKube, ManualClock
+from weavefn.local.kube import LocalKube, ManualClock
+from weavefn.local.weaviate.cluster import EmbeddedWeaviate
 from weavefn.model.resource import parse_cluster
-from weavefn.weaviate import WeaviateSim
 from weavefn.weaviate.connect import ENDPOINT_ANNOTATION, KubeWeaviateConnector
 
 from tests.functional.test_upgrade import manifest
@@ -37,8 +37,8 @@ def cluster_with(*, endpoint: str | None, api_key: bool = True) -> Any:
 
 
 @pytest.fixture
-def sim(clock: ManualClock) -> WeaviateSim:
-    return WeaviateSim.seeded(
+def sim(clock: ManualClock) -> EmbeddedWeaviate:
+    return EmbeddedWeaviate.seeded(
         ["search-0", "search-1"],
         collections=1,
         shards_per_collection=2,
@@ -49,7 +49,9 @@ def sim(clock: ManualClock) -> WeaviateSim:
     )
 
 
-def test_endpoint_annotation_with_the_api_key_from_the_secret(kube: LocalKube, sim: WeaviateSim):
+def test_endpoint_annotation_with_the_api_key_from_the_secret(
+    kube: LocalKube, sim: EmbeddedWeaviate
+):
     kube.apply(secret(KEY))
     with FakeWeaviate(sim, api_key=KEY) as fake:
         api = KubeWeaviateConnector(kube).for_cluster(cluster_with(endpoint=fake.url), [])
@@ -60,7 +62,7 @@ def test_endpoint_annotation_with_the_api_key_from_the_secret(kube: LocalKube, s
     assert KEY not in repr(api)
 
 
-def test_a_rejected_key_never_appears_in_the_error(kube: LocalKube, sim: WeaviateSim):
+def test_a_rejected_key_never_appears_in_the_error(kube: LocalKube, sim: EmbeddedWeaviate):
     kube.apply(secret("wrong-" + KEY))
     with FakeWeaviate(sim, api_key=KEY) as fake:
         api = KubeWeaviateConnector(kube).for_cluster(cluster_with(endpoint=fake.url), [])

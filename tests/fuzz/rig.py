@@ -13,10 +13,11 @@ import yaml
 from weavefn import invocation
 from weavefn.errors import UnavailableError
 from weavefn.invocation import Instance, Settings, fixed_runtime
-from weavefn.kube.local import LocalKube, ManualClock
-from weavefn.lifecycle.replay import InMemoryReplayGuard
+from weavefn.local.backend import local_backend
+from weavefn.local.kube import LocalKube, ManualClock
 from weavefn.queue.memory import MemoryQueue
 from weavefn.runtime import build_runtime
+from weavefn.triggers.replay import InMemoryReplayGuard
 from weavefn.triggers.sns_signature import SnsVerifier
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +52,7 @@ def build_rig() -> Rig:
     )
     manifest: dict[str, Any] = yaml.safe_load((ROOT / "examples/production-aws.yaml").read_text())
     kube.apply_cluster(manifest)
-    runtime = build_runtime(kube, clock=lambda: datetime.fromtimestamp(clock(), UTC))
+    runtime = build_runtime(local_backend(kube), clock=lambda: datetime.fromtimestamp(clock(), UTC))
     assert runtime.service.reconcile().ok
     queue = MemoryQueue()
     instance = Instance(

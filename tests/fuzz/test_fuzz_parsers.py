@@ -15,14 +15,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from weavefn.errors import InvalidInputError, WeavefnError
 from weavefn.lifecycle.admission import REVIEW_API_VERSION, REVIEW_KIND, review
-from weavefn.lifecycle.replay import InMemoryReplayGuard
-from weavefn.lifecycle.upgrade_request import authenticate_upgrade, sign_upgrade
 from weavefn.triggers.azure_monitor import parse_azure_alert
 from weavefn.triggers.cloud_monitoring import parse_incident
 from weavefn.triggers.cloudwatch import parse_sns_alarms, parse_sns_http_alarm
 from weavefn.triggers.cloudwatch_events import parse_eventbridge_alarm, parse_lambda_action_alarm
 from weavefn.triggers.detect import detect
-from weavefn.triggers.http import parse_upgrade_request, read_http
+from weavefn.triggers.http import HttpRequest
+from weavefn.triggers.http_payloads import read_http
 from weavefn.triggers.parse import PARSERS, parse_alarm, parse_trigger
 from weavefn.triggers.pubsub import read_pubsub
 from weavefn.triggers.queue import (
@@ -31,12 +30,14 @@ from weavefn.triggers.queue import (
     parse_pubsub_cluster,
     parse_sqs,
 )
+from weavefn.triggers.replay import InMemoryReplayGuard
 from weavefn.triggers.schedules import (
     parse_azure_timer,
     parse_cloud_scheduler_http,
     parse_cloud_scheduler_pubsub,
     parse_eventbridge_schedule,
 )
+from weavefn.triggers.signed_upgrade import authenticate_upgrade, sign_upgrade
 
 from tests.fuzz.strategies import FUZZ, hostile_bytes, payloads, samples
 
@@ -59,9 +60,22 @@ SHAPE_PARSERS: dict[str, Callable[[Any], object]] = {
     "azure_queue": parse_azure_queue,
     "cluster_body": lambda p: cluster_from_body(p, event_id="fuzz"),
     "read_http": read_http,
-    "upgrade_request": lambda p: parse_upgrade_request(read_http(p)),
+    "upgrade_request": lambda p: signed_upgrade(read_http(p)),
     "read_pubsub": lambda p: read_pubsub(p, what="Pub/Sub message").json(what="Pub/Sub message"),
 }
+
+
+def signed_upgrade(request: HttpRequest) -> object:
+    """The webhook's upgrade route on a body CI signed: what the body parser must survive."""
+    now = 1_764_152_400
+    secret = b"fuzz-shared-secret"
+    return authenticate_upgrade(
+        body=request.body,
+        headers=sign_upgrade(request.body, secret=secret, timestamp=now),
+        secret=secret,
+        now=now,
+        replay=InMemoryReplayGuard(),
+    )
 
 
 def only_weavefn_errors(parse: Callable[[Any], object], payload: Any) -> object | None:

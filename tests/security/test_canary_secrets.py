@@ -24,9 +24,9 @@ import yaml
 from weavefn.cli.main import main as cli_main
 from weavefn.errors import WeavefnError
 from weavefn.invocation import ADMISSION_TOKEN_ENV, Settings
-from weavefn.kube.local import open_local
-from weavefn.lifecycle.upgrade_request import SECRET_ENV, sign_upgrade
+from weavefn.local.kube import open_local
 from weavefn.triggers.http import HttpRequest
+from weavefn.triggers.signed_upgrade import SECRET_ENV, sign_upgrade
 from weavefn.weaviate.http import WeaviateHttpApi
 from weavefn.webhooks import handle_for
 

@@ -8,9 +8,9 @@ from typing import Any
 import azure.functions as func
 import pytest
 from functions_framework import create_app
-from weavefn.lifecycle.upgrade_request import MAX_BODY_BYTES as UPGRADE_LIMIT
-from weavefn.lifecycle.upgrade_request import sign_upgrade
 from weavefn.triggers.http import HttpRequest
+from weavefn.triggers.signed_upgrade import MAX_BODY_BYTES as UPGRADE_LIMIT
+from weavefn.triggers.signed_upgrade import sign_upgrade
 from weavefn.webhooks import MAX_BODY_BYTES, Route, handle_for
 
 from functions.aws.handlers import AwsHandlers, LocalContext

@@ -20,9 +20,10 @@ import pytest
 import yaml
 from kubernetes.client import ApiClient, Configuration
 from weavefn.autoscale.metrics.kubernetes import CustomObjectsPodMetrics
-from weavefn.kube.local import LocalKube, ManualClock, Verb
 from weavefn.kube.port import ObjectRef
 from weavefn.kube.real import RealKube
+from weavefn.local.backend import local_backend
+from weavefn.local.kube import LocalKube, ManualClock, Verb
 from weavefn.model.resource import parse_cluster
 from weavefn.runtime import build_runtime
 from weavefn.weaviate.connect import read_api_key
@@ -105,7 +106,7 @@ def _expansion_and_secret_calls() -> set[tuple[Verb, str]]:
     manifest: dict[str, Any] = yaml.safe_load((ROOT / "examples/production-aws.yaml").read_text())
     manifest["spec"]["storage"]["provisionStorageClass"] = True  # weavefn renders the class
     kube.apply_cluster(manifest)
-    runtime = build_runtime(kube, clock=lambda: datetime.fromtimestamp(clock(), UTC))
+    runtime = build_runtime(local_backend(kube), clock=lambda: datetime.fromtimestamp(clock(), UTC))
     kube.reset_calls()
     runtime.service.reconcile()
     calls = {(c.verb, c.kind) for c in kube.calls}

@@ -1,6 +1,6 @@
 """What authenticates each public endpoint, beyond the per-mechanism tests in tests/adapters.
 
-HMAC (tests/unit/lifecycle/test_upgrade_request.py), SNS signatures
+HMAC (tests/unit/triggers/test_signed_upgrade.py), SNS signatures
 (tests/unit/triggers/test_sns_signature.py), the admission token
 (tests/adapters/aws/test_webhook.py) and GCP OIDC (tests/adapters/gcp/test_on_http.py) are
 tested where they live; here: Azure's function keys, and that no deployed route is open.

@@ -7,7 +7,7 @@ import random
 from enum import StrEnum
 from typing import Any
 
-from weavefn.kube.local import LocalKube
+from weavefn.local.kube import LocalKube
 
 CANARY_SECRET = "canary-7f3a9c1e-DO-NOT-LEAK"
 """The value of every Secret the clusters reference; it must never show up in any output."""

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from weavefn.kube.local import LocalKube
+from weavefn.local.kube import LocalKube
+from weavefn.local.weaviate.cluster import EmbeddedWeaviate
+from weavefn.local.weaviate.connector import sims
+from weavefn.model.operations import OperationKind
 from weavefn.model.resource import API_VERSION, KIND
-from weavefn.model.status import OperationKind
-from weavefn.weaviate.local import sims
-from weavefn.weaviate.sim import WeaviateSim
 
 Obj = dict[str, Any]
 ENDED_UPGRADE = frozenset({"Succeeded", "RolledBack"})
@@ -73,9 +73,10 @@ def replica_bounds(kube: LocalKube) -> list[Violation]:
     return found
 
 
-def simulations(kube: LocalKube) -> dict[str, WeaviateSim]:
+def simulations(kube: LocalKube) -> dict[str, EmbeddedWeaviate]:
     return {
-        key: WeaviateSim.from_dict(saved, clock=kube.clock) for key, saved in sims(kube).items()
+        key: EmbeddedWeaviate.from_dict(saved, clock=kube.clock)
+        for key, saved in sims(kube).items()
     }
 
 

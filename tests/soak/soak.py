@@ -21,10 +21,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from weavefn.autoscale.metrics.local import LoadModel
 from weavefn.errors import RetryableError, WeavefnError
-from weavefn.invocation import Instance, JsonFormatter, Settings, fixed_runtime
-from weavefn.kube.local import Fault, LocalKube, ManualClock, Verb
+from weavefn.invocation import Instance, Settings, fixed_runtime
+from weavefn.local.backend import local_backend
+from weavefn.local.kube import Fault, LocalKube, ManualClock, Verb
+from weavefn.local.metrics import LoadModel
+from weavefn.local.weaviate.connector import edit_sim
+from weavefn.local.weaviate.state import BackupFailure
+from weavefn.logs import JsonFormatter
 from weavefn.runtime import Runtime, build_runtime
 from weavefn.triggers.model import (
     AlarmSource,
@@ -34,8 +38,6 @@ from weavefn.triggers.model import (
     Trigger,
     UpgradeRequest,
 )
-from weavefn.weaviate.local import edit_sim
-from weavefn.weaviate.sim_state import BackupFailure
 
 from functions.aws.handlers import AwsHandlers, LocalContext
 from tests.soak import invariants
@@ -294,7 +296,7 @@ def run_soak(
         on_kube(kube)
     flavors = build_fleet(kube, count=config.clusters, rng=rng)
     kube.reset_calls()  # from here on, every API call is the code's own
-    runtime = build_runtime(kube, clock=lambda: datetime.fromtimestamp(clock(), UTC))
+    runtime = build_runtime(local_backend(kube), clock=lambda: datetime.fromtimestamp(clock(), UTC))
     report = SoakReport(config)
     soak = Soak(config, kube, clock, runtime, flavors, rng, report)
     captured = Captured()

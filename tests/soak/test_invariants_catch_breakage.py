@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from weavefn.kube.local import LocalKube, ManualClock
 from weavefn.kube.port import ObjectRef
+from weavefn.local.backend import local_backend
+from weavefn.local.kube import LocalKube, ManualClock
+from weavefn.local.weaviate.connector import edit_sim
 from weavefn.runtime import build_runtime
-from weavefn.weaviate.local import edit_sim
 from weavefn.weaviate.port import ReplicationKind
 
 from tests.soak import invariants
@@ -29,7 +30,7 @@ def kube() -> LocalKube:
     clock = ManualClock(1_795_000_000.0)
     kube = LocalKube(clock=clock, ready_delay=0.0)
     build_fleet(kube, count=5, rng=random.Random(1))
-    runtime = build_runtime(kube, clock=lambda: datetime.fromtimestamp(clock(), UTC))
+    runtime = build_runtime(local_backend(kube), clock=lambda: datetime.fromtimestamp(clock(), UTC))
     for _ in range(3):
         runtime.service.reconcile()
         clock.advance(30.0)
@@ -59,9 +60,9 @@ def remove_node_holding_replicas(kube: LocalKube) -> list[Violation]:
 
 
 def sim_views(sim: Any) -> list[Any]:
-    from weavefn.weaviate.sim_state import NodeView
+    from weavefn.local.weaviate.state import PodNode
 
-    return [NodeView(n.name, n.ready, n.version) for n in sim.state.nodes]
+    return [PodNode(n.name, n.ready, n.version) for n in sim.state.nodes]
 
 
 def move_without_operation(kube: LocalKube) -> list[Violation]:
@@ -167,12 +168,14 @@ def test_checker_reports_the_broken_invariant(kube: LocalKube, name: str) -> Non
 
 def test_the_harness_edits_a_simulation_under_any_fault_rate() -> None:
     """The soak's own reads (seeding a simulation to inject a failure) never draw faults."""
-    from weavefn.kube.local import Fault
+    from weavefn.local.kube import Fault
 
     clock = ManualClock(1_795_000_000.0)
     kube = LocalKube(clock=clock, ready_delay=0.0)
     build_fleet(kube, count=5, rng=random.Random(1))
-    build_runtime(kube, clock=lambda: datetime.fromtimestamp(clock(), UTC)).service.reconcile()
+    build_runtime(
+        local_backend(kube), clock=lambda: datetime.fromtimestamp(clock(), UTC)
+    ).service.reconcile()
     kube.reset_calls()
     kube.set_fault_rate(1.0, fault=Fault.CONFLICT)
     with edit_sim(kube, UPGRADER) as sim:  # never asked before: seeded from the pods now

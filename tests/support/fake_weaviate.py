@@ -1,7 +1,7 @@
-"""A fake Weaviate over real HTTP: routes Weaviate's REST endpoints to a shared WeaviateSim.
+"""A fake Weaviate over real HTTP: routes Weaviate's REST endpoints to a shared EmbeddedWeaviate.
 
 Only HTTP plumbing lives here (routing, JSON, status codes, API-key check); every answer comes
-from WeaviateSim and is rendered with weavefn.weaviate.wire. One server stands for one node.
+from EmbeddedWeaviate and is rendered with weavefn.weaviate.wire. One server stands for one node.
 """
 
 from __future__ import annotations
@@ -17,17 +17,17 @@ from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from weavefn.local.weaviate.cluster import EmbeddedWeaviate, SimRefusal
+from weavefn.local.weaviate.state import RefusalBody
 from weavefn.weaviate import wire
 from weavefn.weaviate.port import ReplicationKind
-from weavefn.weaviate.sim import SimRefusal, WeaviateSim
-from weavefn.weaviate.sim_state import RefusalBody
 
 Json = dict[str, Any]
-_LOCKS: weakref.WeakKeyDictionary[WeaviateSim, threading.RLock] = weakref.WeakKeyDictionary()
+_LOCKS: weakref.WeakKeyDictionary[EmbeddedWeaviate, threading.RLock] = weakref.WeakKeyDictionary()
 _LOCKS_GUARD = threading.Lock()
 
 
-def _lock_for(sim: WeaviateSim) -> threading.RLock:
+def _lock_for(sim: EmbeddedWeaviate) -> threading.RLock:
     """One lock per simulation: the servers of all its nodes take turns on it."""
     with _LOCKS_GUARD:
         return _LOCKS.setdefault(sim, threading.RLock())
@@ -58,7 +58,7 @@ class FakeWeaviate:
 
     def __init__(
         self,
-        sim: WeaviateSim,
+        sim: EmbeddedWeaviate,
         *,
         node: str | None = None,
         api_key: str | None = None,
@@ -167,7 +167,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
 @contextmanager
 def fake_cluster(
-    sim: WeaviateSim, *, api_key: str | None = None
+    sim: EmbeddedWeaviate, *, api_key: str | None = None
 ) -> Iterator[dict[str, FakeWeaviate]]:
     """One started FakeWeaviate per node of the simulation, keyed by node name."""
     fakes = {n.name: FakeWeaviate(sim, node=n.name, api_key=api_key) for n in sim.state.nodes}

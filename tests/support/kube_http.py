@@ -26,10 +26,10 @@ from weavefn.errors import (
     UnavailableError,
     WeavefnError,
 )
-from weavefn.kube.local import LocalKube
 from weavefn.kube.paging import ListExpiredError
 from weavefn.kube.port import LabelSelector, ObjectRef
 from weavefn.kube.real_paths import PLURALS
+from weavefn.local.kube import LocalKube
 
 Obj = dict[str, Any]
 KINDS = {plural: kind for kind, plural in PLURALS.items()} | {"podtemplates": "PodTemplate"}

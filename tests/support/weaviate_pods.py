@@ -1,6 +1,6 @@
 """A fake Weaviate per pod of a real cluster: one FakeWeaviate on each pod's IP at port 8080.
 
-One WeaviateSim stands for the whole Weaviate cluster; each server answers as its own node.
+One EmbeddedWeaviate stands for the whole Weaviate cluster; each server answers as its own node.
 Membership follows the pods as the kubelet reports them (name = node, version from the image
 tag, ready from the Ready condition), so weavefn, reaching Weaviate through the API server's
 service proxy, sees nodes restart and change version as pods roll.
@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from weavefn.weaviate.local import node_views
-from weavefn.weaviate.sim import WeaviateSim
+from weavefn.local.weaviate.cluster import EmbeddedWeaviate
+from weavefn.local.weaviate.connector import node_views
 
 from tests.support.fake_weaviate import FakeWeaviate
 
@@ -23,7 +23,7 @@ HTTP_PORT = 8080
 class WeaviatePods:
     """Serves ``sim`` on the IPs of the pods of one StatefulSet."""
 
-    sim: WeaviateSim
+    sim: EmbeddedWeaviate
     statefulset: str
     servers: dict[str, FakeWeaviate] = field(default_factory=dict)
 

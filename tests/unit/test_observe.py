@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 from weavefn.errors import InvalidInputError, UnavailableError
-from weavefn.kube.local import Fault, LocalKube
 from weavefn.kube.port import ObjectRef
+from weavefn.local.kube import Fault, LocalKube
 from weavefn.observe.calls import MeteredKube, counting
 from weavefn.observe.catalog import BY_NAME, Scope
 from weavefn.observe.emf import EmfEmitter
@@ -137,7 +137,7 @@ def test_the_emf_checker_catches_what_cloudwatch_would_drop() -> None:
 def test_a_pass_counts_its_list_calls_made_on_other_threads() -> None:
     from datetime import UTC, datetime
 
-    from weavefn.autoscale.metrics.local import local_registry
+    from weavefn.local.metrics import local_registry
     from weavefn.service import Service
 
     from tests.functional.conftest import example

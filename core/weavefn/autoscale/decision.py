@@ -65,7 +65,7 @@ class DecisionInput:
 
 
 @dataclass(frozen=True)
-class Decision:
+class ScaleDecision:
     action: Action
     replicas: int
     current: int
@@ -113,7 +113,7 @@ def _action(replicas: int, current: int, *, hold: bool = False) -> Action:
     return Action.HOLD if hold else Action.NO_CHANGE
 
 
-def evaluate(inputs: DecisionInput) -> Decision:
+def evaluate(inputs: DecisionInput) -> ScaleDecision:
     """Decide the replica count for one cluster now."""
     spec, current, now = inputs.spec, inputs.current, inputs.now
     up, down = scale_up_rules(spec.behavior), scale_down_rules(spec.behavior)
@@ -121,7 +121,7 @@ def evaluate(inputs: DecisionInput) -> Decision:
     history = prune_recommendations(inputs.recommendations, now=now, keep_seconds=keep)
     failures = inputs.consecutive_failures
     if not spec.enabled:
-        return Decision(
+        return ScaleDecision(
             Action.HOLD,
             current,
             current,
@@ -135,7 +135,7 @@ def evaluate(inputs: DecisionInput) -> Decision:
         # like the HPA, an out-of-range count is corrected before metrics are even read
         replicas = bounds.clamp(current)
         reason = bounds.floor_reason() if replicas > current else Reason.CLAMPED_MAX
-        return Decision(
+        return ScaleDecision(
             _action(replicas, current),
             replicas,
             current,
@@ -163,7 +163,7 @@ def evaluate(inputs: DecisionInput) -> Decision:
     driver = max(proposals, key=lambda p: (p.replicas, p.ratio))
     if missing and driver.replicas < current:
         # the HPA's rule: a lower count computed without every metric is not trusted
-        return Decision(
+        return ScaleDecision(
             Action.NO_CHANGE,
             current,
             current,
@@ -190,7 +190,7 @@ def _normalize(
     up: Rules,
     down: Rules,
     history: tuple[TimedReplicas, ...],
-) -> Decision:
+) -> ScaleDecision:
     current, now = inputs.current, inputs.now
     desired = driver.replicas
     stabilized = stabilize(
@@ -224,7 +224,7 @@ def _normalize(
     if missing:
         note += f"; {_why(inputs.snapshot, missing)} missing"
     recorded = remember(history, now=now, replicas=desired)
-    return Decision(
+    return ScaleDecision(
         _action(final, current),
         final,
         current,
@@ -245,13 +245,13 @@ def _no_metrics(
     bounds: _Bounds,
     missing: tuple[MetricName, ...],
     history: tuple[TimedReplicas, ...],
-) -> Decision:
+) -> ScaleDecision:
     spec, current = inputs.spec, inputs.current
     failures = inputs.consecutive_failures + 1
     what = _why(inputs.snapshot, missing) or "no target configured"
     if failures >= spec.failure_threshold and spec.fallback_replicas is not None:
         replicas = bounds.clamp(spec.fallback_replicas)
-        return Decision(
+        return ScaleDecision(
             _action(replicas, current),
             replicas,
             current,
@@ -261,7 +261,7 @@ def _no_metrics(
             failures,
             missing=missing,
         )
-    return Decision(
+    return ScaleDecision(
         Action.HOLD,
         current,
         current,

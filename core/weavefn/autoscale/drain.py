@@ -12,7 +12,6 @@ from dataclasses import replace
 
 from weavefn.autoscale.drain_plan import (
     Blocked,
-    DrainPhase,
     DrainPolicy,
     DrainState,
     admit_scale_in,
@@ -22,15 +21,29 @@ from weavefn.autoscale.drain_plan import (
 )
 from weavefn.autoscale.executor import ScaleIn, current_replicas
 from weavefn.autoscale.history import format_time, scaled
-from weavefn.autoscale.moves import SETTLED, ApiFor, MoveRecord, MoveStage, count_done, run_moves
+from weavefn.autoscale.moves import (
+    SETTLED,
+    ApiFor,
+    MoveRecord,
+    MovingApi,
+    count_done,
+    run_moves,
+)
 from weavefn.conditions import ConditionReason
 from weavefn.errors import TerminalError, UnavailableError
 from weavefn.events import ClusterEvent, EventReason, EventType
 from weavefn.model.autoscaling import AutoScalingSpec
-from weavefn.model.status import ConditionType, Operation, OperationKind
+from weavefn.model.operations import (
+    DrainOperation,
+    DrainPhase,
+    MoveStage,
+    OperationKind,
+    UnreadableOperation,
+)
+from weavefn.model.status import ConditionType
 from weavefn.reconcile.context import ClusterContext
 from weavefn.reconcile.summary import pod_version
-from weavefn.weaviate.port import ReplicaMovementUnsupportedError, WeaviateApi
+from weavefn.weaviate.port import ReplicaMovementUnsupportedError
 
 
 def node_names(ctx: ClusterContext, first: int, stop: int) -> tuple[str, ...]:
@@ -141,8 +154,7 @@ class Drain:
     # the Step
 
     def __call__(self, ctx: ClusterContext) -> None:
-        operation = ctx.status.operation
-        if operation is None or operation.kind is not OperationKind.SCALE_IN_DRAIN:
+        if not _draining(ctx.status.operation):
             return
         try:
             self._advance(ctx, self.api_for(ctx))
@@ -155,24 +167,22 @@ class Drain:
 
     def _fail_current(self, ctx: ClusterContext, why: str) -> None:
         operation = ctx.status.operation
-        if operation is None or operation.kind is not OperationKind.SCALE_IN_DRAIN:
-            return
-        try:
-            state = DrainState.of(operation.details)
-        except (KeyError, TypeError, ValueError):
-            state = DrainState(0, 0, (), "")
-        self._fail(ctx, state, why)
+        if isinstance(operation, DrainOperation):
+            self._fail(ctx, DrainState.of(operation.details), why)
+        elif _draining(operation):
+            self._fail(ctx, DrainState(0, 0, (), ""), why)
 
-    def _advance(self, ctx: ClusterContext, api: WeaviateApi) -> None:
+    def _advance(self, ctx: ClusterContext, api: MovingApi) -> None:
         for _ in range(len(DrainPhase)):  # each phase at most once per pass
             operation = ctx.status.operation
-            if operation is None or operation.kind is not OperationKind.SCALE_IN_DRAIN:
+            if isinstance(operation, UnreadableOperation) and _draining(operation):
+                self._fail_current(
+                    ctx, f"unreadable status.operation.details ({operation.problem})"
+                )
                 return
-            try:
-                state = DrainState.of(operation.details)
-            except (KeyError, TypeError, ValueError) as exc:
-                self._fail_current(ctx, f"unreadable status.operation.details ({exc!r})")
+            if not isinstance(operation, DrainOperation):
                 return
+            state = DrainState.of(operation.details)
             phase = operation.phase
             if phase == DrainPhase.PLANNING:
                 self._plan(ctx, api, state)
@@ -186,7 +196,7 @@ class Drain:
             else:
                 self._fail(ctx, state, f"unknown drain phase {phase!r}")
 
-    def _plan(self, ctx: ClusterContext, api: WeaviateApi, state: DrainState) -> None:
+    def _plan(self, ctx: ClusterContext, api: MovingApi, state: DrainState) -> None:
         plan = plan_drain(
             api.sharding_state(),
             remaining=node_names(ctx, 0, state.to_replicas),
@@ -198,7 +208,7 @@ class Drain:
         moves = state.moves + tuple(MoveRecord(m) for m in plan)
         self._save(ctx, DrainPhase.MOVING, replace(state, moves=moves))
 
-    def _move(self, ctx: ClusterContext, api: WeaviateApi, state: DrainState) -> bool:
+    def _move(self, ctx: ClusterContext, api: MovingApi, state: DrainState) -> bool:
         """Poll and start MOVEs; True when every one of them is done."""
 
         def save(records: tuple[MoveRecord, ...]) -> None:
@@ -222,7 +232,7 @@ class Drain:
         self._save(ctx, DrainPhase.MOVING, state)
         return False
 
-    def _verify(self, ctx: ClusterContext, api: WeaviateApi, state: DrainState) -> None:
+    def _verify(self, ctx: ClusterContext, api: MovingApi, state: DrainState) -> None:
         left = holding(api.sharding_state(), state.departing)
         if not left:
             self._save(ctx, DrainPhase.SHRINKING, state)
@@ -233,7 +243,7 @@ class Drain:
                 ctx, state, f"{', '.join(state.departing)} still hold {len(left)} replica(s)"
             )
 
-    def _shrink(self, ctx: ClusterContext, api: WeaviateApi, state: DrainState) -> None:
+    def _shrink(self, ctx: ClusterContext, api: MovingApi, state: DrainState) -> None:
         current = current_replicas(ctx)
         if current is not None and current not in (state.from_replicas, state.to_replicas):
             self._fail(ctx, state, f"the StatefulSet went to {current} replicas during the drain")
@@ -301,15 +311,22 @@ class Drain:
         *,
         started: bool = False,
         message: str | None = None,
-    ) -> Operation:
+    ) -> DrainOperation:
         now = format_time(ctx.now)
         previous = ctx.status.operation
         same_phase = previous is not None and previous.phase == phase and not started
-        return Operation(
-            kind=OperationKind.SCALE_IN_DRAIN,
-            phase=str(phase),
+        return DrainOperation(
+            phase=phase,
             started_at=now if started or previous is None else previous.started_at,
             phase_started_at=previous.phase_started_at if same_phase and previous else now,
             message=message or state.progress(),
             details=state.details(),
         )
+
+
+def _draining(operation: object) -> bool:
+    """A drain is in flight, whether or not its saved state can be read."""
+    return isinstance(operation, DrainOperation) or (
+        isinstance(operation, UnreadableOperation)
+        and operation.is_kind(OperationKind.SCALE_IN_DRAIN)
+    )

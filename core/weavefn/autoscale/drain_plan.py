@@ -6,12 +6,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Any
 
 from weavefn.autoscale.moves import Move, MovePolicy, MoveRecord, count_done
 from weavefn.conditions import ConditionReason
-from weavefn.model.status import Operation, OperationKind
+from weavefn.model.operations import DrainDetails, DrainOperation, DrainPhase, Operation
 from weavefn.model.units import Version
 from weavefn.weaviate.port import ShardingState
 from weavefn.weaviate.releases import REPLICA_MOVEMENT_SINCE
@@ -128,15 +126,6 @@ def plan_drain(
     return tuple(moves)
 
 
-class DrainPhase(StrEnum):
-    PLANNING = "Planning"
-    MOVING = "Moving"
-    VERIFYING = "Verifying"
-    SHRINKING = "Shrinking"
-    SUCCEEDED = "Succeeded"
-    FAILED = "Failed"
-
-
 @dataclass(frozen=True)
 class DrainPolicy:
     moves: MovePolicy = field(default_factory=MovePolicy)
@@ -148,7 +137,7 @@ class DrainPolicy:
 
 @dataclass(frozen=True)
 class DrainState:
-    """status.operation.details of a drain."""
+    """Where a drain stands; round-trips through DrainDetails in status."""
 
     from_replicas: int
     to_replicas: int
@@ -157,25 +146,25 @@ class DrainState:
     moves: tuple[MoveRecord, ...] = ()
     round: int = 1
 
-    def details(self) -> dict[str, Any]:
-        return {
-            "fromReplicas": self.from_replicas,
-            "toReplicas": self.to_replicas,
-            "departing": list(self.departing),
-            "reason": self.reason,
-            "round": self.round,
-            "moves": [m.to_dict() for m in self.moves],
-        }
+    def details(self) -> DrainDetails:
+        return DrainDetails(
+            from_replicas=self.from_replicas,
+            to_replicas=self.to_replicas,
+            departing=list(self.departing),
+            reason=self.reason,
+            round=self.round,
+            moves=[m.details() for m in self.moves],
+        )
 
     @classmethod
-    def of(cls, details: dict[str, Any]) -> DrainState:
+    def of(cls, details: DrainDetails) -> DrainState:
         return cls(
-            from_replicas=int(details["fromReplicas"]),
-            to_replicas=int(details["toReplicas"]),
-            departing=tuple(str(n) for n in details["departing"]),
-            reason=str(details.get("reason", "")),
-            moves=tuple(MoveRecord.from_dict(m) for m in details.get("moves", [])),
-            round=int(details.get("round", 1)),
+            from_replicas=details.from_replicas,
+            to_replicas=details.to_replicas,
+            departing=tuple(details.departing),
+            reason=details.reason,
+            moves=tuple(MoveRecord.of(m) for m in details.moves),
+            round=details.round,
         )
 
     def progress(self) -> str:
@@ -188,9 +177,7 @@ class DrainState:
 
 def retry_at(last: Operation | None, *, policy: DrainPolicy) -> datetime | None:
     """When scale-in may try again after a failed drain; None when nothing holds it back."""
-    if last is None or last.kind is not OperationKind.SCALE_IN_DRAIN:
-        return None
-    if last.phase != DrainPhase.FAILED:
+    if not isinstance(last, DrainOperation) or last.phase is not DrainPhase.FAILED:
         return None
     try:
         ended = datetime.fromisoformat(last.phase_started_at)

@@ -7,11 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from weavefn.autoscale.decision import Action, Decision, evaluate
+from weavefn.autoscale.decision import Action, ScaleDecision, evaluate
 from weavefn.autoscale.history import decision_input, parse_time, recorded, scaled
 from weavefn.autoscale.metrics.collect import collect
-from weavefn.autoscale.metrics.port import Hint
-from weavefn.autoscale.metrics.registry import Registry
+from weavefn.autoscale.metrics.port import Hint, Registry
 from weavefn.conditions import ConditionReason
 from weavefn.events import ClusterEvent, EventReason, EventType
 from weavefn.kube.port import ObjectRef
@@ -158,7 +157,7 @@ class AutoscaleStep:
             update={"consecutive_metric_failures": failures, "processed_events": processed}
         )
 
-    def _scale(self, ctx: ClusterContext, decision: Decision) -> None:
+    def _scale(self, ctx: ClusterContext, decision: ScaleDecision) -> None:
         """Scale out through the scale subresource; status first, so a rival pass backs off."""
         meta = ctx.cluster.metadata
         spec = ctx.cluster.spec.auto_scaling

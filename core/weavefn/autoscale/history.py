@@ -11,7 +11,7 @@ from weavefn.autoscale.behavior import (
     scale_down_rules,
     scale_up_rules,
 )
-from weavefn.autoscale.decision import Decision, DecisionInput
+from weavefn.autoscale.decision import DecisionInput, ScaleDecision
 from weavefn.autoscale.metrics.port import MetricSnapshot
 from weavefn.model.autoscaling import AutoScalingSpec
 from weavefn.model.resource import WeaviateCluster
@@ -77,7 +77,7 @@ def decision_input(
     )
 
 
-def recorded(status: AutoscalingStatus, decision: Decision) -> AutoscalingStatus:
+def recorded(status: AutoscalingStatus, decision: ScaleDecision) -> AutoscalingStatus:
     """The status after evaluating (nothing scaled yet): history, failures, last decision."""
     return status.model_copy(
         update={

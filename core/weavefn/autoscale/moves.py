@@ -7,21 +7,27 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Any
+from typing import Protocol
 
 from weavefn.errors import NotFoundError, RetryableError, TerminalError
+from weavefn.model.operations import MoveDetails, MoveStage
 from weavefn.reconcile.context import ClusterContext
 from weavefn.weaviate.port import (
     ReplicationKind,
     ReplicationOp,
     ReplicationState,
     ShardingState,
-    WeaviateApi,
+    WeaviateHealth,
+    WeaviateReplication,
 )
 
-ApiFor = Callable[[ClusterContext], WeaviateApi]
-"""The WeaviateApi of the cluster a pass is about."""
+
+class MovingApi(WeaviateHealth, WeaviateReplication, Protocol):
+    """What drains and rebalances ask of Weaviate: who serves, where replicas are, moving them."""
+
+
+ApiFor = Callable[[ClusterContext], MovingApi]
+"""The Weaviate of the cluster a pass is about."""
 
 log = logging.getLogger("weavefn")
 _UNKNOWN_STATES: set[str] = set()
@@ -62,23 +68,13 @@ class MovePolicy:
     """How long a MOVE whose request was cut off may still land before it is retried."""
 
 
-class MoveStage(StrEnum):
-    PENDING = "Pending"
-    STARTING = "Starting"
-    """Written before the request: a crash here is resolved from the sharding state."""
-    RUNNING = "Running"
-    DONE = "Done"
-    GONE = "Gone"
-    """The collection or shard was dropped meanwhile: there is nothing left to move."""
-    FAILED = "Failed"
-
-
 SETTLED = (MoveStage.DONE, MoveStage.GONE)
+"""The stages in which a MOVE needs nothing more."""
 
 
 @dataclass(frozen=True)
 class MoveRecord:
-    """A planned MOVE and where it stands; kept in status.operation.details."""
+    """A planned MOVE and where it stands; kept in status.operation as MoveDetails."""
 
     move: Move
     stage: MoveStage = MoveStage.PENDING
@@ -89,34 +85,31 @@ class MoveRecord:
     since: str | None = None
     """When the record went STARTING (RFC 3339)."""
 
-    def to_dict(self) -> dict[str, Any]:
-        found: dict[str, Any] = {
-            "collection": self.move.collection,
-            "shard": self.move.shard,
-            "source": self.move.source,
-            "target": self.move.target,
-            "stage": str(self.stage),
-            "attempts": self.attempts,
-        }
-        optional = {"id": self.op_id, "state": self.state, "error": self.error, "since": self.since}
-        for key, value in optional.items():
-            if value is not None:
-                found[key] = value
-        return found
+    def details(self) -> MoveDetails:
+        return MoveDetails(
+            collection=self.move.collection,
+            shard=self.move.shard,
+            source=self.move.source,
+            target=self.move.target,
+            stage=self.stage,
+            attempts=self.attempts,
+            op_id=self.op_id,
+            state=self.state,
+            error=self.error,
+            since=self.since,
+        )
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> MoveRecord:
-        move = Move(
-            str(data["collection"]), str(data["shard"]), str(data["source"]), str(data["target"])
-        )
+    def of(cls, details: MoveDetails) -> MoveRecord:
+        move = Move(details.collection, details.shard, details.source, details.target)
         return cls(
             move,
-            MoveStage(data["stage"]),
-            data.get("id"),
-            data.get("state"),
-            int(data.get("attempts", 0)),
-            data.get("error"),
-            data.get("since"),
+            details.stage,
+            details.op_id,
+            details.state,
+            details.attempts,
+            details.error,
+            details.since,
         )
 
 
@@ -188,7 +181,7 @@ def count_done(records: Iterable[MoveRecord]) -> int:
 
 
 def run_moves(
-    api: WeaviateApi,
+    api: WeaviateReplication,
     records: Sequence[MoveRecord],
     *,
     policy: MovePolicy,
@@ -222,7 +215,7 @@ def run_moves(
 
 
 def _polled(
-    api: WeaviateApi, records: Sequence[MoveRecord], *, policy: MovePolicy, now: datetime
+    api: WeaviateReplication, records: Sequence[MoveRecord], *, policy: MovePolicy, now: datetime
 ) -> list[MoveRecord]:
     found = list(records)
     for index, record in enumerate(found):
@@ -243,7 +236,7 @@ def _polled(
     return found
 
 
-def _dropped(api: WeaviateApi, move: Move) -> bool:
+def _dropped(api: WeaviateReplication, move: Move) -> bool:
     """Whether the move's shard no longer exists (its collection dropped since planning)."""
     sharding = api.sharding_state()
     return not any(
@@ -252,7 +245,7 @@ def _dropped(api: WeaviateApi, move: Move) -> bool:
     )
 
 
-def _started(api: WeaviateApi, record: MoveRecord, *, policy: MovePolicy) -> MoveRecord:
+def _started(api: WeaviateReplication, record: MoveRecord, *, policy: MovePolicy) -> MoveRecord:
     move = record.move
     try:
         op_id = api.replicate(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from weavefn.autoscale.drain_plan import ordinal_key, replica_loads
 from weavefn.autoscale.executor import current_replicas
@@ -21,22 +20,23 @@ from weavefn.autoscale.moves import (
     Move,
     MovePolicy,
     MoveRecord,
-    MoveStage,
+    MovingApi,
     count_done,
     run_moves,
 )
 from weavefn.errors import TerminalError, UnavailableError
-from weavefn.model.status import Operation, OperationKind, WeaviateClusterStatus
+from weavefn.model.operations import (
+    MoveStage,
+    OperationKind,
+    RebalanceDetails,
+    RebalanceOperation,
+    RebalancePhase,
+    UnreadableOperation,
+)
+from weavefn.model.status import WeaviateClusterStatus
 from weavefn.reconcile.context import ClusterContext
 from weavefn.reconcile.summary import pod_ready
-from weavefn.weaviate.port import NodeStatus, ShardingState, WeaviateApi
-
-
-class RebalancePhase(StrEnum):
-    MOVING = "Moving"
-    MOVED = "Moved"
-    BALANCED = "Balanced"
-    FAILED = "Failed"
+from weavefn.weaviate.port import NodeStatus, ShardingState
 
 
 def plan_rebalance(
@@ -91,7 +91,7 @@ def rebalance_due(status: WeaviateClusterStatus) -> str | None:
         return None
     scaled_at = parse_time(events[-1].time)
     last = status.last_operation
-    if last is not None and last.kind is OperationKind.REBALANCE and scaled_at is not None:
+    if isinstance(last, RebalanceOperation) and scaled_at is not None:
         ended = parse_time(last.phase_started_at)
         finished = last.phase in (RebalancePhase.BALANCED, RebalancePhase.FAILED)
         if finished and ended is not None and ended >= scaled_at:
@@ -115,7 +115,16 @@ class Rebalancer:
     def __call__(self, ctx: ClusterContext) -> None:
         operation = ctx.status.operation
         try:
-            if operation is not None and operation.kind is OperationKind.REBALANCE:
+            if isinstance(operation, UnreadableOperation) and operation.is_kind(
+                OperationKind.REBALANCE
+            ):
+                self._end(
+                    ctx,
+                    RebalancePhase.FAILED,
+                    (),
+                    message=f"unreadable details ({operation.problem})",
+                )
+            elif isinstance(operation, RebalanceOperation):
                 self._advance(ctx, self.api_for(ctx), operation)
             elif operation is None and self._wanted(ctx):
                 self._start(ctx, self.api_for(ctx))
@@ -135,7 +144,7 @@ class Rebalancer:
         ready = [p for p in ctx.live.pods if pod_ready(p)]
         return current == events[-1].replicas and len(ready) == current
 
-    def _start(self, ctx: ClusterContext, api: WeaviateApi) -> None:
+    def _start(self, ctx: ClusterContext, api: MovingApi) -> None:
         pods = {p["metadata"]["name"] for p in ctx.live.pods if pod_ready(p)}
         healthy = [n.name for n in api.nodes() if n.status is NodeStatus.HEALTHY]
         plan = plan_rebalance(
@@ -145,9 +154,8 @@ class Rebalancer:
         )
         now = format_time(ctx.now)
         if not plan:
-            ctx.status.last_operation = Operation(
-                kind=OperationKind.REBALANCE,
-                phase=str(RebalancePhase.BALANCED),
+            ctx.status.last_operation = RebalanceOperation(
+                phase=RebalancePhase.BALANCED,
                 started_at=now,
                 phase_started_at=now,
                 message="replicas are balanced across the nodes",
@@ -157,15 +165,11 @@ class Rebalancer:
         self._save(ctx, RebalancePhase.MOVING, records, started_at=now)
         ctx.actions.append(f"rebalance: moving {len(plan)} replica(s) onto emptier nodes")
         operation = ctx.status.operation
-        assert operation is not None
+        assert isinstance(operation, RebalanceOperation)
         self._advance(ctx, api, operation)
 
-    def _advance(self, ctx: ClusterContext, api: WeaviateApi, operation: Operation) -> None:
-        try:
-            records = tuple(MoveRecord.from_dict(m) for m in operation.details.get("moves", []))
-        except (KeyError, TypeError, ValueError) as exc:
-            self._end(ctx, RebalancePhase.FAILED, (), message=f"unreadable details ({exc!r})")
-            return
+    def _advance(self, ctx: ClusterContext, api: MovingApi, operation: RebalanceOperation) -> None:
+        records = tuple(MoveRecord.of(m) for m in operation.details.moves or ())
 
         def save(found: tuple[MoveRecord, ...]) -> None:
             self._save(ctx, RebalancePhase.MOVING, found, started_at=operation.started_at)
@@ -207,14 +211,13 @@ class Rebalancer:
         progress = f"{count_done(records)}/{len(records)} replicas onto {', '.join(targets)}"
         previous = ctx.status.operation
         same = previous is not None and previous.phase == phase
-        ctx.status.operation = Operation(
-            kind=OperationKind.REBALANCE,
-            phase=str(phase),
+        ctx.status.operation = RebalanceOperation(
+            phase=phase,
             started_at=started_at,
             phase_started_at=previous.phase_started_at
             if same and previous
             else format_time(ctx.now),
             message=message or progress,
-            details={"moves": [r.to_dict() for r in records]},
+            details=RebalanceDetails(moves=[r.details() for r in records]),
         )
         ctx.save_status()

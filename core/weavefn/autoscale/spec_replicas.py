@@ -16,8 +16,9 @@ from enum import StrEnum
 from weavefn.autoscale.executor import ScaleIn, ScaleInPath, current_replicas
 from weavefn.conditions import ConditionReason
 from weavefn.events import ClusterEvent, EventReason
+from weavefn.model.operations import OperationKind
 from weavefn.model.spec import WeaviateClusterSpec
-from weavefn.model.status import ConditionType, OperationKind
+from weavefn.model.status import ConditionType
 from weavefn.reconcile.context import ClusterContext
 
 

@@ -12,31 +12,27 @@ from weavefn.cli.commands_top import add_watch_options, run_top
 from weavefn.cli.io import load_cluster_file
 from weavefn.cli.options import add_target_options, open_runtime
 from weavefn.kube.port import Obj
-from weavefn.model.resource import object_key, parse_cluster
-from weavefn.model.status import Operation
+from weavefn.model.keys import object_key
+from weavefn.model.operations import Operation
+from weavefn.model.resource import parse_cluster
 from weavefn.service import find_clusters
 
 
-def register(commands: Any) -> None:
-    apply = commands.add_parser("apply", help="create or update a WeaviateCluster")
-    apply.add_argument("-f", "--file", required=True)
-    add_target_options(apply, names=False)
-    apply.set_defaults(run=_apply)
-
-    for verb, run, text in (
-        ("reconcile", _reconcile, "bring clusters to their spec now"),
-        ("plan", _plan, "show what reconcile would change, without writing"),
-        ("status", _status, "show clusters, their phase, conditions and operation"),
-    ):
-        command = commands.add_parser(verb, help=text)
-        add_target_options(command)
-        if verb == "status":
-            command.add_argument("-o", "--output", choices=["table", "json"], default="table")
-            command.add_argument(
-                "-w", "--watch", action="store_true", help="the decision metrics, refreshed"
-            )
-            add_watch_options(command)
-        command.set_defaults(run=run)
+def configure(name: str, parser: Any) -> None:
+    """The arguments of ``apply``, ``reconcile``, ``plan`` or ``status``."""
+    if name == "apply":
+        parser.add_argument("-f", "--file", required=True)
+        add_target_options(parser, names=False)
+        parser.set_defaults(run=_apply)
+        return
+    add_target_options(parser)
+    if name == "status":
+        parser.add_argument("-o", "--output", choices=["table", "json"], default="table")
+        parser.add_argument(
+            "-w", "--watch", action="store_true", help="the decision metrics, refreshed"
+        )
+        add_watch_options(parser)
+    parser.set_defaults(run={"reconcile": _reconcile, "plan": _plan, "status": _status}[name])
 
 
 def _apply(args: argparse.Namespace) -> int:

@@ -1,8 +1,8 @@
-"""``weavefn invoke EVENT.json``: run a platform payload through the function code, locally.
+"""``weavefn invoke EVENT.json``: run a platform payload through its cloud's function, locally.
 
-AWS payloads go through the Lambda handler itself with a local context object. GCP and Azure
-payloads take the shared core path their adapters call (the HTTP router, or the trigger
-runner), since their entry points need the platform's own request objects.
+The payload goes to the real entry point of the cloud it belongs to (``--cloud`` must agree):
+the Lambda handler, the functions-framework app, or the Azure function (entry_points.py).
+Only the cluster differs: the one ``--cluster`` names, the local one by default.
 """
 
 from __future__ import annotations
@@ -18,39 +18,22 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
+from weavefn.cli.entry_points import Delivery, deliver
 from weavefn.cli.io import read_text_file
 from weavefn.cli.options import add_target_options
 from weavefn.errors import FieldError, InvalidInputError
-from weavefn.invocation import (
-    Instance,
-    RuntimeProvider,
-    Settings,
-    deadline_from,
-    run_schedule,
-    run_trigger,
-)
+from weavefn.invocation import Instance, RuntimeProvider, Settings
 from weavefn.kube.access import cluster_setting
-from weavefn.lifecycle.upgrade_request import SECRET_ENV, SIGNATURE_HEADER, sign_upgrade
-from weavefn.triggers.detect import Category, Cloud, Detected, PayloadKind, detect
-from weavefn.triggers.http import is_apigw_v2, read_http
-from weavefn.triggers.model import ScheduleTrigger
-from weavefn.triggers.parse import parse_trigger
+from weavefn.triggers.detect import Cloud, Detected, PayloadKind, detect
+from weavefn.triggers.http_payloads import read_http
+from weavefn.triggers.signed_upgrade import SECRET_ENV, SIGNATURE_HEADER, sign_upgrade
 from weavefn.triggers.sns_signature import SignatureError, SnsVerifier
-from weavefn.webhooks import handle_for
 
 BUDGET_SECONDS = 60.0
-_AWS_HANDLER = {
-    Category.ALARM: "alarm",
-    Category.SCHEDULE: "schedule",
-    Category.QUEUE: "queue",
-    Category.WEBHOOK: "webhook",
-}
 
 
-def register(commands: Any) -> None:
-    invoke = commands.add_parser(
-        "invoke", help="run a trigger payload (see events/) through the function code"
-    )
+def configure(name: str, invoke: Any) -> None:
+    """The arguments of ``invoke``."""
     invoke.add_argument("event", metavar="EVENT.json", help="the payload, e.g. events/aws/...")
     invoke.add_argument(
         "--cloud",
@@ -144,60 +127,37 @@ def _sns_sample(payload: dict[str, Any]) -> bool:
     return isinstance(body, str) and '"Signature": "EXAMPLE' in body.replace('\\"', '"')
 
 
-def _aws_handler(detected: Detected, payload: dict[str, Any]) -> str:
-    if is_apigw_v2(payload):
-        return "webhook"  # SNS over HTTPS, upgrades and admission all arrive through the API
-    return _AWS_HANDLER[detected.category]
-
-
-def _run_aws(handler: str, payload: dict[str, Any], instance: Instance) -> Any:
-    from functions.aws.handlers import AwsHandlers, LocalContext
-
-    handlers = AwsHandlers(lambda: instance)
-    return getattr(handlers, handler)(payload, LocalContext(budget_seconds=BUDGET_SECONDS))
-
-
-def _run_core(detected: Detected, payload: dict[str, Any], instance: Instance) -> Any:
-    deadline = deadline_from(BUDGET_SECONDS)
-    if "method" in payload:
-        response = handle_for(instance, read_http(payload), deadline=deadline)
-        return {"statusCode": response.status, "body": response.body.decode()}
-    results = []
-    for trigger in parse_trigger(payload):
-        if isinstance(trigger, ScheduleTrigger):
-            outcome = run_schedule(trigger, instance=instance, deadline=deadline)
-        else:
-            outcome = run_trigger(trigger, instance=instance, deadline=deadline)
-        results.append({"ok": outcome.ok, "retry": outcome.retry, "message": outcome.message})
-    return results
-
-
-def _failed(result: Any) -> bool:
-    if isinstance(result, list):
-        return any(_failed(r) for r in result)
-    if not isinstance(result, dict):
-        return False
-    return (
-        int(result.get("statusCode", 200)) >= 400
-        or result.get("ok") is False
-        or bool(result.get("batchItemFailures"))
-    )
+def _cloud(args: argparse.Namespace, detected: Detected) -> Cloud:
+    """The cloud whose function receives the payload: its own, which --cloud may only confirm."""
+    if not args.cloud:
+        return Cloud.AWS if detected.cloud is Cloud.ANY else detected.cloud
+    chosen = Cloud(args.cloud)
+    if detected.cloud not in (Cloud.ANY, chosen):
+        raise InvalidInputError(
+            [
+                FieldError(
+                    "--cloud",
+                    f"{args.event} belongs to {detected.cloud.upper()} ({detected.kind}): "
+                    f"no {chosen.upper()} function receives it; use --cloud {detected.cloud} "
+                    "or omit --cloud",
+                )
+            ],
+            what="option",
+        )
+    return chosen
 
 
 def _invoke(args: argparse.Namespace) -> int:
     payload = _load(args.event)
     detected = detect(payload)
-    cloud = Cloud(args.cloud) if args.cloud else detected.cloud
+    cloud = _cloud(args, detected)
     instance = _instance(args, payload, detected.kind)
     if detected.kind is PayloadKind.UPGRADE_REQUEST and args.sign:
         payload = _sign(payload, instance.settings.upgrade_secret)
     with _collecting() as seen:
-        if cloud in (Cloud.AWS, Cloud.ANY) and detected.kind is not PayloadKind.CLUSTER_MESSAGE:
-            result = _run_aws(_aws_handler(detected, payload), payload, instance)
-        else:
-            result = _run_core(detected, payload, instance)
-    _report(args, detected=detected, cloud=cloud, result=result, seen=seen, payload=payload)
-    return 1 if _failed(result) else 0
+        delivery = deliver(cloud, detected, payload, instance=instance, budget=BUDGET_SECONDS)
+    _report(args, detected=detected, cloud=cloud, delivery=delivery, seen=seen, payload=payload)
+    return 1 if delivery.failed else 0
 
 
 def _report(
@@ -205,23 +165,27 @@ def _report(
     *,
     detected: Detected,
     cloud: Cloud,
-    result: Any,
+    delivery: Delivery,
     seen: _Decisions,
     payload: dict[str, Any],
 ) -> None:
+    result = delivery.result
     if args.output == "json":
-        print(json.dumps({"kind": detected.kind, "cloud": cloud, "result": result}, indent=2))
+        document = {"kind": detected.kind, "cloud": cloud, "target": delivery.target}
+        print(json.dumps({**document, "result": result}, indent=2))
         return
-    print(f"{detected.kind} ({cloud}) -> {_target(cloud, detected, payload)}")
+    print(f"{detected.kind} ({cloud}) -> {delivery.target}")
     for cluster, decision in seen.decisions:
         print(f"{cluster}: {decision}")
     for note in seen.notes:
         print(f"note: {note}", file=sys.stderr)
-    if isinstance(result, dict) and "statusCode" in result:
+    if "statusCode" in result:
         print(f"HTTP {result['statusCode']}: {result['body']}")
-    elif isinstance(result, dict) and "batchItemFailures" in result:
+    elif "batchItemFailures" in result:
         failed = [f["itemIdentifier"] for f in result["batchItemFailures"]]
         print("batch: " + (f"retry {', '.join(failed)}" if failed else "all records done"))
+    elif "raised" in result:
+        print(f"raised {result['raised']} (the platform delivers it again): {result['message']}")
     elif not seen.decisions:
         print(json.dumps(result))
     if detected.kind is PayloadKind.UPGRADE_REQUEST and _placeholder_signature(payload):
@@ -236,9 +200,3 @@ def _report(
             "real SNS deliveries are verified against Amazon's signing certificate",
             file=sys.stderr,
         )
-
-
-def _target(cloud: Cloud, detected: Detected, payload: dict[str, Any]) -> str:
-    if cloud in (Cloud.AWS, Cloud.ANY) and detected.kind is not PayloadKind.CLUSTER_MESSAGE:
-        return f"functions/aws/handlers.{_aws_handler(detected, payload)}"
-    return "the shared webhook router" if "method" in payload else "the service"

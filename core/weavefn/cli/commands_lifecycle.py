@@ -7,25 +7,20 @@ from typing import Any
 
 from weavefn.cli.options import add_target_options, open_runtime
 from weavefn.errors import FieldError, InvalidInputError
-from weavefn.lifecycle.requests import request_backup, start_upgrade
+from weavefn.lifecycle.backup import request_backup
+from weavefn.lifecycle.upgrade.start import start_upgrade
 from weavefn.model.resource import parse_cluster
 from weavefn.runtime import Runtime
 from weavefn.service import find_clusters
 from weavefn.triggers.model import UpgradeRequest
 
 
-def register(commands: Any) -> None:
-    upgrade = commands.add_parser(
-        "upgrade",
-        help="move a cluster to a Weaviate version: backup, rolling update, rollback on failure",
-    )
-    add_target_options(upgrade)
-    upgrade.add_argument("--to", required=True, metavar="VERSION", help="e.g. 1.27.3")
-    upgrade.set_defaults(run=_upgrade)
-
-    backup = commands.add_parser("backup", help="take a backup of a cluster now")
-    add_target_options(backup)
-    backup.set_defaults(run=_backup)
+def configure(name: str, parser: Any) -> None:
+    """The arguments of ``upgrade`` or ``backup``."""
+    add_target_options(parser)
+    if name == "upgrade":
+        parser.add_argument("--to", required=True, metavar="VERSION", help="e.g. 1.27.3")
+    parser.set_defaults(run={"upgrade": _upgrade, "backup": _backup}[name])
 
 
 def _one(runtime: Runtime, args: argparse.Namespace) -> tuple[str, str]:

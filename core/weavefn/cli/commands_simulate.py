@@ -9,11 +9,8 @@ from weavefn.cli.io import load_cluster_file
 from weavefn.errors import FieldError, InvalidInputError
 
 
-def register(commands: Any) -> None:
-    simulate = commands.add_parser(
-        "simulate",
-        help="replay a load trace through weavefn and three baselines, compare cost and latency",
-    )
+def configure(name: str, simulate: Any) -> None:
+    """The arguments of ``simulate``."""
     simulate.add_argument("-f", "--file", required=True, help="WeaviateCluster manifest")
     simulate.add_argument("--trace", required=True, help="CSV: time,qps[,cpu]")
     simulate.add_argument("--plot", help="write a PNG of load, replicas and latency here")

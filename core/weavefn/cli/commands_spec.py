@@ -6,30 +6,22 @@ import argparse
 import sys
 from typing import Any
 
-from weavefn.cli.io import dump, load_cluster_file
+from weavefn.cli.io import dump, load_cluster_file, load_manifest_file
 
 
-def register(commands: Any) -> None:
-    validate = commands.add_parser("validate", help="check a WeaviateCluster manifest")
-    validate.add_argument("-f", "--file", required=True)
-    validate.set_defaults(run=_validate)
-
-    render = commands.add_parser(
-        "render", help="print the Kubernetes objects a WeaviateCluster manifest becomes"
-    )
-    render.add_argument("-f", "--file", required=True)
-    render.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml")
-    render.set_defaults(run=_render)
-
-    crd = commands.add_parser("crd", help="print the WeaviateCluster CustomResourceDefinition")
-    crd.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml")
-    crd.set_defaults(run=_crd)
+def configure(name: str, parser: Any) -> None:
+    """The arguments of ``validate``, ``render`` or ``crd``."""
+    if name in ("validate", "render"):
+        parser.add_argument("-f", "--file", required=True)
+    if name in ("render", "crd"):
+        parser.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml")
+    parser.set_defaults(run={"validate": _validate, "render": _render, "crd": _crd}[name])
 
 
 def _validate(args: argparse.Namespace) -> int:
     from weavefn.lifecycle.admission_rules import spec_warnings
 
-    cluster = load_cluster_file(args.file)
+    cluster = load_manifest_file(args.file)
     print(f"{args.file}: WeaviateCluster {cluster.key} is valid", file=sys.stderr)
     for warning in spec_warnings(cluster, old=None):
         print(f"{args.file}: warning: {warning}", file=sys.stderr)

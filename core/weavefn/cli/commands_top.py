@@ -15,13 +15,11 @@ from weavefn.service import find_clusters
 CLEAR = "\x1b[H\x1b[2J"
 
 
-def register(commands: Any) -> None:
-    top = commands.add_parser(
-        "top", help="replicas, targets, decisions and operations, refreshed (Ctrl-C stops)"
-    )
-    add_target_options(top)
-    add_watch_options(top)
-    top.set_defaults(run=run_top)
+def configure(name: str, parser: Any) -> None:
+    """The arguments of ``top``."""
+    add_target_options(parser)
+    add_watch_options(parser)
+    parser.set_defaults(run=run_top)
 
 
 def add_watch_options(parser: Any) -> None:

@@ -1,20 +1,19 @@
-"""Reaching a Kubernetes API server: the cluster setting, bearer credentials and the client."""
+"""Reaching a Kubernetes API server: the cluster setting, and the real client it opens."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from weavefn.errors import FieldError, InvalidInputError
-from weavefn.kube.port import KubeApi
+
+if TYPE_CHECKING:
+    from weavefn.kube.real import RealKube
 
 DEFAULT_CLUSTER = "local:.weavefn/cluster.json"
 CLUSTER_ENV = "WEAVEFN_CLUSTER"
@@ -95,19 +94,20 @@ def parse_setting(setting: str) -> ClusterSetting:
     return ClusterSetting(kind, parts)
 
 
-def connect(setting: str) -> AbstractContextManager[KubeApi]:
-    """Open the cluster a setting names; the connection closes when the context exits."""
-    parsed = parse_setting(setting)
-    if parsed.kind is AccessKind.LOCAL:
-        # Imported here so connecting to a real cluster loads nothing of the in-memory backend.
-        from weavefn.kube.local import open_local
+def connect(setting: str | ClusterSetting) -> AbstractContextManager[RealKube]:
+    """Open the real API server a setting names; the connection closes when the context exits.
 
-        return open_local(parsed.parts[0])
+    The local cluster is not an API server this opens: ``weavefn.runtime.open_backend`` builds
+    it, with the rest of the local backend, from weavefn.local.
+    """
+    parsed = parse_setting(setting) if isinstance(setting, str) else setting
+    if parsed.kind is AccessKind.LOCAL:
+        raise _bad(f"local:{parsed.parts[0]}", "the local cluster has no API server to connect to")
     return _real(parsed)
 
 
 @contextmanager
-def _real(parsed: ClusterSetting) -> Iterator[KubeApi]:
+def _real(parsed: ClusterSetting) -> Iterator[RealKube]:
     from kubernetes.client import ApiClient
 
     from weavefn.kube.real import RealKube
@@ -152,72 +152,6 @@ def configuration(parsed: ClusterSetting) -> Any:
     except (ConfigException, OSError) as exc:
         raise _bad(str(parsed.kind), f"cannot load: {exc}") from None
     return _bounded(cfg)
-
-
-# -- bearer-token clusters (EKS, GKE, AKS) --------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ClusterEndpoint:
-    """Where a managed cluster's API server listens and the CA that signs its certificate."""
-
-    host: str
-    ca: str | bytes | None
-    """PEM text, DER bytes, or None to use the system trust store."""
-
-
-@dataclass(frozen=True)
-class Token:
-    value: str
-    expires_at: float
-    """Seconds since the epoch."""
-
-
-class CachedToken:
-    """A bearer token fetched once and re-fetched ``margin`` seconds before it expires."""
-
-    def __init__(
-        self,
-        fetch: Callable[[], Token],
-        *,
-        clock: Callable[[], float] = time.time,
-        margin: float = 60.0,
-    ) -> None:
-        self._fetch = fetch
-        self._clock = clock
-        self._margin = margin
-        self._token: Token | None = None
-
-    def __call__(self) -> str:
-        if self._token is None or self._clock() >= self._token.expires_at - self._margin:
-            self._token = self._fetch()
-        return self._token.value
-
-
-def bearer_configuration(endpoint: ClusterEndpoint, token: Callable[[], str]) -> Any:
-    """A client Configuration that sends ``token()``'s current value on every request."""
-    from kubernetes.client import Configuration
-
-    cfg: Any = Configuration(host=endpoint.host.rstrip("/"))
-    cfg.api_key_prefix["BearerToken"] = "Bearer"
-    cfg.api_key["BearerToken"] = ""
-
-    def refresh(target: Any) -> None:
-        # Called by the client before each request; the cache makes it cheap.
-        target.api_key["BearerToken"] = token()
-
-    cfg.refresh_api_key_hook = refresh
-    cfg.ca_cert_data = endpoint.ca
-    return cfg
-
-
-def decode_ca(data: str, *, what: str) -> str | bytes:
-    """Base64 CA data as clouds return it: PEM text when it is PEM, DER bytes otherwise."""
-    try:
-        raw = base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidInputError([FieldError(what, "CA data is not base64")]) from None
-    return raw.decode("ascii") if raw.lstrip().startswith(b"-----BEGIN") else raw
 
 
 def _bounded(cfg: Any) -> Any:

@@ -15,7 +15,7 @@ from weavefn.errors import (
     TerminalError,
     UnavailableError,
 )
-from weavefn.kube.access import CachedToken, ClusterEndpoint, Token, bearer_configuration, decode_ca
+from weavefn.kube.bearer import CachedToken, ClusterEndpoint, Token, bearer_configuration, decode_ca
 
 # The AKS server application every Entra-enabled cluster trusts.
 AKS_SCOPE = "6dae42f8-4368-4678-94ff-3960e28e3630/.default"

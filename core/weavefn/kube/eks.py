@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from weavefn.errors import NotFoundError, TerminalError, UnavailableError
-from weavefn.kube.access import CachedToken, ClusterEndpoint, Token, bearer_configuration, decode_ca
+from weavefn.kube.bearer import CachedToken, ClusterEndpoint, Token, bearer_configuration, decode_ca
 
 TOKEN_PREFIX = "k8s-aws-v1."  # nosec B105 # the EKS token prefix, public
 CLUSTER_ID_HEADER = "x-k8s-aws-id"

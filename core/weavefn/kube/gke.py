@@ -8,7 +8,7 @@ from datetime import UTC
 from typing import Any
 
 from weavefn.errors import NotFoundError, TerminalError, UnavailableError
-from weavefn.kube.access import CachedToken, ClusterEndpoint, Token, bearer_configuration, decode_ca
+from weavefn.kube.bearer import CachedToken, ClusterEndpoint, Token, bearer_configuration, decode_ca
 
 CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform"
 # Google access tokens live an hour; without a stated expiry assume a short life.

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import urllib3
 from kubernetes.client import ApiClient
@@ -13,9 +14,10 @@ from kubernetes.client.exceptions import ApiException
 from weavefn.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from weavefn.kube.paging import DEFAULT_PAGE_SIZE, list_all
 from weavefn.kube.port import FIELD_MANAGER, LabelSelector, Obj, ObjectRef, Page, Scale
+from weavefn.kube.proxy import ProxyAccess
 from weavefn.kube.real_errors import (
-    Call,
-    Verb,
+    ApiRequest,
+    RbacVerb,
     error_for_status,
     error_for_transport,
     parse_answer,
@@ -28,9 +30,6 @@ from weavefn.kube.real_paths import (
     resource_of,
 )
 from weavefn.model.units import parse_quantity
-
-if TYPE_CHECKING:
-    from weavefn.weaviate.connect import ProxyAccess
 
 SCALER_FIELD_MANAGER = "weavefn-scaler"
 CLUSTER_API_VERSION = "weaviate.io/v1"
@@ -83,14 +82,14 @@ class RealKube:
                 what=CLUSTER_KIND,
             )
         resource = _clusters(meta.get("namespace"))
-        call = _call(Verb.UPDATE, resource, meta.get("name"))
+        call = _call(RbacVerb.UPDATE, resource, meta.get("name"))
         path = resource.item(meta["name"], "status")
         return self._send(call, "PUT", path, body=cluster)
 
     def get_cluster_scale(self, namespace: str, name: str) -> Obj:
         """The WeaviateCluster's scale subresource, as an HPA, KEDA or VPA reads it."""
         resource = _clusters(namespace)
-        return self._send(_call(Verb.GET, resource, name), "GET", resource.item(name, "scale"))
+        return self._send(_call(RbacVerb.GET, resource, name), "GET", resource.item(name, "scale"))
 
     def apply_cluster(self, cluster: Obj) -> Obj:
         meta = cluster.get("metadata") or {}
@@ -149,7 +148,7 @@ class RealKube:
         body = {**obj, "metadata": meta}
         query = [("fieldManager", field_manager), ("force", "true" if force else "false")]
         return self._send(
-            _call(Verb.PATCH, resource, ref.name),
+            _call(RbacVerb.PATCH, resource, ref.name),
             "PATCH",
             resource.item(ref.name),
             query=query,
@@ -170,7 +169,10 @@ class RealKube:
         body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": str(policy)}
         try:
             answer = self._send(
-                _call(Verb.DELETE, resource, ref.name), "DELETE", resource.item(ref.name), body=body
+                _call(RbacVerb.DELETE, resource, ref.name),
+                "DELETE",
+                resource.item(ref.name),
+                body=body,
             )
         except NotFoundError:
             # Already gone is the outcome asked for; a retried step must not fail on it.
@@ -184,7 +186,7 @@ class RealKube:
 
     def get_scale(self, namespace: str, name: str) -> Scale:
         resource = _statefulsets(namespace)
-        call = _call(Verb.GET, resource, name)
+        call = _call(RbacVerb.GET, resource, name)
         return _scale(self._send(call, "GET", resource.item(name, "scale")))
 
     def patch_scale(
@@ -235,7 +237,7 @@ class RealKube:
         resource = resource_for("events.k8s.io/v1", "Event", namespace)
         try:
             self._send(
-                _call(Verb.CREATE, resource, meta.get("name")),
+                _call(RbacVerb.CREATE, resource, meta.get("name")),
                 "POST",
                 resource.collection(),
                 body=body,
@@ -248,10 +250,6 @@ class RealKube:
 
     def service_proxy(self, namespace: str, service: str, port: int) -> ProxyAccess:
         """Base URL, credentials and TLS settings for ``services/<svc>:<port>/proxy``."""
-        import ssl
-
-        from weavefn.weaviate.connect import ProxyAccess
-
         cfg: Any = self._client.configuration
         headers: dict[str, str] = {}
         token = cfg.get_api_key_with_prefix("BearerToken")  # runs the token refresh hook
@@ -276,7 +274,7 @@ class RealKube:
     # -- transport ------------------------------------------------------------------------
 
     def _get(self, resource: Resource, name: str) -> Obj:
-        return self._send(_call(Verb.GET, resource, name), "GET", resource.item(name))
+        return self._send(_call(RbacVerb.GET, resource, name), "GET", resource.item(name))
 
     def _merge(
         self,
@@ -288,7 +286,7 @@ class RealKube:
         manager: str = FIELD_MANAGER,
     ) -> Obj:
         return self._send(
-            _call(Verb.PATCH, resource, name),
+            _call(RbacVerb.PATCH, resource, name),
             "PATCH",
             resource.item(name, subresource),
             query=[("fieldManager", manager)],
@@ -311,7 +309,7 @@ class RealKube:
         if continue_token:
             query.append(("continue", continue_token))
         answer = self._send(
-            _call(Verb.LIST, resource, None), "GET", resource.collection(), query=query
+            _call(RbacVerb.LIST, resource, None), "GET", resource.collection(), query=query
         )
         items = answer.get("items") or []
         # Built-in lists omit apiVersion/kind on items; ObjectRef.of needs them.
@@ -328,7 +326,7 @@ class RealKube:
 
     def _send(
         self,
-        call: Call,
+        call: ApiRequest,
         method: str,
         path: str,
         *,
@@ -358,8 +356,8 @@ class RealKube:
         return parse_answer(call, data)
 
 
-def _call(verb: Verb, resource: Resource, name: str | None) -> Call:
-    return Call(verb, resource.permission(), resource.kind, resource.namespace, name)
+def _call(verb: RbacVerb, resource: Resource, name: str | None) -> ApiRequest:
+    return ApiRequest(verb, resource.permission(), resource.kind, resource.namespace, name)
 
 
 def _clusters(namespace: str | None) -> Resource:

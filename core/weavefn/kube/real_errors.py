@@ -25,7 +25,7 @@ _MESSAGE_LIMIT = 300
 _SENSITIVE_KINDS = frozenset({"Secret"})
 
 
-class Verb(StrEnum):
+class RbacVerb(StrEnum):
     """The RBAC verb of a call, so a 403 can say which permission is missing."""
 
     GET = "get"
@@ -37,10 +37,10 @@ class Verb(StrEnum):
 
 
 @dataclass(frozen=True)
-class Call:
+class ApiRequest:
     """What a request tried to do, in the words an error message needs."""
 
-    verb: Verb
+    verb: RbacVerb
     resource: str
     kind: str
     namespace: str | None = None
@@ -50,7 +50,7 @@ class Call:
         where = f"{self.namespace}/" if self.namespace else ""
         if self.name:
             return f"{self.kind} {where}{self.name}"
-        if self.verb is Verb.CREATE:
+        if self.verb is RbacVerb.CREATE:
             return f"new {self.kind} in namespace {self.namespace}"
         return f"{self.kind} list"
 
@@ -59,7 +59,7 @@ class Call:
         return f"{self.verb} {self.resource}{scope}"
 
 
-def error_for_status(call: Call, status: int, body: bytes) -> WeavefnError:
+def error_for_status(call: ApiRequest, status: int, body: bytes) -> WeavefnError:
     """The error for a non-2xx answer. Only the Status message is kept, never the raw body."""
     answer = _status_object(body)
     message = _message(call, answer) or f"HTTP {status}"
@@ -77,7 +77,7 @@ def error_for_status(call: Call, status: int, body: bytes) -> WeavefnError:
     return TerminalError(f"{call.target()}: {message}")
 
 
-_BY_STATUS: dict[int, Callable[[Call, str], WeavefnError]] = {
+_BY_STATUS: dict[int, Callable[[ApiRequest, str], WeavefnError]] = {
     401: lambda call, _: TerminalError(
         f"the API server rejected weavefn's credentials ({call.target()})"
     ),
@@ -89,7 +89,7 @@ _BY_STATUS: dict[int, Callable[[Call, str], WeavefnError]] = {
 }
 
 
-def error_for_transport(call: Call, exc: Exception) -> WeavefnError:
+def error_for_transport(call: ApiRequest, exc: Exception) -> WeavefnError:
     """The error for a request that got no HTTP answer (timeout, refused, TLS)."""
     cause = getattr(exc, "reason", None)
     # The client wraps TLS failures in an ApiException whose reason starts with the class name.
@@ -110,13 +110,13 @@ def _status_object(body: bytes) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) and parsed.get("kind") == "Status" else {}
 
 
-def _message(call: Call, answer: dict[str, Any]) -> str:
+def _message(call: ApiRequest, answer: dict[str, Any]) -> str:
     if call.kind in _SENSITIVE_KINDS:
         return str(answer.get("reason") or "")
     return str(answer.get("message") or "")[:_MESSAGE_LIMIT]
 
 
-def _field_errors(call: Call, answer: dict[str, Any], message: str) -> list[FieldError]:
+def _field_errors(call: ApiRequest, answer: dict[str, Any], message: str) -> list[FieldError]:
     details = answer.get("details")
     causes = details.get("causes") if isinstance(details, dict) else None
     errors = []
@@ -130,7 +130,7 @@ def _field_errors(call: Call, answer: dict[str, Any], message: str) -> list[Fiel
     return errors or [FieldError(call.target(), message)]
 
 
-def parse_answer(call: Call, data: bytes) -> dict[str, Any]:
+def parse_answer(call: ApiRequest, data: bytes) -> dict[str, Any]:
     """The JSON object of a 2xx answer; anything else means the API server did not answer."""
     if not data:
         return {}

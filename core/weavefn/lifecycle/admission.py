@@ -23,7 +23,7 @@ from weavefn.lifecycle.admission_rules import (
     upgrade_backup_errors,
 )
 from weavefn.lifecycle.versions import VERSION_PATH, allows_downtime, check_version_change
-from weavefn.model.resource import API_VERSION, KIND, WeaviateCluster, parse_cluster
+from weavefn.model.manifest import API_VERSION, KIND, ClusterManifest, parse_manifest
 
 REVIEW_API_VERSION = "admission.k8s.io/v1"
 REVIEW_KIND = "AdmissionReview"
@@ -35,7 +35,7 @@ _MAX_ITEM = 600
 _MAX_LISTED = 10
 
 
-class Operation(StrEnum):
+class ReviewOperation(StrEnum):
     CREATE = "CREATE"
     UPDATE = "UPDATE"
     DELETE = "DELETE"
@@ -67,7 +67,7 @@ class AdmissionResult:
 
 
 @dataclass(frozen=True)
-class Decision:
+class AdmissionDecision:
     """What to answer a well-formed review."""
 
     allowed: bool
@@ -134,9 +134,9 @@ def _read_request(body: bytes | str | dict[str, Any]) -> ReviewRequest:
         raise _MalformedReview("request.uid is missing")
     operation = str(request.get("operation", ""))
     obj, old = request.get("object"), request.get("oldObject")
-    if operation in (Operation.CREATE, Operation.UPDATE):
+    if operation in (ReviewOperation.CREATE, ReviewOperation.UPDATE):
         _check_is_cluster(obj, "request.object", uid=uid)
-    if operation == Operation.UPDATE:
+    if operation == ReviewOperation.UPDATE:
         _check_is_cluster(old, "request.oldObject", uid=uid)
     namespace = request.get("namespace")
     return ReviewRequest(
@@ -197,7 +197,7 @@ def _version_errors(request: ReviewRequest, obj: dict[str, Any]) -> list[FieldEr
     new = _spec(obj).get("version")
     if not isinstance(new, str):
         return []  # the model validation already reports a missing or non-text version
-    old = _spec(request.old).get("version") if request.operation == Operation.UPDATE else None
+    old = _spec(request.old).get("version") if request.operation == ReviewOperation.UPDATE else None
     return check_version_change(
         old if isinstance(old, str) else None,
         new,
@@ -205,37 +205,42 @@ def _version_errors(request: ReviewRequest, obj: dict[str, Any]) -> list[FieldEr
     )
 
 
-def decide(request: ReviewRequest) -> Decision:
+def decide(request: ReviewRequest) -> AdmissionDecision:
     """The answer to a well-formed review: validation, version rules, immutables and warnings."""
-    if request.operation not in (Operation.CREATE, Operation.UPDATE) or request.obj is None:
-        return Decision(allowed=True)
+    if (
+        request.operation not in (ReviewOperation.CREATE, ReviewOperation.UPDATE)
+        or request.obj is None
+    ):
+        return AdmissionDecision(allowed=True)
     obj = _with_namespace(request.obj, request.namespace)
     errors: list[FieldError] = []
-    cluster: WeaviateCluster | None = None
+    cluster: ClusterManifest | None = None
     try:
-        cluster = parse_cluster(obj, with_status=False)
+        cluster = parse_manifest(obj)
     except InvalidInputError as invalid:
         errors.extend(invalid.errors)
     if not any(e.path == VERSION_PATH for e in errors):
         errors.extend(_version_errors(request, obj))
-    if request.operation == Operation.UPDATE:
+    if request.operation == ReviewOperation.UPDATE:
         errors.extend(immutable_field_errors(old=request.old or {}, new=_spec(obj)))
         if cluster is not None and not errors:
             errors.extend(upgrade_backup_errors(cluster, old=request.old))
     warnings = tuple(spec_warnings(cluster, old=request.old)) if cluster else ()
     if errors or cluster is None:
-        return Decision(
+        return AdmissionDecision(
             allowed=False,
             code=HTTPStatus.UNPROCESSABLE_ENTITY,
             message=_denial(obj, errors),
             warnings=warnings,
         )
-    changed = request.operation == Operation.CREATE or _spec(request.old) != _spec(obj)
+    changed = request.operation == ReviewOperation.CREATE or _spec(request.old) != _spec(obj)
     enqueue = cluster.key if changed and not request.dry_run else None
-    return Decision(allowed=True, warnings=warnings, enqueue=enqueue)
+    return AdmissionDecision(allowed=True, warnings=warnings, enqueue=enqueue)
 
 
-def _answer(*, uid: str, decision: Decision, http_status: int, now: datetime) -> AdmissionResult:
+def _answer(
+    *, uid: str, decision: AdmissionDecision, http_status: int, now: datetime
+) -> AdmissionResult:
     response: dict[str, Any] = {"uid": uid, "allowed": decision.allowed}
     if not decision.allowed:
         response["status"] = {"code": int(decision.code), "message": decision.message}
@@ -255,6 +260,6 @@ def review(body: bytes | str | dict[str, Any], *, now: datetime | None = None) -
     try:
         request = _read_request(body)
     except _MalformedReview as bad:
-        refusal = Decision(allowed=False, code=bad.status, message=str(bad))
+        refusal = AdmissionDecision(allowed=False, code=bad.status, message=str(bad))
         return _answer(uid=bad.uid, decision=refusal, http_status=bad.status, now=now)
     return _answer(uid=request.uid, decision=decide(request), http_status=HTTPStatus.OK, now=now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from weavefn.errors import FieldError
-from weavefn.model.resource import SKIP_BACKUP_ANNOTATION, WeaviateCluster
+from weavefn.model.manifest import SKIP_BACKUP_ANNOTATION, ClusterManifest
 from weavefn.model.units import parse_quantity
 from weavefn.providers import backup_problem
 from weavefn.weaviate import releases
@@ -81,7 +81,7 @@ def immutable_field_errors(*, old: dict[str, Any], new: dict[str, Any]) -> list[
 
 
 def upgrade_backup_errors(
-    cluster: WeaviateCluster, *, old: dict[str, Any] | None
+    cluster: ClusterManifest, *, old: dict[str, Any] | None
 ) -> list[FieldError]:
     """An UPDATE that changes spec.version starts an upgrade, which starts with a backup: refuse
     it now when that backup cannot be written, rather than leave it refused in status."""
@@ -101,7 +101,7 @@ def upgrade_backup_errors(
     ]
 
 
-def _release_warnings(cluster: WeaviateCluster) -> list[str]:
+def _release_warnings(cluster: ClusterManifest) -> list[str]:
     """What the model cannot refuse about the release: names it cannot know, features it lacks."""
     spec = cluster.spec
     warnings: list[str] = []
@@ -121,7 +121,7 @@ def _release_warnings(cluster: WeaviateCluster) -> list[str]:
     return warnings
 
 
-def spec_warnings(cluster: WeaviateCluster, *, old: dict[str, Any] | None) -> list[str]:
+def spec_warnings(cluster: ClusterManifest, *, old: dict[str, Any] | None) -> list[str]:
     """Allowed but risky choices, each one short line for ``kubectl`` to print."""
     spec = cluster.spec
     warnings: list[str] = _release_warnings(cluster)

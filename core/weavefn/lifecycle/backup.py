@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from weavefn.errors import (
+    ConflictError,
     FieldError,
     InvalidInputError,
     NotFoundError,
@@ -21,7 +22,9 @@ from weavefn.errors import (
     UnavailableError,
 )
 from weavefn.events import ClusterEvent, EventReason, EventType
+from weavefn.kube.port import ClusterStore
 from weavefn.lifecycle.backup_schedule import (
+    BACKUP_TIMEOUT,
     PENDING,
     BackupReason,
     backup_id,
@@ -30,15 +33,14 @@ from weavefn.lifecycle.backup_schedule import (
     scheduled_due,
     started,
 )
-from weavefn.lifecycle.upgrade import BACKUP_TIMEOUT
-from weavefn.model.resource import WeaviateCluster
+from weavefn.model.resource import WeaviateCluster, parse_cluster
 from weavefn.model.status import BackupRecord, ConditionType, WeaviateClusterStatus
 from weavefn.providers import backup_backend, backup_problem
-from weavefn.reconcile.context import ClusterContext
-from weavefn.weaviate.port import BackupStatus, WeaviateApi
+from weavefn.reconcile.context import ClusterContext, status_dict
+from weavefn.weaviate.port import BackupStatus, WeaviateBackups
 
 log = logging.getLogger("weavefn")
-ApiFor = Callable[[ClusterContext], WeaviateApi]
+ApiFor = Callable[[ClusterContext], WeaviateBackups]
 
 
 class BackupConditionReason(StrEnum):
@@ -95,6 +97,22 @@ def add_pending(
     return record
 
 
+def request_backup(kube: ClusterStore, *, namespace: str, name: str, now: datetime) -> str:
+    """Record an on-demand backup as PENDING in status; later passes start and track it.
+
+    Returns the backup id. No backup target: InvalidInputError naming spec.cloudProvider.
+    """
+    raw = kube.get_cluster(namespace, name)
+    cluster = parse_cluster(raw)
+    backend = require_backend(cluster)
+    status = cluster.status.model_copy(deep=True)
+    record = add_pending(status, reason=BackupReason.ON_DEMAND, backend=backend, now=now)
+    if sum(1 for r in status.backups if r.id == record.id) > 1:
+        raise ConflictError(f"backup {record.id} was already requested this second")
+    kube.replace_cluster_status({**raw, "status": status_dict(status)})
+    return record.id
+
+
 def in_progress(status: WeaviateClusterStatus) -> list[BackupRecord]:
     return [r for r in status.backups if not is_finished(r)]
 
@@ -118,7 +136,9 @@ def _finish(ctx: ClusterContext, record: BackupRecord, status: str, note: str) -
     )
 
 
-def _poll(ctx: ClusterContext, api: WeaviateApi, record: BackupRecord, timeout: timedelta) -> None:
+def _poll(
+    ctx: ClusterContext, api: WeaviateBackups, record: BackupRecord, timeout: timedelta
+) -> None:
     try:
         info = api.backup_status(record.backend, record.id)
     except NotFoundError:
@@ -142,7 +162,7 @@ def _poll(ctx: ClusterContext, api: WeaviateApi, record: BackupRecord, timeout: 
         )
 
 
-def _create(ctx: ClusterContext, api: WeaviateApi, record: BackupRecord) -> None:
+def _create(ctx: ClusterContext, api: WeaviateBackups, record: BackupRecord) -> None:
     try:
         info = api.create_backup(record.backend, record.id)
     except TerminalError as exc:
@@ -159,7 +179,7 @@ def _create(ctx: ClusterContext, api: WeaviateApi, record: BackupRecord) -> None
 
 
 def advance_backups(
-    ctx: ClusterContext, api: WeaviateApi, *, timeout: timedelta = BACKUP_TIMEOUT
+    ctx: ClusterContext, api: WeaviateBackups, *, timeout: timedelta = BACKUP_TIMEOUT
 ) -> None:
     """Poll every unfinished record; start the oldest PENDING one when none is running.
 

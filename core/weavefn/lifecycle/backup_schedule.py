@@ -12,6 +12,8 @@ PENDING = "PENDING"
 """A backup weavefn has recorded but Weaviate may not have been asked for yet."""
 KEEP_OTHERS = 10
 """On-demand and pre-upgrade records kept besides the scheduled ones."""
+BACKUP_TIMEOUT = timedelta(minutes=60)
+"""How long a backup may run before it counts as failed (they can hang in STARTED)."""
 
 
 class BackupReason(StrEnum):

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from weavefn.errors import FieldError
+from weavefn.lifecycle.admission_rules import upgrade_backup_errors
 from weavefn.model.base import version_problem
-from weavefn.model.resource import ALLOW_DOWNTIME_ANNOTATION
+from weavefn.model.resource import ALLOW_DOWNTIME_ANNOTATION, WeaviateCluster
 from weavefn.model.units import Version
 
 VERSION_PATH = "spec.version"
@@ -88,3 +89,19 @@ def check_version_change(old: str | None, new: str, *, allow_downtime: bool) -> 
             )
         )
     return errors
+
+
+def check_upgrade(cluster: WeaviateCluster, version: str) -> list[FieldError]:
+    """The rules admission applies, for moving ``cluster`` to ``version``: the version rules,
+    and a backup that can be written (the upgrade starts with one)."""
+    errors = check_version_change(
+        cluster.spec.version,
+        version,
+        allow_downtime=allows_downtime(cluster.metadata.annotations),
+    )
+    if errors or version == cluster.spec.version:
+        return errors
+    moved = cluster.model_copy(
+        update={"spec": cluster.spec.model_copy(update={"version": version})}
+    )
+    return upgrade_backup_errors(moved, old=cluster.to_dict())

@@ -1,7 +1,5 @@
 """The autoScaling block of the spec: targets, HPA-style behavior, metric sources and alarms."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Literal
 

@@ -1,7 +1,5 @@
 """Shared pydantic building blocks for the custom resource: camelCase models and checked scalars."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
@@ -10,10 +8,16 @@ from weavefn.model.units import SPEC_VERSION, Version, parse_duration, parse_qua
 from weavefn.weaviate.releases import SUPPORTED_SINCE
 
 
+class StatusModel(BaseModel):
+    """Status parts: camelCase, tolerant of fields written by newer weavefn versions."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
+
+
 class SpecModel(BaseModel):
     """A part of the resource: camelCase in YAML, unknown fields rejected."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, defer_build=True)
 
 
 def _to_text(value: Any) -> Any:

@@ -1,7 +1,5 @@
 """The WeaviateCluster spec: what the user asks for, validated field by field."""
 
-from __future__ import annotations
-
 import re
 from enum import StrEnum
 from typing import Any, Literal

@@ -1,17 +1,12 @@
 """The WeaviateCluster status: everything weavefn remembers between invocations lives here."""
 
-from __future__ import annotations
-
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-
-class StatusModel(BaseModel):
-    """Status parts: camelCase, tolerant of fields written by newer weavefn versions."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+from weavefn.model.base import StatusModel
+from weavefn.model.operations import Operation
 
 
 class Phase(StrEnum):
@@ -63,26 +58,6 @@ class AutoscalingStatus(StatusModel):
     consecutive_metric_failures: int = Field(default=0, alias="consecutiveMetricFailures")
     last_decision: str | None = Field(default=None, alias="lastDecision")
     desired_replicas: int | None = Field(default=None, alias="desiredReplicas")
-
-
-class OperationKind(StrEnum):
-    UPGRADE = "Upgrade"
-    SCALE_IN_DRAIN = "ScaleInDrain"
-    VOLUME_EXPANSION = "VolumeExpansion"
-    REBALANCE = "Rebalance"
-
-
-class Operation(StatusModel):
-    """The one in-flight operation; its phase and details say exactly where it stands."""
-
-    kind: OperationKind
-    phase: str
-    started_at: str = Field(alias="startedAt")
-    phase_started_at: str = Field(alias="phaseStartedAt")
-    message: str = ""
-    details: dict[str, Any] = Field(
-        default_factory=dict, description="Kind-specific resumable state."
-    )
 
 
 class BackupRecord(StatusModel):

@@ -14,12 +14,16 @@ import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from weavefn.errors import FieldError, InvalidInputError, WeavefnError
 from weavefn.observe.catalog import BY_NAME, Scope
-from weavefn.observe.points import Point, fleet_points
-from weavefn.reconcile.fleet import FleetReport
+
+if TYPE_CHECKING:
+    # Function modules read the settings from here at import: the points and the fleet's
+    # report (the service's whole model) load with the first pass instead.
+    from weavefn.observe.points import Point
+    from weavefn.reconcile.fleet import FleetReport
 
 log = logging.getLogger("weavefn")
 
@@ -144,6 +148,8 @@ class MetricsObserver:
 
     def __call__(self, report: FleetReport) -> None:
         try:
+            from weavefn.observe.points import fleet_points
+
             points = fleet_points(report)
             if self.scope is Scope.FLEET:
                 points = [p for p in points if BY_NAME[p.name].scope is Scope.FLEET]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from weavefn.model.resource import split_key
+from weavefn.model.keys import split_key
 from weavefn.observe.catalog import BY_NAME, Unit
 from weavefn.observe.record import MetricObservation
 from weavefn.reconcile.fleet import FleetReport

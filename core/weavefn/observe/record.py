@@ -14,7 +14,7 @@ from datetime import datetime
 from weavefn.autoscale.history import parse_time
 from weavefn.autoscale.spec_replicas import ReplicaSource, desired_replicas
 from weavefn.events import EventReason, EventType
-from weavefn.model.status import Operation
+from weavefn.model.operations import Operation
 from weavefn.reconcile.context import ClusterContext
 
 ALARM_SOURCE = "alarm"

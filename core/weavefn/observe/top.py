@@ -19,7 +19,8 @@ from weavefn.autoscale.proposals import format_value
 from weavefn.autoscale.spec_replicas import ReplicaSource, desired_replicas
 from weavefn.errors import InvalidInputError
 from weavefn.kube.port import KubeApi, Obj, ObjectRef
-from weavefn.model.resource import object_key, parse_cluster
+from weavefn.model.keys import object_key
+from weavefn.model.resource import parse_cluster
 from weavefn.observe.record import ALARM_SOURCE
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from weavefn.model.resource import WeaviateCluster
+from weavefn.model.manifest import ClusterManifest
 from weavefn.model.spec import AwsSpec
 from weavefn.providers.settings import PodSettings, StorageClassParams, with_scratch
 
@@ -14,13 +14,13 @@ OPTIMIZED_IOPS = 6000
 OPTIMIZED_THROUGHPUT = 250
 
 
-def _spec(cluster: WeaviateCluster) -> AwsSpec:
+def _spec(cluster: ClusterManifest) -> AwsSpec:
     provider = cluster.spec.cloud_provider
     return (provider.aws if provider else None) or AwsSpec()
 
 
 class AwsProfile:
-    def pod_settings(self, cluster: WeaviateCluster) -> PodSettings:
+    def pod_settings(self, cluster: ClusterManifest) -> PodSettings:
         aws = _spec(cluster)
         region = cluster.spec.cloud_provider.region if cluster.spec.cloud_provider else None
         node_selector = {INSTANCE_TYPE_LABEL: aws.instance_type} if aws.instance_type else {}
@@ -42,7 +42,7 @@ class AwsProfile:
         )
         return with_scratch(settings) if aws.use_local_nvme else settings
 
-    def storage_class(self, cluster: WeaviateCluster) -> StorageClassParams:
+    def storage_class(self, cluster: ClusterManifest) -> StorageClassParams:
         aws = _spec(cluster)
         parameters = {"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"}
         iops = aws.iops or (OPTIMIZED_IOPS if aws.ebs_optimized else None)
@@ -53,5 +53,5 @@ class AwsProfile:
             parameters["throughput"] = str(throughput)
         return StorageClassParams(EBS_CSI, parameters)
 
-    def backup_backend(self, cluster: WeaviateCluster) -> str | None:
+    def backup_backend(self, cluster: ClusterManifest) -> str | None:
         return "s3" if _spec(cluster).backup else None

@@ -8,7 +8,7 @@ from 1.25 to 1.39): it has no workload-identity path, so the credential comes fr
 from __future__ import annotations
 
 from weavefn.errors import FieldError
-from weavefn.model.resource import WeaviateCluster
+from weavefn.model.manifest import ClusterManifest
 from weavefn.model.spec import AzureSpec, SecretRef
 from weavefn.providers.settings import PodSettings, StorageClassParams
 
@@ -20,13 +20,13 @@ KEY_VAR = "AZURE_STORAGE_KEY"
 CONNECTION_STRING_VAR = "AZURE_STORAGE_CONNECTION_STRING"
 
 
-def _spec(cluster: WeaviateCluster) -> AzureSpec:
+def _spec(cluster: ClusterManifest) -> AzureSpec:
     provider = cluster.spec.cloud_provider
     return (provider.azure if provider else None) or AzureSpec()
 
 
 class AzureProfile:
-    def pod_settings(self, cluster: WeaviateCluster) -> PodSettings:
+    def pod_settings(self, cluster: ClusterManifest) -> PodSettings:
         azure = _spec(cluster)
         node_selector = {INSTANCE_TYPE_LABEL: azure.vm_size} if azure.vm_size else {}
         annotations: dict[str, str] = {}
@@ -61,13 +61,13 @@ class AzureProfile:
             modules=modules,
         )
 
-    def storage_class(self, cluster: WeaviateCluster) -> StorageClassParams:
+    def storage_class(self, cluster: ClusterManifest) -> StorageClassParams:
         if _spec(cluster).premium_ssd_v2:
             # Premium SSD v2 supports no host caching.
             return StorageClassParams(DISK_CSI, {"skuName": "PremiumV2_LRS", "cachingMode": "None"})
         return StorageClassParams(DISK_CSI, {"skuName": "Premium_LRS", "cachingMode": "ReadOnly"})
 
-    def backup_backend(self, cluster: WeaviateCluster) -> str | None:
+    def backup_backend(self, cluster: ClusterManifest) -> str | None:
         return "azure" if _spec(cluster).backup else None
 
 
@@ -75,7 +75,7 @@ def _ref(ref: SecretRef) -> tuple[str, str]:
     return ref.secret_key_ref.name, ref.secret_key_ref.key
 
 
-def credential_problem(cluster: WeaviateCluster) -> FieldError | None:
+def credential_problem(cluster: ClusterManifest) -> FieldError | None:
     """Why backup-azure cannot authenticate, or None when it can.
 
     A credential counts when the spec names it: accountKey or connectionString, or the

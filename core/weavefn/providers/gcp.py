@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from weavefn.model.resource import WeaviateCluster
+from weavefn.model.manifest import ClusterManifest
 from weavefn.model.spec import GcpSpec
 from weavefn.providers.settings import PodSettings, StorageClassParams, with_scratch
 
@@ -12,13 +12,13 @@ INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
 LOCAL_SSD_LABEL = "cloud.google.com/gke-ephemeral-storage-local-ssd"
 
 
-def _spec(cluster: WeaviateCluster) -> GcpSpec:
+def _spec(cluster: ClusterManifest) -> GcpSpec:
     provider = cluster.spec.cloud_provider
     return (provider.gcp if provider else None) or GcpSpec()
 
 
 class GcpProfile:
-    def pod_settings(self, cluster: WeaviateCluster) -> PodSettings:
+    def pod_settings(self, cluster: ClusterManifest) -> PodSettings:
         gcp = _spec(cluster)
         node_selector: dict[str, str] = {}
         if gcp.machine_type:
@@ -47,8 +47,8 @@ class GcpProfile:
         )
         return with_scratch(settings) if gcp.use_local_ssd else settings
 
-    def storage_class(self, cluster: WeaviateCluster) -> StorageClassParams:
+    def storage_class(self, cluster: ClusterManifest) -> StorageClassParams:
         return StorageClassParams(PD_CSI, {"type": _spec(cluster).disk_type})
 
-    def backup_backend(self, cluster: WeaviateCluster) -> str | None:
+    def backup_backend(self, cluster: ClusterManifest) -> str | None:
         return "gcs" if _spec(cluster).backup else None

@@ -8,9 +8,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from weavefn.errors import FieldError, InvalidInputError
-from weavefn.queue.port import ReconcileQueue
 
 if TYPE_CHECKING:
+    from weavefn.queue.port import ReconcileQueue
     from weavefn.service import Service
 
 QUEUE_ENV = "WEAVEFN_QUEUE"

@@ -18,7 +18,7 @@ from weavefn.model.status import ConditionType, WeaviateClusterStatus
 from weavefn.reconcile.live import LiveState
 
 if TYPE_CHECKING:
-    from weavefn.autoscale.decision import Decision
+    from weavefn.autoscale.decision import ScaleDecision
     from weavefn.autoscale.metrics.port import MetricSnapshot
 
 log = logging.getLogger("weavefn")
@@ -43,7 +43,7 @@ class ClusterContext:
     writes: int = 0
     pause: Callable[[float], None] = field(default=time.sleep, repr=False)
     """Waits within the pass (bounded by the caller): real time, or a test's clock."""
-    decision: Decision | None = field(default=None, repr=False)
+    decision: ScaleDecision | None = field(default=None, repr=False)
     snapshot: MetricSnapshot | None = field(default=None, repr=False)
     """The autoscaling decision of this pass and the readings it rests on (for metrics)."""
 

@@ -11,17 +11,19 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from weavefn.errors import InvalidInputError, RetryableError
 from weavefn.kube.paging import iter_pages
-from weavefn.kube.port import KubeApi, Obj, ObjectRef
+from weavefn.kube.port import ClusterStore, Obj, ObjectApi, ObjectRef
+from weavefn.model.keys import object_key
 from weavefn.model.resource import API_VERSION as CLUSTER_API_VERSION
 from weavefn.model.resource import KIND as CLUSTER_KIND
-from weavefn.model.resource import object_key, parse_cluster
+from weavefn.model.resource import parse_cluster
 from weavefn.observe.calls import counting
 from weavefn.reconcile.live import Kind, LiveIndex, LiveState, kinds_of
 from weavefn.reconcile.reconciler import ClusterReport, Reconciler
-from weavefn.render import default_voters, render_all
+from weavefn.render import default_voters, render_supporting, statefulset_stub
 
 log = logging.getLogger("weavefn")
 
@@ -30,6 +32,10 @@ CHUNK = 250
 held at once are one chunk's, whatever the fleet's size."""
 GATHER_WORKERS = 8
 """Kinds listed at once while gathering a chunk."""
+
+
+class FleetApi(ClusterStore, ObjectApi, Protocol):
+    """What the fleet reads itself: the clusters, and their objects by label (one list a kind)."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,8 @@ def _render_plan(raw: Obj) -> Plan:
     voters = cluster.status.voters or default_voters(
         cluster.metadata.name, cluster.spec.replicas, cluster.spec.voters
     )
-    objects = render_all(cluster, voters=voters, include_replicas=False)
+    # The StatefulSet's name is all a ref needs: the pass renders it once, with its pin.
+    objects = [*render_supporting(cluster, voters=voters), statefulset_stub(cluster)]
     return [ObjectRef.of(o) for o in objects], kinds_of(objects)
 
 
@@ -123,7 +130,7 @@ class Fleet:
 
     def __init__(
         self,
-        kube: KubeApi,
+        kube: FleetApi,
         reconciler: Reconciler,
         *,
         workers: int = 16,

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from weavefn.errors import NotFoundError
-from weavefn.kube.port import KubeApi, Obj, ObjectRef
+from weavefn.kube.port import Obj, ObjectApi, ObjectRef
 from weavefn.observe.calls import carry
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "weavefn"}
@@ -47,7 +47,7 @@ class LiveIndex:
     @classmethod
     def gather(
         cls,
-        kube: KubeApi,
+        kube: ObjectApi,
         kinds: Iterable[Kind],
         *,
         namespace: str | None = None,

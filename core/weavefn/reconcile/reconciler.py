@@ -13,7 +13,8 @@ from weavefn.conditions import ConditionReason, set_condition
 from weavefn.errors import InvalidInputError, RetryableError, WeavefnError
 from weavefn.events import ClusterEvent, EventReason, EventType, event_object
 from weavefn.kube.port import KubeApi, Obj, ObjectRef
-from weavefn.model.resource import WeaviateCluster, object_key, parse_cluster
+from weavefn.model.keys import object_key
+from weavefn.model.resource import WeaviateCluster, parse_cluster
 from weavefn.model.status import ConditionType, Phase, WeaviateClusterStatus
 from weavefn.observe.record import ClusterObservation, observe_context
 from weavefn.reconcile.context import ClusterContext, log, status_dict
@@ -22,9 +23,9 @@ from weavefn.reconcile.objects import apply_objects, plan_objects
 from weavefn.reconcile.storage import advance_expansion, check_storage
 from weavefn.reconcile.summary import summarize
 from weavefn.render import (
+    Rollout,
     default_voters,
     render_all,
-    render_statefulset,
     selector_labels,
     selector_string,
 )
@@ -34,14 +35,6 @@ class Step(Protocol):
     """A part of every pass that advances an operation or acts (upgrades, autoscaling)."""
 
     def __call__(self, ctx: ClusterContext) -> None: ...
-
-
-@dataclass(frozen=True)
-class Rollout:
-    """The image version and partition an in-flight upgrade pins the StatefulSet to."""
-
-    version: str
-    partition: int
 
 
 RolloutPin = Callable[[ClusterContext], Rollout | None]
@@ -74,21 +67,22 @@ class ClusterReport:
 
 
 def desired_objects(ctx: ClusterContext, pin: Rollout | None) -> list[Obj]:
-    """Everything the cluster should have; the StatefulSet pinned by an in-flight upgrade."""
-    voters = ctx.status.voters
+    """Everything the cluster should have; the StatefulSet pinned by an in-flight upgrade.
+
+    Without a pin the pods keep the version they run (an upgrade, not the renderer, moves
+    them to spec.version).
+    """
     # What the pods run, not what the spec asks: only the StatefulSet moves at the upgrade's pace.
     running = ctx.status.current_version or ctx.cluster.spec.version
-    objects = render_all(ctx.cluster, voters=voters, include_replicas=False, version=running)
     if pin is None:
-        pin = Rollout(running, 0)
-    statefulset = render_statefulset(
+        pin = Rollout(running)
+    return render_all(
         ctx.cluster,
-        voters=voters,
+        voters=ctx.status.voters,
         include_replicas=False,
-        image_version=pin.version,
-        partition=pin.partition,
+        rollout=pin,
+        version=running,
     )
-    return [statefulset if o["kind"] == "StatefulSet" else o for o in objects]
 
 
 def statefulset_ref(ctx: ClusterContext) -> ObjectRef:

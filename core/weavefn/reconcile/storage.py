@@ -8,7 +8,14 @@ from enum import StrEnum
 from weavefn.conditions import ConditionReason, timestamp
 from weavefn.events import ClusterEvent, EventReason, EventType
 from weavefn.kube.port import Obj, ObjectRef
-from weavefn.model.status import ConditionType, Operation, OperationKind
+from weavefn.model.operations import (
+    ExpansionPhase,
+    OperationKind,
+    UnreadableOperation,
+    VolumeExpansionDetails,
+    VolumeExpansionOperation,
+)
+from weavefn.model.status import ConditionType
 from weavefn.model.units import parse_quantity
 from weavefn.reconcile.context import ClusterContext
 from weavefn.reconcile.objects import claim_templates, create_statefulset
@@ -19,11 +26,6 @@ class StorageVerdict(StrEnum):
     GROW = "Grow"
     SHRINK = "Shrink"
     CLASS_CHANGE = "ClassChange"
-
-
-class ExpansionPhase(StrEnum):
-    EXPANDING_CLAIMS = "ExpandingClaims"
-    RECREATING = "RecreatingStatefulSet"
 
 
 @dataclass(frozen=True)
@@ -113,17 +115,16 @@ def check_storage(ctx: ClusterContext, desired: Obj) -> None:
         )
         return
     started = timestamp(ctx.now)
-    ctx.status.operation = Operation(
-        kind=OperationKind.VOLUME_EXPANSION,
+    ctx.status.operation = VolumeExpansionOperation(
         phase=ExpansionPhase.EXPANDING_CLAIMS,
         started_at=started,
         phase_started_at=started,
         message=f"growing volumes {change.live_size} -> {change.desired_size}",
-        details={
-            "fromSize": change.live_size,
-            "toSize": change.desired_size,
-            "replicas": live.get("spec", {}).get("replicas", 1),
-        },
+        details=VolumeExpansionDetails(
+            from_size=change.live_size,
+            to_size=change.desired_size,
+            replicas=live.get("spec", {}).get("replicas", 1),
+        ),
     )
     ctx.note(ClusterEvent(EventReason.STORAGE_EXPANDING, ctx.status.operation.message))
     ctx.save_status()  # state first: every later step is idempotent and resumes from here
@@ -156,21 +157,26 @@ def advance_expansion(ctx: ClusterContext, desired: Obj, selector: dict[str, str
     later pass creates the new one (the operation stays in status until then).
     """
     operation = ctx.status.operation
-    if operation is None or operation.kind is not OperationKind.VOLUME_EXPANSION:
+    if isinstance(operation, UnreadableOperation) and operation.is_kind(
+        OperationKind.VOLUME_EXPANSION
+    ):
+        _abandon(ctx, operation)
+        return False
+    if not isinstance(operation, VolumeExpansionOperation):
         return False
     namespace = ctx.cluster.metadata.namespace
-    target = operation.details["toSize"]
+    target = operation.details.to_size
     if operation.phase == ExpansionPhase.EXPANDING_CLAIMS:
         for claim in ctx.kube.list_pvcs(namespace, selector):
             size = claim["spec"]["resources"]["requests"]["storage"]
             if parse_quantity(size) < parse_quantity(target):
                 ctx.kube.patch_pvc_size(namespace, claim["metadata"]["name"], target)
                 ctx.writes += 1
-        ctx.status.operation = operation.model_copy(
+        operation = operation.model_copy(
             update={"phase": ExpansionPhase.RECREATING, "phase_started_at": timestamp(ctx.now)}
         )
+        ctx.status.operation = operation
         ctx.save_status()
-        operation = ctx.status.operation
     ref = ObjectRef.of(desired)
     live = ctx.kube.get(ref)
     if live is not None and compare_storage(desired, live).verdict is StorageVerdict.GROW:
@@ -184,7 +190,7 @@ def advance_expansion(ctx: ClusterContext, desired: Obj, selector: dict[str, str
             return True
         live = ctx.kube.get(ref)
     if live is None:
-        create_statefulset(ctx, desired, int(operation.details["replicas"]))
+        create_statefulset(ctx, desired, operation.details.replicas)
     ctx.live.objects[ref] = ctx.kube.get(ref) or desired
     ctx.status.last_operation = operation.model_copy(
         update={"message": f"volumes grown to {target}"}
@@ -198,3 +204,12 @@ def advance_expansion(ctx: ClusterContext, desired: Obj, selector: dict[str, str
     )
     ctx.note(ClusterEvent(EventReason.STORAGE_EXPANDED, f"volumes grown to {target}"))
     return False
+
+
+def _abandon(ctx: ClusterContext, operation: UnreadableOperation) -> None:
+    """An expansion whose saved state cannot be read: end it; the next pass compares again."""
+    message = f"volume expansion abandoned: unreadable status.operation ({operation.problem})"
+    ctx.status.last_operation = operation
+    ctx.status.operation = None
+    ctx.note(ClusterEvent(EventReason.STORAGE_REFUSED, message, EventType.WARNING))
+    ctx.save_status()

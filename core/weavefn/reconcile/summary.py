@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from weavefn.conditions import ConditionReason
 from weavefn.kube.port import Obj
-from weavefn.model.status import ConditionType, OperationKind, Phase
+from weavefn.model.operations import Operation, OperationKind
+from weavefn.model.status import ConditionType, Phase
 from weavefn.reconcile.context import ClusterContext
 
 _OPERATION_PHASES = {
@@ -15,6 +16,11 @@ _OPERATION_PHASES = {
     OperationKind.VOLUME_EXPANSION: Phase.RUNNING,
     OperationKind.REBALANCE: Phase.RUNNING,
 }
+
+
+def _operation_phase(operation: Operation) -> Phase:
+    # an operation of a kind this version does not know still holds the cluster as it is
+    return _OPERATION_PHASES.get(operation.kind, Phase.RUNNING) if operation.kind else Phase.RUNNING
 
 
 def pod_ready(pod: Obj) -> bool:
@@ -56,7 +62,7 @@ def _phase(ctx: ClusterContext, seen: Observed, *, previous_replicas: int, failu
     if failure:
         return Phase.DEGRADED
     if operation is not None:
-        return _OPERATION_PHASES[operation.kind]
+        return _operation_phase(operation)
     if seen.all_ready:
         return Phase.RUNNING
     if ctx.status.current_version is None:

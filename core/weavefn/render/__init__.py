@@ -24,17 +24,20 @@ from weavefn.render.mesh import mesh_objects
 from weavefn.render.modules import inference_objects
 from weavefn.render.raft import default_voters
 from weavefn.render.services import client_service, headless_service
-from weavefn.render.statefulset import render_statefulset
+from weavefn.render.statefulset import Rollout, render_statefulset, statefulset_stub
 
 __all__ = [
+    "Rollout",
     "client_service_name",
     "default_voters",
     "headless_service_name",
     "render_all",
     "render_statefulset",
+    "render_supporting",
     "selector_labels",
     "selector_string",
     "statefulset_name",
+    "statefulset_stub",
 ]
 
 
@@ -49,6 +52,7 @@ def render_all(
     *,
     voters: list[str],
     include_replicas: bool = True,
+    rollout: Rollout | None = None,
     version: str | None = None,
 ) -> list[dict[str, Any]]:
     """Every object of the cluster in apply order; the StatefulSet last, once all it needs exists.
@@ -60,8 +64,18 @@ def render_all(
 
     With ``include_replicas=False`` the StatefulSet carries no ``spec.replicas``: the reconcile
     path must never write them, the scaling path owns them through the scale subresource.
+    ``rollout`` pins its image and partition while an upgrade is in flight (default: the
+    version rendered for, partition 0).
     """
     cluster = _as_running(cluster, version)
+    statefulset = render_statefulset(
+        cluster, voters=voters, include_replicas=include_replicas, rollout=rollout
+    )
+    return [*render_supporting(cluster, voters=voters), statefulset]
+
+
+def render_supporting(cluster: WeaviateCluster, *, voters: list[str]) -> list[dict[str, Any]]:
+    """Everything but the StatefulSet, in apply order (all of it must exist before the pods)."""
     settings = pod_settings(cluster)
     objects: list[dict[str, Any]] = [
         service_account(cluster, settings),
@@ -75,5 +89,4 @@ def render_all(
     objects += [headless_service(cluster), client_service(cluster), pod_disruption_budget(cluster)]
     objects += inference_objects(cluster)
     objects += mesh_objects(cluster)
-    objects.append(render_statefulset(cluster, voters=voters, include_replicas=include_replicas))
     return objects

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import Any
 
 from weavefn.model.resource import WeaviateCluster
@@ -33,6 +34,18 @@ HOSTNAME_TOPOLOGY = "kubernetes.io/hostname"
 # WAL recovery on a large node can take long; allow an hour before the kubelet gives up.
 STARTUP_PERIOD_SECONDS = 10
 STARTUP_FAILURE_THRESHOLD = 360
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """The image version the pods run, and the lowest ordinal that gets a new template.
+
+    ``partition`` above 0 holds the pods below it on their old template: an upgrade steps it
+    down one pod at a time (``updateStrategy.rollingUpdate.partition``).
+    """
+
+    version: str
+    partition: int = 0
 
 
 def _probe(path: str, *, period: int, timeout: int, failures: int) -> dict[str, Any]:
@@ -179,13 +192,12 @@ def render_statefulset(
     *,
     voters: list[str],
     include_replicas: bool = True,
-    image_version: str | None = None,
-    partition: int | None = None,
+    rollout: Rollout | None = None,
 ) -> dict[str, Any]:
-    """The StatefulSet; ``image_version`` pins the image during an upgrade, ``partition`` the
-    lowest ordinal that gets the new template."""
+    """The StatefulSet; ``rollout`` pins the image and partition (default: spec.version, 0)."""
     spec = cluster.spec
-    version = image_version or spec.version
+    version = rollout.version if rollout is not None else spec.version
+    partition = rollout.partition if rollout is not None else 0
     settings = pod_settings(cluster)
     labels = common_labels(cluster, Component.DATABASE, version=version)
     pod_labels = {**labels, **settings.pod_labels, **mesh.pod_labels(cluster)}
@@ -203,7 +215,7 @@ def render_statefulset(
             "selector": {"matchLabels": selector_labels(cluster)},
             "updateStrategy": {
                 "type": "RollingUpdate",
-                "rollingUpdate": {"partition": partition or 0},
+                "rollingUpdate": {"partition": partition},
             },
             "persistentVolumeClaimRetentionPolicy": {
                 "whenDeleted": "Retain",
@@ -221,4 +233,13 @@ def render_statefulset(
         "kind": "StatefulSet",
         "metadata": object_meta(cluster, statefulset_name(cluster), labels),
         "spec": body,
+    }
+
+
+def statefulset_stub(cluster: WeaviateCluster) -> dict[str, Any]:
+    """The StatefulSet's identity alone (kind, namespace, name), for what only needs its ref."""
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": statefulset_name(cluster), "namespace": cluster.metadata.namespace},
     }

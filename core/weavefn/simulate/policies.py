@@ -36,7 +36,7 @@ from weavefn.autoscale.behavior import (
 )
 from weavefn.autoscale.decision import DecisionInput, evaluate
 from weavefn.autoscale.metrics.port import MetricName, MetricSnapshot, Reading
-from weavefn.kube.local import ManualClock
+from weavefn.local.kube import ManualClock
 from weavefn.model.autoscaling import AutoScalingSpec, MetricSourceKind
 from weavefn.simulate.capacity import DEFAULT_TARGET_CPU, CapacityModel
 from weavefn.simulate.engine import History, PolicyName, SimPods

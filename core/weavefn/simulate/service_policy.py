@@ -34,7 +34,7 @@ from weavefn.autoscale.executor import ScaleIn
 from weavefn.autoscale.history import parse_time, scaled
 from weavefn.autoscale.metrics.port import MetricName, MissingReason, Reading, Target
 from weavefn.events import ClusterEvent, EventReason
-from weavefn.kube.local import LocalKube, ManualClock
+from weavefn.local.kube import LocalKube, ManualClock
 from weavefn.model.autoscaling import AutoScalingSpec, MetricSourceKind
 from weavefn.model.resource import WeaviateCluster
 from weavefn.reconcile.context import ClusterContext

@@ -1,7 +1,5 @@
 """Azure Monitor alerts in the common alert schema (metric and log search alerts)."""
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
@@ -11,8 +9,9 @@ from pydantic import Field
 
 from weavefn.errors import FieldError, InvalidInputError
 from weavefn.triggers.cloudwatch import find_cluster
-from weavefn.triggers.fields import PayloadModel, join, validate
+from weavefn.triggers.fields import join
 from weavefn.triggers.model import AlarmSource, AlarmState, AlarmTrigger
+from weavefn.triggers.payload import PayloadModel, validate
 
 WHAT = "Azure Monitor alert"
 

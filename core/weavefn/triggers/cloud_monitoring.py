@@ -5,8 +5,6 @@ Alert policy user labels may hold only ``[a-z0-9_-]``, so besides ``weaviate.io/
 names never contain ``_``, so the first underscore is the separator.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
@@ -14,8 +12,9 @@ from enum import StrEnum
 from pydantic import Field
 
 from weavefn.triggers.cloudwatch import find_cluster
-from weavefn.triggers.fields import CLUSTER_KEY, PayloadModel, join, validate
+from weavefn.triggers.fields import CLUSTER_KEY, join
 from weavefn.triggers.model import AlarmSource, AlarmState, AlarmTrigger
+from weavefn.triggers.payload import PayloadModel, validate
 from weavefn.triggers.pubsub import read_pubsub
 
 WHAT = "Cloud Monitoring incident"

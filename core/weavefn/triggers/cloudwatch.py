@@ -4,8 +4,6 @@ Also holds what the EventBridge and direct-action shapes share with it: the stat
 the reading of observed value and threshold from the alarm's reason.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Iterable
 from datetime import datetime
@@ -15,15 +13,9 @@ from typing import Literal
 from pydantic import Field
 
 from weavefn.errors import FieldError, InvalidInputError
-from weavefn.triggers.fields import (
-    CLUSTER_KEY,
-    PayloadModel,
-    check_cluster,
-    decode_json,
-    join,
-    validate,
-)
+from weavefn.triggers.fields import CLUSTER_KEY, check_cluster, decode_json, join
 from weavefn.triggers.model import AlarmSource, AlarmState, AlarmTrigger
+from weavefn.triggers.payload import PayloadModel, validate
 
 WHAT = "CloudWatch alarm notification"
 

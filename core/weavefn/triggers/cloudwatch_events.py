@@ -1,7 +1,5 @@
 """CloudWatch alarm state changes as EventBridge events and as direct Lambda alarm actions."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Iterable
 from datetime import datetime
@@ -17,8 +15,9 @@ from weavefn.triggers.cloudwatch import (
     observed_from_reason,
     threshold_from_reason,
 )
-from weavefn.triggers.fields import PayloadModel, join, validate
+from weavefn.triggers.fields import join
 from weavefn.triggers.model import AlarmSource, AlarmTrigger
+from weavefn.triggers.payload import PayloadModel, validate
 
 
 class MetricRef(PayloadModel):

@@ -1,7 +1,8 @@
 """Recognise which platform shape a payload has, so one entry point can pick its parser.
 
 Detection looks at the envelope only (plus the decoded Pub/Sub data, which is all a Pub/Sub
-message has); validating the payload is the parser's job.
+message has); validating the payload is the parser's job. Nothing here needs pydantic, so an
+entry point can pick a parser before any payload model is built.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from enum import StrEnum
 from typing import Any
 
 from weavefn.errors import FieldError, InvalidInputError
-from weavefn.triggers.http import is_apigw_v2
-from weavefn.triggers.pubsub import is_cloudevent
 
 
 class Cloud(StrEnum):
@@ -93,6 +92,16 @@ _SNS_TYPES = {
 }
 _GCP_HEADERS = ("function-execution-id", "x-cloud-trace-context")
 _AZURE_HEADERS = ("x-arr-log-id", "x-site-deployment-id", "was-default-hostname")
+
+
+def is_apigw_v2(payload: object) -> bool:
+    """An API Gateway HTTP API (payload format 2.0) event."""
+    return isinstance(payload, dict) and payload.get("version") == "2.0" and "rawPath" in payload
+
+
+def is_cloudevent(payload: object) -> bool:
+    """A CloudEvent in structured form (how Pub/Sub messages reach a Cloud Function)."""
+    return isinstance(payload, dict) and "specversion" in payload
 
 
 def _unrecognised(message: str = "not a payload weavefn recognises") -> InvalidInputError:

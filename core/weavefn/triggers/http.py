@@ -1,33 +1,14 @@
-"""HTTP requests reaching a webhook function, and the CI/CD upgrade request they may carry.
+"""The HTTP request a webhook function received, in the one form the router reads.
 
-Two shapes arrive: an API Gateway HTTP API (payload 2.0) event on AWS, and on GCP/Azure a
-plain request, written down (samples, ``weavefn invoke``) as ``{method, url, headers, body}``.
-Both become one HttpRequest whose raw body bytes stay intact for signature checks.
+Adapters build it from their platform's request object; a request written down as JSON (an
+API Gateway event, or ``{method, url, headers, body}``) is read by http_payloads.read_http.
+Its raw body bytes stay intact for signature checks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
-from urllib.parse import urlsplit
-
-from pydantic import Field, field_validator
-
-from weavefn.errors import FieldError, InvalidInputError
-from weavefn.model.units import Version
-from weavefn.triggers.fields import (
-    PayloadModel,
-    check_cluster,
-    decode_base64,
-    decode_json,
-    validate,
-)
-from weavefn.triggers.model import UpgradeRequest
-
-WHAT = "HTTP request"
-TIMESTAMP_HEADER = "x-weavefn-timestamp"
-SIGNATURE_HEADER = "x-weavefn-signature"
 
 
 @dataclass(frozen=True)
@@ -42,109 +23,3 @@ class HttpRequest:
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
-
-
-class _HttpContext(PayloadModel):
-    method: str
-    path: str
-
-
-class _RequestContext(PayloadModel):
-    http: _HttpContext
-    request_id: str = Field(alias="requestId")
-
-
-class ApiGatewayV2Event(PayloadModel):
-    version: Literal["2.0"]
-    raw_path: str = Field(alias="rawPath")
-    headers: dict[str, str] = Field(default_factory=dict)
-    query_string_parameters: dict[str, str] = Field(
-        default_factory=dict, alias="queryStringParameters"
-    )
-    request_context: _RequestContext = Field(alias="requestContext")
-    body: str | None = None
-    is_base64_encoded: bool = Field(default=False, alias="isBase64Encoded")
-
-
-class HttpRequestDocument(PayloadModel):
-    method: str = Field(min_length=1)
-    url: str = Field(min_length=1)
-    headers: dict[str, str] = Field(default_factory=dict)
-    body: str = ""
-
-
-def _lower(headers: Mapping[str, str]) -> dict[str, str]:
-    return {name.lower(): value for name, value in headers.items()}
-
-
-def _utf8(text: str) -> bytes:
-    """The body's bytes; a lone surrogate (a JSON ``\\ud800`` escape) has no UTF-8 form."""
-    try:
-        return text.encode()
-    except UnicodeEncodeError:
-        raise InvalidInputError(
-            [FieldError("body", "is not valid UTF-8 text")], what=WHAT
-        ) from None
-
-
-def is_apigw_v2(payload: object) -> bool:
-    return isinstance(payload, dict) and payload.get("version") == "2.0" and "rawPath" in payload
-
-
-def read_http(payload: object) -> HttpRequest:
-    """Either request shape as an HttpRequest; the body is decoded from base64 when flagged."""
-    if is_apigw_v2(payload):
-        event = validate(ApiGatewayV2Event, payload, what=WHAT)
-        text = event.body or ""
-        if event.is_base64_encoded:
-            body = decode_base64(text, path="body", what=WHAT)
-        else:
-            body = _utf8(text)
-        return HttpRequest(
-            method=event.request_context.http.method.upper(),
-            path=event.raw_path,
-            headers=_lower(event.headers),
-            body=body,
-            request_id=event.request_context.request_id,
-            query=dict(event.query_string_parameters),
-        )
-    doc = validate(HttpRequestDocument, payload, what=WHAT)
-    headers = _lower(doc.headers)
-    url = urlsplit(doc.url)
-    request_id = headers.get("function-execution-id") or headers.get("x-arr-log-id", "")
-    return HttpRequest(
-        method=doc.method.upper(),
-        path=url.path or "/",
-        headers=headers,
-        body=_utf8(doc.body),
-        request_id=request_id,
-    )
-
-
-class _UpgradeBody(PayloadModel):
-    cluster: str
-    version: str
-
-    @field_validator("version")
-    @classmethod
-    def _version(cls, value: str) -> str:
-        try:
-            return str(Version.parse(value))
-        except ValueError:
-            raise ValueError("must be a Weaviate version MAJOR.MINOR.PATCH, e.g. 1.27.3") from None
-
-
-def parse_upgrade_request(request: HttpRequest) -> UpgradeRequest:
-    """The JSON body ``{"cluster": "ns/name", "version": "1.27.3"}`` (authenticate it first)."""
-    what = "upgrade request"
-    if request.method != "POST":
-        raise InvalidInputError([FieldError("method", "must be POST")], what=what)
-    body = validate(
-        _UpgradeBody, decode_json(request.body, path="body", what=what), path="body", what=what
-    )
-    cluster = check_cluster(body.cluster, path="body.cluster", what=what)
-    timestamp = request.header(TIMESTAMP_HEADER)
-    # a signed request re-sent by CI carries the same timestamp: let it de-duplicate
-    key = f"upgrade:{cluster}:{body.version}"
-    event_id = f"{key}:{timestamp}" if timestamp else (request.request_id or key)
-    return UpgradeRequest(cluster=cluster, version=body.version, event_id=event_id)

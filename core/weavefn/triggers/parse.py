@@ -1,7 +1,11 @@
 """One registry from detected payload kind to parser: ``parse_alarm`` and ``parse_trigger``.
 
-Parsing is not authenticating: verify SNS signatures (sns_signature) and webhook request
-signatures before trusting what these return.
+Parsing is not authenticating: verify SNS signatures (sns_signature) before trusting what
+these return. Upgrade requests have no entry: they become triggers only once their signature
+is checked (signed_upgrade.authenticate_upgrade, on the webhook's upgrade route).
+
+Each parser's module (and its payload models) is imported when a payload of its kind
+arrives, so an entry point pays only for the shapes it receives.
 """
 
 from __future__ import annotations
@@ -12,38 +16,99 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from weavefn.errors import FieldError, InvalidInputError
-from weavefn.triggers.azure_monitor import parse_azure_alert
-from weavefn.triggers.cloud_monitoring import parse_incident
-from weavefn.triggers.cloudwatch import parse_sns_alarms, parse_sns_http_alarm
-from weavefn.triggers.cloudwatch_events import parse_eventbridge_alarm, parse_lambda_action_alarm
-from weavefn.triggers.detect import Category, PayloadKind, detect
+from weavefn.triggers.detect import Category, PayloadKind, detect, is_apigw_v2
 from weavefn.triggers.fields import decode_json
-from weavefn.triggers.http import is_apigw_v2, parse_upgrade_request, read_http
 from weavefn.triggers.model import AlarmTrigger, Trigger
-from weavefn.triggers.queue import (
-    cluster_from_body,
-    parse_azure_queue,
-    parse_pubsub_cluster,
-    parse_sqs,
-)
-from weavefn.triggers.schedules import (
-    parse_azure_timer,
-    parse_cloud_scheduler_http,
-    parse_cloud_scheduler_pubsub,
-    parse_eventbridge_schedule,
-)
 
 Parser = Callable[[object, datetime | None], Sequence[Trigger]]
 
 
-def _sns_document(payload: object) -> object:
+def _cloudwatch_sns(payload: object, _: datetime | None) -> Sequence[Trigger]:
+    from weavefn.triggers.cloudwatch import parse_sns_alarms
+
+    return parse_sns_alarms(payload)
+
+
+def _cloudwatch_eventbridge(payload: object, _: datetime | None) -> Sequence[Trigger]:
+    from weavefn.triggers.cloudwatch_events import parse_eventbridge_alarm
+
+    return [parse_eventbridge_alarm(payload)]
+
+
+def _cloudwatch_lambda_action(payload: object, _: datetime | None) -> Sequence[Trigger]:
+    from weavefn.triggers.cloudwatch_events import parse_lambda_action_alarm
+
+    return [parse_lambda_action_alarm(payload)]
+
+
+def _sns_http(payload: object, _: datetime | None) -> Sequence[Trigger]:
     """The SNS JSON document, whether bare or inside the HTTP request that delivered it."""
+    from weavefn.triggers.cloudwatch import parse_sns_http_alarm
+    from weavefn.triggers.http_payloads import read_http
+
     if isinstance(payload, dict) and ("method" in payload or is_apigw_v2(payload)):
-        return decode_json(read_http(payload).body, path="body", what="SNS notification")
-    return payload
+        payload = decode_json(read_http(payload).body, path="body", what="SNS notification")
+    return [parse_sns_http_alarm(payload)]
 
 
-def _bare_cluster(payload: object) -> list[Trigger]:
+def _azure_alert(payload: object, _: datetime | None) -> Sequence[Trigger]:
+    from weavefn.triggers.azure_monitor import parse_azure_alert
+
+    return [parse_azure_alert(payload)]
+
+
+def _incident(payload: object, _: datetime | None) -> Sequence[Trigger]:
+    from weavefn.triggers.cloud_monitoring import parse_incident
+
+    return [parse_incident(payload)]
+
+
+def _eventbridge_schedule(payload: object, _: datetime | None) -> Sequence[Trigger]:
+    from weavefn.triggers.schedules import parse_eventbridge_schedule
+
+    return [parse_eventbridge_schedule(payload)]
+
+
+def _scheduler_http(payload: object, received_at: datetime | None) -> Sequence[Trigger]:
+    from weavefn.triggers.http_payloads import read_http
+    from weavefn.triggers.schedules import parse_cloud_scheduler_http
+
+    return [parse_cloud_scheduler_http(read_http(payload), received_at=received_at)]
+
+
+def _scheduler_pubsub(payload: object, _: datetime | None) -> Sequence[Trigger]:
+    from weavefn.triggers.schedules import parse_cloud_scheduler_pubsub
+
+    return [parse_cloud_scheduler_pubsub(payload)]
+
+
+def _azure_timer(payload: object, received_at: datetime | None) -> Sequence[Trigger]:
+    from weavefn.triggers.schedules import parse_azure_timer
+
+    return [parse_azure_timer(payload, received_at=received_at)]
+
+
+def _sqs(payload: object, _: datetime | None) -> Sequence[Trigger]:
+    from weavefn.triggers.queue import parse_sqs
+
+    return parse_sqs(payload)
+
+
+def _pubsub_cluster(payload: object, _: datetime | None) -> Sequence[Trigger]:
+    from weavefn.triggers.queue import parse_pubsub_cluster
+
+    return [parse_pubsub_cluster(payload)]
+
+
+def _azure_queue(payload: object, _: datetime | None) -> Sequence[Trigger]:
+    from weavefn.triggers.queue import parse_azure_queue
+
+    return [parse_azure_queue(payload)]
+
+
+def _bare_cluster(payload: object, _: datetime | None) -> Sequence[Trigger]:
+    from weavefn.triggers.queue import cluster_from_body
+
     # a bare message has no envelope id; its content is what a redelivery repeats
     try:
         text = json.dumps(payload, sort_keys=True)
@@ -57,25 +122,23 @@ def _bare_cluster(payload: object) -> list[Trigger]:
 
 
 PARSERS: dict[PayloadKind, Parser] = {
-    PayloadKind.CLOUDWATCH_SNS: lambda p, _: parse_sns_alarms(p),
-    PayloadKind.CLOUDWATCH_EVENTBRIDGE: lambda p, _: [parse_eventbridge_alarm(p)],
-    PayloadKind.CLOUDWATCH_LAMBDA_ACTION: lambda p, _: [parse_lambda_action_alarm(p)],
-    PayloadKind.SNS_HTTP_NOTIFICATION: lambda p, _: [parse_sns_http_alarm(_sns_document(p))],
-    PayloadKind.AZURE_MONITOR_ALERT: lambda p, _: [parse_azure_alert(p)],
-    PayloadKind.CLOUD_MONITORING_INCIDENT: lambda p, _: [parse_incident(p)],
-    PayloadKind.EVENTBRIDGE_SCHEDULE: lambda p, _: [parse_eventbridge_schedule(p)],
-    PayloadKind.CLOUD_SCHEDULER_HTTP: lambda p, at: [
-        parse_cloud_scheduler_http(read_http(p), received_at=at)
-    ],
-    PayloadKind.CLOUD_SCHEDULER_PUBSUB: lambda p, _: [parse_cloud_scheduler_pubsub(p)],
-    PayloadKind.AZURE_TIMER: lambda p, at: [parse_azure_timer(p, received_at=at)],
-    PayloadKind.SQS_MESSAGE: lambda p, _: parse_sqs(p),
-    PayloadKind.PUBSUB_MESSAGE: lambda p, _: [parse_pubsub_cluster(p)],
-    PayloadKind.AZURE_QUEUE_MESSAGE: lambda p, _: [parse_azure_queue(p)],
-    PayloadKind.CLUSTER_MESSAGE: lambda p, _: _bare_cluster(p),
-    PayloadKind.UPGRADE_REQUEST: lambda p, _: [parse_upgrade_request(read_http(p))],
+    PayloadKind.CLOUDWATCH_SNS: _cloudwatch_sns,
+    PayloadKind.CLOUDWATCH_EVENTBRIDGE: _cloudwatch_eventbridge,
+    PayloadKind.CLOUDWATCH_LAMBDA_ACTION: _cloudwatch_lambda_action,
+    PayloadKind.SNS_HTTP_NOTIFICATION: _sns_http,
+    PayloadKind.AZURE_MONITOR_ALERT: _azure_alert,
+    PayloadKind.CLOUD_MONITORING_INCIDENT: _incident,
+    PayloadKind.EVENTBRIDGE_SCHEDULE: _eventbridge_schedule,
+    PayloadKind.CLOUD_SCHEDULER_HTTP: _scheduler_http,
+    PayloadKind.CLOUD_SCHEDULER_PUBSUB: _scheduler_pubsub,
+    PayloadKind.AZURE_TIMER: _azure_timer,
+    PayloadKind.SQS_MESSAGE: _sqs,
+    PayloadKind.PUBSUB_MESSAGE: _pubsub_cluster,
+    PayloadKind.AZURE_QUEUE_MESSAGE: _azure_queue,
+    PayloadKind.CLUSTER_MESSAGE: _bare_cluster,
 }
-"""Every kind that becomes core triggers; SNS subscriptions and AdmissionReviews do not."""
+"""Every kind that becomes core triggers unauthenticated; SNS subscriptions, AdmissionReviews and
+upgrade requests do not (the webhook answers them)."""
 
 
 def parse_trigger(payload: object, *, received_at: datetime | None = None) -> list[Trigger]:
@@ -83,10 +146,10 @@ def parse_trigger(payload: object, *, received_at: datetime | None = None) -> li
     detected = detect(payload)
     parser = PARSERS.get(detected.kind)
     if parser is None:
-        raise InvalidInputError(
-            [FieldError("(root)", f"a payload of kind {detected.kind} carries no trigger")],
-            what="trigger payload",
-        )
+        why = f"a payload of kind {detected.kind} carries no trigger"
+        if detected.kind is PayloadKind.UPGRADE_REQUEST:
+            why += " until the webhook authenticates it (POST /upgrade, signed)"
+        raise InvalidInputError([FieldError("(root)", why)], what="trigger payload")
     return list(parser(payload, received_at))
 
 

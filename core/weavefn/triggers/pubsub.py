@@ -1,14 +1,14 @@
 """Pub/Sub messages as functions receive them: a CloudEvent or a push subscription body."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import Field
 
-from weavefn.triggers.fields import PayloadModel, decode_base64, decode_json, validate
+from weavefn.triggers.detect import is_cloudevent
+from weavefn.triggers.fields import decode_base64, decode_json
+from weavefn.triggers.payload import PayloadModel, validate
 
 MESSAGE_PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
 
@@ -43,10 +43,6 @@ class PubSubMessage:
 
     def json(self, *, what: str) -> Any:
         return decode_json(self.data, path=self.data_path, what=what)
-
-
-def is_cloudevent(payload: object) -> bool:
-    return isinstance(payload, dict) and "specversion" in payload
 
 
 def read_pubsub(payload: object, *, what: str) -> PubSubMessage:

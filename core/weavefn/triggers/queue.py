@@ -3,21 +3,13 @@
 The body is always ``{"cluster": "namespace/name", "reason": "..."}``.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field
 
-from weavefn.triggers.fields import (
-    PayloadModel,
-    check_cluster,
-    decode_base64,
-    decode_json,
-    join,
-    validate,
-)
+from weavefn.triggers.fields import check_cluster, decode_base64, decode_json, join
 from weavefn.triggers.model import ClusterTrigger
+from weavefn.triggers.payload import PayloadModel, validate
 from weavefn.triggers.pubsub import read_pubsub
 
 WHAT = "cluster message"

@@ -1,16 +1,14 @@
 """Periodic ticks: EventBridge rules, Cloud Scheduler (HTTP or Pub/Sub) and Azure timers."""
 
-from __future__ import annotations
-
 from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import Field
 
 from weavefn.errors import FieldError, InvalidInputError
-from weavefn.triggers.fields import PayloadModel, validate
 from weavefn.triggers.http import HttpRequest
 from weavefn.triggers.model import ScheduleTrigger
+from weavefn.triggers.payload import PayloadModel, validate
 from weavefn.triggers.pubsub import read_pubsub
 
 WHAT = "schedule event"

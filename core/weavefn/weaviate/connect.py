@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ssl
-from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol
 
 from weavefn.errors import FieldError, InvalidInputError, NotFoundError, TerminalError
-from weavefn.kube.port import KubeApi, Obj, ObjectRef
+from weavefn.kube.port import Obj, ObjectApi, ObjectRef
+from weavefn.kube.proxy import ServiceProxy
 from weavefn.model.resource import WeaviateCluster
 from weavefn.render.labels import client_service_name
 from weavefn.render.services import HTTP_PORT
@@ -32,22 +31,6 @@ class WeaviateConnector(Protocol):
     """Gives the WeaviateApi of one cluster, given the pods this pass observed."""
 
     def for_cluster(self, cluster: WeaviateCluster, live_pods: list[Obj]) -> WeaviateApi: ...
-
-
-@dataclass(frozen=True)
-class ProxyAccess:
-    """What a request through the API server's service proxy needs; ``headers`` hold secrets."""
-
-    base_url: str
-    headers: dict[str, str] = field(repr=False, default_factory=dict)
-    ssl_context: ssl.SSLContext | None = field(repr=False, default=None)
-
-
-@runtime_checkable
-class ServiceProxy(Protocol):
-    """A KubeApi that can hand out its service-proxy address and credentials (RealKube)."""
-
-    def service_proxy(self, namespace: str, service: str, port: int) -> ProxyAccess: ...
 
 
 def endpoint_of(cluster: WeaviateCluster) -> str | None:
@@ -68,7 +51,7 @@ def endpoint_of(cluster: WeaviateCluster) -> str | None:
     return value.rstrip("/")
 
 
-def read_api_key(kube: KubeApi, cluster: WeaviateCluster) -> str | None:
+def read_api_key(kube: ObjectApi, cluster: WeaviateCluster) -> str | None:
     """The Weaviate API key from the Secret spec.auth.apiKey names; never logged or echoed."""
     auth = cluster.spec.auth
     if auth is None or auth.api_key is None:
@@ -100,10 +83,21 @@ def read_api_key(kube: KubeApi, cluster: WeaviateCluster) -> str | None:
 
 
 class KubeWeaviateConnector:
-    """The real connector: an explicit endpoint, else the API server's service proxy."""
+    """The real connector: an explicit endpoint, else the API server's service proxy.
 
-    def __init__(self, kube: KubeApi, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+    ``kube`` reads the API-key Secret; ``proxy`` (RealKube, None when the connection has no
+    service proxy) reaches clusters that name no endpoint.
+    """
+
+    def __init__(
+        self,
+        kube: ObjectApi,
+        *,
+        proxy: ServiceProxy | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
         self.kube = kube
+        self.proxy = proxy
         self.timeout = timeout
 
     def for_cluster(self, cluster: WeaviateCluster, live_pods: list[Obj]) -> WeaviateApi:
@@ -117,13 +111,12 @@ class KubeWeaviateConnector:
                 f"the Authorization header; set annotation {ENDPOINT_ANNOTATION} to an address "
                 "of the Weaviate Service this function can reach"
             )
-        kube: Any = self.kube
-        if not isinstance(kube, ServiceProxy):
+        if self.proxy is None:
             raise TerminalError(
                 f"{cluster.key}: this Kubernetes connection cannot proxy to services; "
                 f"set annotation {ENDPOINT_ANNOTATION}"
             )
-        access = kube.service_proxy(
+        access = self.proxy.service_proxy(
             cluster.metadata.namespace, client_service_name(cluster), HTTP_PORT
         )
         return WeaviateHttpApi(
@@ -132,14 +125,3 @@ class KubeWeaviateConnector:
             ssl_context=access.ssl_context,
             timeout=self.timeout,
         )
-
-
-def connector_for(kube: KubeApi) -> WeaviateConnector:
-    """The embedded simulation for the local cluster, the real connector otherwise."""
-    from weavefn.kube.local import LocalKube  # here: real paths never load the local backend
-
-    if isinstance(kube, LocalKube):
-        from weavefn.weaviate.local import LocalWeaviateConnector
-
-        return LocalWeaviateConnector(kube)
-    return KubeWeaviateConnector(kube)

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 import yaml
 from weavefn.invocation import Instance, Settings, fixed_runtime
-from weavefn.kube.local import LocalKube, ManualClock
+from weavefn.local.backend import local_backend
+from weavefn.local.kube import LocalKube, ManualClock
 from weavefn.queue.memory import MemoryQueue
 from weavefn.runtime import Runtime, build_runtime
 
@@ -57,7 +58,7 @@ def kube(clock: ManualClock) -> LocalKube:
 
 @pytest.fixture
 def runtime(kube: LocalKube, clock: ManualClock) -> Runtime:
-    runtime = build_runtime(kube, clock=lambda: datetime.fromtimestamp(clock(), UTC))
+    runtime = build_runtime(local_backend(kube), clock=lambda: datetime.fromtimestamp(clock(), UTC))
     assert runtime.service.reconcile().ok  # the cluster exists and runs before any trigger
     return runtime
 

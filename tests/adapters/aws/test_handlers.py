@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from weavefn.errors import RetryableError
 from weavefn.invocation import Instance
-from weavefn.kube.local import Fault, LocalKube, Verb
+from weavefn.local.kube import Fault, LocalKube, Verb
 from weavefn.queue.memory import MemoryQueue
 
 from functions.aws.handlers import AwsHandlers, LocalContext

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from weavefn.invocation import Instance
-from weavefn.kube.local import LocalKube
-from weavefn.lifecycle.upgrade_request import sign_upgrade
+from weavefn.local.kube import LocalKube
 from weavefn.queue.memory import MemoryQueue
+from weavefn.triggers.signed_upgrade import sign_upgrade
 
 from functions.aws.handlers import AwsHandlers, LocalContext
 from tests.adapters.aws.conftest import NS, SECRET, replicas, sample
@@ -250,7 +250,7 @@ def test_forged_sns_messages_are_forbidden_and_change_nothing(
 def test_subscription_confirmation_visits_the_subscribe_url(
     make_instance: Callable[..., Instance], signer: SnsSigner
 ) -> None:
-    from weavefn.triggers.http import read_http
+    from weavefn.triggers.http_payloads import read_http
     from weavefn.webhooks import handle_http
 
     instance = make_instance()

@@ -18,7 +18,8 @@ from azure.functions.queue import QueueMessage
 from azure.functions.timer import TimerRequest
 from weavefn import invocation
 from weavefn.invocation import Instance, Settings, fixed_runtime
-from weavefn.kube.local import LocalKube, ManualClock
+from weavefn.local.backend import local_backend
+from weavefn.local.kube import LocalKube, ManualClock
 from weavefn.runtime import Runtime, build_runtime
 
 from functions.azure import function_app
@@ -85,7 +86,7 @@ def kube(clock: ManualClock) -> LocalKube:
 
 @pytest.fixture
 def runtime(kube: LocalKube, clock: ManualClock) -> Runtime:
-    return build_runtime(kube, clock=lambda: datetime.fromtimestamp(clock(), UTC))
+    return build_runtime(local_backend(kube), clock=lambda: datetime.fromtimestamp(clock(), UTC))
 
 
 @pytest.fixture

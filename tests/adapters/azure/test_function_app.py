@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from weavefn.errors import RetryableError
-from weavefn.kube.local import Fault, LocalKube
 from weavefn.kube.port import ObjectRef
+from weavefn.local.kube import Fault, LocalKube
 from weavefn.runtime import Runtime
 
 from functions.azure import function_app

@@ -15,8 +15,9 @@ from flask.testing import FlaskClient
 from functions_framework import create_app
 from weavefn import invocation
 from weavefn.invocation import Instance, Settings, fixed_runtime
-from weavefn.kube.local import LocalKube, ManualClock
 from weavefn.kube.port import ObjectRef
+from weavefn.local.backend import local_backend
+from weavefn.local.kube import LocalKube, ManualClock
 from weavefn.runtime import Runtime, build_runtime
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -59,7 +60,7 @@ def kube(clock: ManualClock) -> LocalKube:
 
 @pytest.fixture
 def runtime(kube: LocalKube, clock: ManualClock) -> Runtime:
-    return build_runtime(kube, clock=lambda: datetime.fromtimestamp(clock(), UTC))
+    return build_runtime(local_backend(kube), clock=lambda: datetime.fromtimestamp(clock(), UTC))
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from weavefn.kube.local import LocalKube
+from weavefn.local.kube import LocalKube
 
 from tests.adapters.gcp.conftest import NAME, NS, example, replicas, sample
 

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from weavefn.kube.local import Fault, LocalKube
+from weavefn.local.kube import Fault, LocalKube
 
 from tests.adapters.gcp.conftest import (
     NAME,

@@ -18,6 +18,7 @@ from weavefn.kube.access import (
     parse_setting,
 )
 from weavefn.kube.real import RealKube
+from weavefn.runtime import open_backend
 
 from tests.adapters.kube.apiserver import ApiServer
 
@@ -131,10 +132,10 @@ def test_local_setting_opens_the_saved_in_memory_cluster(tmp_path: Path) -> None
         "spec": {"version": "1.32.1"},
     }
 
-    with connect(f"local:{saved}") as kube:
-        kube.apply_cluster(cluster)
-    with connect(f"local:{saved}") as kube:
-        names = [c["metadata"]["name"] for c in kube.list_clusters("db")]
+    with open_backend(f"local:{saved}") as backend:
+        backend.kube.apply_cluster(cluster)
+    with open_backend(f"local:{saved}") as backend:
+        names = [c["metadata"]["name"] for c in backend.kube.list_clusters("db")]
 
     assert saved.exists()
     assert names == ["search"]

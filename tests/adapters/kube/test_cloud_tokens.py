@@ -9,8 +9,8 @@ import pytest
 import yaml
 from kubernetes.client import ApiClient
 from weavefn.errors import InvalidInputError
-from weavefn.kube.access import CachedToken, ClusterEndpoint, Token, decode_ca
 from weavefn.kube.aks import aks_configuration, endpoint_from_kubeconfig
+from weavefn.kube.bearer import CachedToken, ClusterEndpoint, Token, decode_ca
 from weavefn.kube.eks import eks_configuration
 from weavefn.kube.gke import cluster_name, gke_configuration
 from weavefn.kube.real import RealKube

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from weavefn.autoscale.behavior import ScaleEvent, TimedReplicas
-from weavefn.autoscale.decision import Action, Decision, DecisionInput, Reason, evaluate
+from weavefn.autoscale.decision import Action, DecisionInput, Reason, ScaleDecision, evaluate
 from weavefn.autoscale.metrics.port import Hint, MetricName, MetricSnapshot, MissingReason, Reading
 from weavefn.model.autoscaling import AutoScalingSpec, MetricSourceKind
 
@@ -37,7 +37,7 @@ def spec_of(**overrides: Any) -> AutoScalingSpec:
     return AutoScalingSpec.model_validate({k: v for k, v in raw.items() if v is not None})
 
 
-def run(case: Case) -> Decision:
+def run(case: Case) -> ScaleDecision:
     readings = [
         Reading(m, MetricSourceKind.KUBERNETES, v, None if v is not None else MissingReason.NO_DATA)
         for m, v in case.readings.items()

@@ -15,7 +15,6 @@ from weavefn.autoscale.moves import (
     Move,
     MovePolicy,
     MoveRecord,
-    MoveStage,
     observed,
     settled,
     starting,
@@ -23,6 +22,7 @@ from weavefn.autoscale.moves import (
 )
 from weavefn.autoscale.rebalance import plan_rebalance
 from weavefn.conditions import ConditionReason
+from weavefn.model.operations import MoveStage
 from weavefn.weaviate.port import (
     CollectionSharding,
     ReplicationKind,
@@ -266,7 +266,7 @@ def test_move_progress(
     after = observed(record, report, max_attempts=3)
 
     assert (after.stage, after.attempts) == (stage, attempts)
-    assert MoveRecord.from_dict(after.to_dict()) == after
+    assert MoveRecord.of(after.details()) == after
     if stage in (MoveStage.PENDING, MoveStage.FAILED):
         assert after.op_id is None and after.error == "disk full"
 
@@ -289,7 +289,7 @@ def test_interrupted_move_is_settled_from_placement(
     record = starting(MoveRecord(MOVE), T0)
 
     after = settled(
-        MoveRecord.from_dict(record.to_dict()),
+        MoveRecord.of(record.details()),
         sharding({"A": {"s1": list(replicas)}}),
         now=T0 + timedelta(seconds=seconds_later),
         policy=MovePolicy(),

@@ -214,7 +214,7 @@ def test_a_custom_qps_query_is_asked_on_any_release(prometheus: FakePrometheus) 
 
 
 def test_the_local_cluster_reports_the_same_for_a_release_before_1_29() -> None:
-    from weavefn.autoscale.metrics.local import LoadModel, local_registry
+    from weavefn.local.metrics import LoadModel, local_registry
 
     extras: dict[str, Any] = {}
     LoadModel(extras).set("prod/search", qps=500)

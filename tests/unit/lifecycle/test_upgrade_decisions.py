@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from weavefn.lifecycle.upgrade import (
+from weavefn.lifecycle.upgrade.rollout import (
     Health,
-    NodeView,
+    NodeHealth,
     PodView,
-    UpgradePhase,
     UpgradePolicy,
-    UpgradeState,
     Verdict,
     decide,
 )
+from weavefn.lifecycle.upgrade.state import UpgradeState
+from weavefn.model.operations import UpgradePhase
 from weavefn.weaviate.port import BackupStatus, NodeStatus
 
 T0 = datetime(2026, 11, 25, 10, 15, tzinfo=UTC)
@@ -33,7 +33,7 @@ def pods(*versions: str, ready: bool = True) -> list[PodView]:
 
 
 def health(*nodes: tuple[NodeStatus, str], synchronized: bool = True) -> Health:
-    return Health({f"w-{i}": NodeView(s, v) for i, (s, v) in enumerate(nodes)}, synchronized)
+    return Health({f"w-{i}": NodeHealth(s, v) for i, (s, v) in enumerate(nodes)}, synchronized)
 
 
 ALL_OLD = health((HEALTHY, OLD), (HEALTHY, OLD), (HEALTHY, OLD))

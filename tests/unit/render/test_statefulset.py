@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from weavefn.errors import InvalidInputError
-from weavefn.render import render_all, render_statefulset, selector_labels
+from weavefn.render import Rollout, render_all, render_statefulset, selector_labels
 
 from tests.unit.render.conftest import build, env_of, load_example
 
@@ -57,7 +57,7 @@ def test_replicas_are_left_to_the_scaling_path_when_asked() -> None:
 
 
 def test_upgrade_can_pin_the_image_and_partition() -> None:
-    sts = render_statefulset(build(), voters=VOTERS, image_version="1.33.0", partition=2)
+    sts = render_statefulset(build(), voters=VOTERS, rollout=Rollout("1.33.0", partition=2))
     assert _container(sts)["image"] == "cr.weaviate.io/semitechnologies/weaviate:1.33.0"
     assert sts["spec"]["updateStrategy"] == {
         "type": "RollingUpdate",
@@ -232,8 +232,8 @@ def test_replica_movement_switch_is_the_variable_the_release_reads(
 def test_an_upgrade_across_the_switch_renders_it_for_the_pinned_image() -> None:
     # While 1.33.3 -> 1.33.4 rolls, the template is the new image's: pods on it read ENABLED.
     cluster = build({"version": "1.33.4", "replication": {"replicaMovement": True}})
-    old = render_statefulset(cluster, voters=VOTERS, image_version="1.33.3", partition=2)
-    new = render_statefulset(cluster, voters=VOTERS, image_version="1.33.4", partition=2)
+    old = render_statefulset(cluster, voters=VOTERS, rollout=Rollout("1.33.3", 2))
+    new = render_statefulset(cluster, voters=VOTERS, rollout=Rollout("1.33.4", 2))
     assert env_of(old)["REPLICA_MOVEMENT_DISABLED"] == "false"
     assert "REPLICA_MOVEMENT_ENABLED" not in env_of(old)
     assert env_of(new)["REPLICA_MOVEMENT_ENABLED"] == "true"

@@ -13,19 +13,23 @@ from weavefn.triggers.azure_monitor import parse_azure_alert
 from weavefn.triggers.cloud_monitoring import parse_incident
 from weavefn.triggers.cloudwatch import parse_sns_alarms
 from weavefn.triggers.cloudwatch_events import parse_eventbridge_alarm, parse_lambda_action_alarm
-from weavefn.triggers.http import parse_upgrade_request, read_http
+from weavefn.triggers.http import HttpRequest
+from weavefn.triggers.http_payloads import read_http
 from weavefn.triggers.parse import parse_alarm, parse_trigger
 from weavefn.triggers.queue import parse_azure_queue, parse_pubsub_cluster, parse_sqs
+from weavefn.triggers.replay import InMemoryReplayGuard
 from weavefn.triggers.schedules import (
     parse_azure_timer,
     parse_cloud_scheduler_http,
     parse_cloud_scheduler_pubsub,
     parse_eventbridge_schedule,
 )
+from weavefn.triggers.signed_upgrade import authenticate_upgrade, sign_upgrade
 
 from tests.unit.triggers.test_samples import load
 
 SECRET = "hunter2-Sup3rSecret"
+UPGRADE_SECRET = b"ci-shared-secret"
 Edit = Callable[[Any], None]
 
 
@@ -356,19 +360,19 @@ CASES: list[tuple[str, str, Edit, str]] = [
         "upgrade-bad-version",
         "aws/apigw-upgrade-request.json",
         setting("body", value=json.dumps({"cluster": "weaviate/production", "version": "latest"})),
-        "body.version",
+        "version",
     ),
     (
         "upgrade-missing-cluster",
         "gcp/http-upgrade-request.json",
         setting("body", value=json.dumps({"version": "1.27.3"})),
-        "body.cluster",
+        "cluster",
     ),
     (
         "upgrade-body-not-json",
         "azure/http-upgrade-request.json",
         setting("body", value=SECRET),
-        "body",
+        "(body)",
     ),
     (
         "apigw-bad-base64",
@@ -377,6 +381,19 @@ CASES: list[tuple[str, str, Edit, str]] = [
         "body",
     ),
 ]
+
+
+def signed_upgrade(request: HttpRequest) -> object:
+    """The webhook's upgrade route: the body, signed by CI, through authentication."""
+    now = 1_764_152_400
+    headers = sign_upgrade(request.body, secret=UPGRADE_SECRET, timestamp=now)
+    return authenticate_upgrade(
+        body=request.body,
+        headers=headers,
+        secret=UPGRADE_SECRET,
+        now=now,
+        replay=InMemoryReplayGuard(),
+    )
 
 
 # What each function calls for its own trigger; detection is only for `weavefn invoke`.
@@ -395,9 +412,9 @@ PARSERS: dict[str, Callable[[Any], object]] = {
     "aws/sqs-reconcile.json": parse_sqs,
     "gcp/pubsub-reconcile.json": parse_pubsub_cluster,
     "azure/queue-reconcile.json": parse_azure_queue,
-    "aws/apigw-upgrade-request.json": lambda p: parse_upgrade_request(read_http(p)),
-    "gcp/http-upgrade-request.json": lambda p: parse_upgrade_request(read_http(p)),
-    "azure/http-upgrade-request.json": lambda p: parse_upgrade_request(read_http(p)),
+    "aws/apigw-upgrade-request.json": lambda p: signed_upgrade(read_http(p)),
+    "gcp/http-upgrade-request.json": lambda p: signed_upgrade(read_http(p)),
+    "azure/http-upgrade-request.json": lambda p: signed_upgrade(read_http(p)),
 }
 
 

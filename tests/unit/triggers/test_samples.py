@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from weavefn.errors import InvalidInputError
 from weavefn.triggers.detect import Category, Cloud, PayloadKind, detect
+from weavefn.triggers.http_payloads import read_http
 from weavefn.triggers.model import (
     AlarmSource,
     AlarmState,
@@ -20,6 +22,13 @@ from weavefn.triggers.model import (
     UpgradeRequest,
 )
 from weavefn.triggers.parse import parse_alarm, parse_trigger
+from weavefn.triggers.replay import InMemoryReplayGuard
+from weavefn.triggers.signed_upgrade import (
+    SIGNATURE_HEADER,
+    UnauthenticatedError,
+    authenticate_upgrade,
+    sign_upgrade,
+)
 
 EVENTS = Path(__file__).resolve().parents[3] / "events"
 RECEIVED = datetime(2025, 11, 26, 10, 10, 3, tzinfo=UTC)
@@ -133,7 +142,6 @@ SAMPLES = [
         "aws/apigw-upgrade-request.json",
         Cloud.AWS,
         PayloadKind.UPGRADE_REQUEST,
-        (UpgradeRequest(PROD, "1.27.3", "upgrade:weaviate/production:1.27.3:1764152400"),),
     ),
     Sample("aws/apigw-admission-review.json", Cloud.AWS, PayloadKind.ADMISSION_REVIEW),
     Sample(
@@ -196,7 +204,6 @@ SAMPLES = [
         "gcp/http-upgrade-request.json",
         Cloud.GCP,
         PayloadKind.UPGRADE_REQUEST,
-        (UpgradeRequest(PROD, "1.27.3", "upgrade:weaviate/production:1.27.3:1764152400"),),
     ),
     Sample(
         "azure/azure-monitor-metric-alert.json",
@@ -264,7 +271,6 @@ SAMPLES = [
         "azure/http-upgrade-request.json",
         Cloud.AZURE,
         PayloadKind.UPGRADE_REQUEST,
-        (UpgradeRequest(PROD, "1.27.3", "upgrade:weaviate/production:1.27.3:1764152400"),),
     ),
 ]
 
@@ -311,3 +317,44 @@ def test_redelivery_later_has_the_same_event_id(sample: Sample) -> None:
     first = parse_trigger(load(sample.file), received_at=RECEIVED)
     again = parse_trigger(load(sample.file), received_at=RECEIVED + timedelta(minutes=1))
     assert [t.event_id for t in again] == [t.event_id for t in first]
+
+
+UPGRADES = [s for s in SAMPLES if s.kind is PayloadKind.UPGRADE_REQUEST]
+SECRET = b"ci-shared-secret"
+
+
+@pytest.mark.parametrize("sample", UPGRADES, ids=[s.file for s in UPGRADES])
+def test_upgrade_sample_is_no_trigger_until_authenticated(sample: Sample) -> None:
+    with pytest.raises(InvalidInputError, match="authenticates"):
+        parse_trigger(load(sample.file))
+
+
+@pytest.mark.parametrize("sample", UPGRADES, ids=[s.file for s in UPGRADES])
+def test_upgrade_sample_authenticates_to_the_core_request_once_signed(sample: Sample) -> None:
+    request = read_http(load(sample.file))
+    sent_at = int(request.headers["x-weavefn-timestamp"])
+    unsigned = {k: v for k, v in request.headers.items() if k != SIGNATURE_HEADER.lower()}
+    signed = {**unsigned, **sign_upgrade(request.body, secret=SECRET, timestamp=sent_at)}
+
+    upgrade = authenticate_upgrade(
+        body=request.body, headers=signed, secret=SECRET, now=sent_at, replay=InMemoryReplayGuard()
+    )
+
+    assert (upgrade.cluster, upgrade.version) == (PROD, "1.27.3")
+    assert upgrade.event_id.startswith("upgrade-")
+    assert isinstance(upgrade, UpgradeRequest)
+
+
+@pytest.mark.parametrize("sample", UPGRADES, ids=[s.file for s in UPGRADES])
+def test_upgrade_sample_with_its_placeholder_signature_is_refused(sample: Sample) -> None:
+    request = read_http(load(sample.file))
+    assert "<" in request.headers[SIGNATURE_HEADER.lower()]
+
+    with pytest.raises(UnauthenticatedError):
+        authenticate_upgrade(
+            body=request.body,
+            headers=request.headers,
+            secret=SECRET,
+            now=int(request.headers["x-weavefn-timestamp"]),
+            replay=InMemoryReplayGuard(),
+        )

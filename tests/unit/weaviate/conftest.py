@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from weavefn.weaviate import SimTiming, WeaviateHttpApi, WeaviateSim
+from weavefn.local.weaviate.cluster import EmbeddedWeaviate
+from weavefn.local.weaviate.state import SimTiming
+from weavefn.weaviate.http import WeaviateHttpApi
 
 from tests.support.fake_weaviate import FakeWeaviate, fake_cluster
 
@@ -41,8 +43,8 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def sim(clock: ManualClock) -> WeaviateSim:
-    return WeaviateSim.seeded(
+def sim(clock: ManualClock) -> EmbeddedWeaviate:
+    return EmbeddedWeaviate.seeded(
         NODES,
         collections=2,
         shards_per_collection=3,
@@ -55,7 +57,7 @@ def sim(clock: ManualClock) -> WeaviateSim:
 
 
 @pytest.fixture
-def servers(sim: WeaviateSim) -> Iterator[dict[str, FakeWeaviate]]:
+def servers(sim: EmbeddedWeaviate) -> Iterator[dict[str, FakeWeaviate]]:
     with fake_cluster(sim) as fakes:
         yield fakes
 

@@ -11,16 +11,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from weavefn.errors import InvalidInputError, NotFoundError, TerminalError, UnavailableError
-from weavefn.weaviate import (
+from weavefn.local.weaviate.api import EmbeddedWeaviateApi
+from weavefn.local.weaviate.cluster import EmbeddedWeaviate
+from weavefn.local.weaviate.state import PodNode
+from weavefn.weaviate.http import WeaviateHttpApi
+from weavefn.weaviate.port import (
     BackupStatus,
     NodeStatus,
-    NodeView,
     ReplicaMovementUnsupportedError,
     ReplicationKind,
     ReplicationState,
-    SimWeaviateApi,
-    WeaviateHttpApi,
-    WeaviateSim,
 )
 
 from tests.support.fake_weaviate import FakeWeaviate
@@ -30,7 +30,9 @@ from .conftest import NODES, ManualClock
 SECRET = "s3cr3t-weaviate-key-0123"
 
 
-def test_nodes_report_every_member_with_its_shards(api: WeaviateHttpApi, sim: WeaviateSim) -> None:
+def test_nodes_report_every_member_with_its_shards(
+    api: WeaviateHttpApi, sim: EmbeddedWeaviate
+) -> None:
     nodes = api.nodes()
 
     assert [n.name for n in nodes] == NODES
@@ -63,7 +65,7 @@ def test_backup_round_trip_over_http(api: WeaviateHttpApi, clock: ManualClock) -
 
 
 def test_restore_over_http_brings_back_a_dropped_collection(
-    api: WeaviateHttpApi, sim: WeaviateSim, clock: ManualClock
+    api: WeaviateHttpApi, sim: EmbeddedWeaviate, clock: ManualClock
 ) -> None:
     api.create_backup("filesystem", "nightly")
     clock.advance(60)
@@ -127,7 +129,7 @@ def test_sharding_state_and_move_over_http(api: WeaviateHttpApi, clock: ManualCl
 
 
 def test_failed_move_reports_cancelled_with_weaviates_error(
-    api: WeaviateHttpApi, sim: WeaviateSim, clock: ManualClock
+    api: WeaviateHttpApi, sim: EmbeddedWeaviate, clock: ManualClock
 ) -> None:
     shard = api.sharding_state("Collection1").collections[0].shards[0]
     target = next(n for n in NODES if n not in shard.replicas)
@@ -164,9 +166,9 @@ def test_refused_replication_carries_weaviates_message(api: WeaviateHttpApi) -> 
     ids=["below-1.32-has-no-endpoint", "disabled-answers-501"],
 )
 def test_replica_movement_unsupported(
-    sim: WeaviateSim, servers: dict[str, FakeWeaviate], version: str, enabled: bool
+    sim: EmbeddedWeaviate, servers: dict[str, FakeWeaviate], version: str, enabled: bool
 ) -> None:
-    sim.sync_nodes([NodeView(n, True, version) for n in NODES])
+    sim.sync_nodes([PodNode(n, True, version) for n in NODES])
     sim.set_replica_movement(enabled)
     api = WeaviateHttpApi(servers["weaviate-1"].url)
     shard = sim.state.collections[0].shards[0]
@@ -182,7 +184,7 @@ def test_replica_movement_unsupported(
     assert not caught.value.retryable
 
 
-def test_set_shard_ready_after_readonly(api: WeaviateHttpApi, sim: WeaviateSim) -> None:
+def test_set_shard_ready_after_readonly(api: WeaviateHttpApi, sim: EmbeddedWeaviate) -> None:
     shard = sim.state.collections[1].shards[2].name
     sim.set_shard_readonly("Collection2", shard)
 
@@ -194,16 +196,16 @@ def test_set_shard_ready_after_readonly(api: WeaviateHttpApi, sim: WeaviateSim) 
 
 
 def test_each_server_answers_as_its_node(
-    sim: WeaviateSim, servers: dict[str, FakeWeaviate]
+    sim: EmbeddedWeaviate, servers: dict[str, FakeWeaviate]
 ) -> None:
-    sim.sync_nodes([NodeView(n, n != "weaviate-2", "1.32.2") for n in NODES])
+    sim.sync_nodes([PodNode(n, n != "weaviate-2", "1.32.2") for n in NODES])
 
     assert WeaviateHttpApi(servers["weaviate-0"].url).nodes()[2].status is NodeStatus.UNAVAILABLE
     with pytest.raises(UnavailableError, match="503"):
         WeaviateHttpApi(servers["weaviate-2"].url).nodes()
 
 
-def test_api_key_is_required_and_never_echoed(sim: WeaviateSim) -> None:
+def test_api_key_is_required_and_never_echoed(sim: EmbeddedWeaviate) -> None:
     with FakeWeaviate(sim, api_key=SECRET) as fake:
         assert len(WeaviateHttpApi(fake.url, api_key=SECRET).nodes()) == 3
         with pytest.raises(TerminalError, match="401") as caught:
@@ -283,7 +285,7 @@ def test_proxy_headers_override_the_api_key() -> None:
     assert "418: seen ***" in str(caught.value)
 
 
-def test_a_stalled_server_times_out_as_unavailable(sim: WeaviateSim) -> None:
+def test_a_stalled_server_times_out_as_unavailable(sim: EmbeddedWeaviate) -> None:
     with FakeWeaviate(sim) as fake:
         fake.delay = 5.0
         with pytest.raises(UnavailableError, match=r"within 0\.2s") as caught:
@@ -410,7 +412,7 @@ def test_a_collection_dropped_after_the_schema_was_read_is_skipped() -> None:
 )
 def test_the_fake_answers_sharding_state_as_weaviate_does(
     *,
-    sim: WeaviateSim,
+    sim: EmbeddedWeaviate,
     servers: dict[str, FakeWeaviate],
     version: str,
     movement: bool,
@@ -419,7 +421,7 @@ def test_the_fake_answers_sharding_state_as_weaviate_does(
     body: bytes,
     error: type[Exception],
 ) -> None:
-    sim.sync_nodes([NodeView(n, True, version) for n in NODES])
+    sim.sync_nodes([PodNode(n, True, version) for n in NODES])
     sim.set_replica_movement(movement)
     fake = servers["weaviate-0"]
     target = f"/v1/replication/sharding-state?collection={collection}"
@@ -429,7 +431,7 @@ def test_the_fake_answers_sharding_state_as_weaviate_does(
     assert answer[0] == status
     assert (b"" if answer[1] is None else json.dumps(answer[1]).encode()) == body
     # The same answer read over HTTP and in process is the same error.
-    for api in (WeaviateHttpApi(fake.url), SimWeaviateApi(sim, node="weaviate-0")):
+    for api in (WeaviateHttpApi(fake.url), EmbeddedWeaviateApi(sim, node="weaviate-0")):
         with pytest.raises(error) as caught:
             api.sharding_state(collection)
         assert type(caught.value) is error

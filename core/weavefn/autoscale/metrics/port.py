@@ -7,7 +7,7 @@ latency is the observed quantile in seconds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -112,6 +112,10 @@ class MetricSource(Protocol):
     """Reads one target of one cluster. Raises MetricSourceError when it cannot."""
 
     def read(self, cluster: WeaviateCluster, target: Target) -> Reading: ...
+
+
+Registry = Mapping[MetricSourceKind, MetricSource]
+"""The source of each kind a spec may name (``build_registry``, or a simulated one)."""
 
 
 def expand(template: str, cluster: WeaviateCluster) -> str:

@@ -22,12 +22,13 @@ from weavefn.autoscale.metrics.azure_monitor import AzureMonitorSource
 from weavefn.autoscale.metrics.cloud_monitoring import CloudMonitoringSource
 from weavefn.autoscale.metrics.cloudwatch import CloudWatchSource
 from weavefn.autoscale.metrics.kubernetes import KubernetesSource, PodMetricsApi
-from weavefn.autoscale.metrics.port import MetricName, MetricSource, Target
+from weavefn.autoscale.metrics.port import MetricName, MetricSource, Registry, Target
 from weavefn.autoscale.metrics.prometheus import PrometheusSource
 from weavefn.model.autoscaling import AutoScalingSpec, MetricSourceKind
 from weavefn.model.spec import ProviderType
 
-Registry = Mapping[MetricSourceKind, MetricSource]
+__all__ = ["Registry", "build_registry", "configured_targets", "default_source"]
+
 PROMETHEUS_URL_ENV = "WEAVEFN_PROMETHEUS_URL"
 
 PROVIDER_MONITORING = {

@@ -1,0 +1,287 @@
+"""Rolling upgrade decisions (pure): the next state from (state, pods, Weaviate health, clock).
+
+The state lives in ``status.operation`` (an UpgradeOperation) and is written before anything
+is done about it, so a function killed at any point resumes from the last write. Every
+decision is a value: the performer (step.py) saves the new state, then acts. The StatefulSet
+follows the saved state through ``pinned_rollout``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from weavefn.lifecycle.backup_schedule import BACKUP_TIMEOUT
+from weavefn.lifecycle.upgrade.state import UpgradeState
+from weavefn.model.operations import UpgradePhase
+from weavefn.render.statefulset import Rollout
+from weavefn.weaviate.port import BackupStatus, NodeStatus
+
+STEP_TIMEOUT = timedelta(minutes=10)
+
+
+class Verdict(StrEnum):
+    """Why the decision is what it is; also the reason named in conditions and Events."""
+
+    WAITING = "Waiting"
+    BACKUP_REQUESTED = "BackupRequested"
+    BACKUP_DONE = "BackupSucceeded"
+    BACKUP_SKIPPED = "BackupSkipped"
+    BACKUP_FAILED = "BackupFailed"
+    BACKUP_TIMED_OUT = "BackupTimedOut"
+    STEP_DONE = "PodUpgraded"
+    ROLLED_OUT = "AllPodsUpgraded"
+    VERIFIED = "Verified"
+    STEP_TIMED_OUT = "StepTimedOut"
+    NODE_UNHEALTHY = "NodeUnhealthy"
+    REVERTED = "PodReverted"
+    ROLLED_BACK = "RolledBack"
+    ROLLBACK_TIMED_OUT = "RollbackTimedOut"
+
+
+@dataclass(frozen=True)
+class UpgradePolicy:
+    step_timeout: timedelta = STEP_TIMEOUT
+    backup_timeout: timedelta = BACKUP_TIMEOUT
+
+
+@dataclass(frozen=True)
+class PodView:
+    ordinal: int
+    name: str
+    ready: bool
+    version: str | None
+
+
+@dataclass(frozen=True)
+class NodeHealth:
+    """One Weaviate node as ``/v1/nodes`` reports it."""
+
+    status: NodeStatus
+    version: str
+
+
+@dataclass(frozen=True)
+class Health:
+    """What Weaviate says about itself; ``error`` when it could not be asked."""
+
+    nodes: dict[str, NodeHealth]
+    synchronized: bool
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class UpgradeDecision:
+    """The next state (None: unchanged) and why."""
+
+    verdict: Verdict
+    message: str
+    state: UpgradeState | None = None
+
+
+def backup_id_for(target: str, now: datetime) -> str:
+    """``weavefn-pre-1-27-3-20261125t101500z``: Weaviate ids allow only ``[a-z0-9_-]``."""
+    return f"weavefn-pre-{target.replace('.', '-')}-{now.strftime('%Y%m%dt%H%M%Sz')}"
+
+
+def rolling_start(state: UpgradeState, now: datetime) -> UpgradeState:
+    top = max(state.replicas - 1, 0)
+    return state.to(
+        UpgradePhase.ROLLING_OUT, now, partition=top, lowest_rolled=top, step_started_at=now
+    )
+
+
+def decide_backup(
+    state: UpgradeState, *, backup: BackupStatus | None, now: datetime, policy: UpgradePolicy
+) -> UpgradeDecision:
+    """BackingUp: ``backup`` is what Weaviate reports (None: not started there yet)."""
+    if backup is BackupStatus.SUCCESS:
+        return UpgradeDecision(
+            Verdict.BACKUP_DONE, f"backup {state.backup_id} succeeded", rolling_start(state, now)
+        )
+    if backup in (BackupStatus.FAILED, BackupStatus.CANCELED):
+        message = f"backup {state.backup_id} ended {backup}: upgrade aborted, image unchanged"
+        return UpgradeDecision(
+            Verdict.BACKUP_FAILED, message, state.to(UpgradePhase.FAILED, now, error=message)
+        )
+    if now - state.phase_started_at > policy.backup_timeout:
+        message = (
+            f"backup {state.backup_id} still {backup or 'not started'} after "
+            f"{_minutes(policy.backup_timeout)}: upgrade aborted, image unchanged"
+        )
+        return UpgradeDecision(
+            Verdict.BACKUP_TIMED_OUT, message, state.to(UpgradePhase.FAILED, now, error=message)
+        )
+    if backup is None:
+        return UpgradeDecision(Verdict.BACKUP_REQUESTED, f"backup {state.backup_id} requested")
+    return UpgradeDecision(Verdict.WAITING, f"backup {state.backup_id} {backup}")
+
+
+def _pod(pods: list[PodView], ordinal: int) -> PodView | None:
+    return next((p for p in pods if p.ordinal == ordinal), None)
+
+
+def _unhealthy(health: Health) -> str | None:
+    bad = sorted(n for n, v in health.nodes.items() if v.status is NodeStatus.UNHEALTHY)
+    return ", ".join(bad) if bad else None
+
+
+def _pod_on(pods: list[PodView], ordinal: int, version: str) -> PodView | None:
+    """The pod at ``ordinal`` when it is Ready on ``version``, else None."""
+    pod = _pod(pods, ordinal)
+    return pod if pod is not None and pod.ready and pod.version == version else None
+
+
+def _node_on(health: Health, name: str, version: str) -> bool:
+    node = health.nodes.get(name)
+    return node is not None and node.status is NodeStatus.HEALTHY and node.version == version
+
+
+def _all_healthy(health: Health) -> bool:
+    return health.synchronized and all(
+        v.status is NodeStatus.HEALTHY for v in health.nodes.values()
+    )
+
+
+def _rollback(
+    state: UpgradeState, now: datetime, verdict: Verdict, message: str
+) -> UpgradeDecision:
+    top = max(state.replicas - 1, 0)
+    reverting = state.to(
+        UpgradePhase.ROLLING_BACK, now, partition=top, step_started_at=now, error=message
+    )
+    return UpgradeDecision(verdict, f"{message}; rolling back to {state.source}", reverting)
+
+
+def decide_rollout(
+    state: UpgradeState,
+    *,
+    pods: list[PodView],
+    health: Health,
+    now: datetime,
+    policy: UpgradePolicy,
+) -> UpgradeDecision:
+    """RollingOut and Verifying: step the partition down once the pod above is proven."""
+    unhealthy = _unhealthy(health)
+    if unhealthy:
+        return _rollback(state, now, Verdict.NODE_UNHEALTHY, f"node {unhealthy} is UNHEALTHY")
+    if state.phase is UpgradePhase.VERIFYING:
+        ready = all(_pod_on(pods, i, state.target) for i in range(state.replicas))
+        nodes = all(
+            _node_on(health, p.name, state.target) for p in pods if p.ordinal < state.replicas
+        )
+        if ready and nodes and _all_healthy(health):
+            return UpgradeDecision(
+                Verdict.VERIFIED,
+                f"all {state.replicas} nodes healthy on {state.target}",
+                state.to(UpgradePhase.SUCCEEDED, now),
+            )
+        return _timeout_or_wait(state, now, policy, "waiting for every node to agree")
+    pod = _pod_on(pods, state.partition, state.target)
+    if pod is not None and _node_on(health, pod.name, state.target) and _all_healthy(health):
+        done = state.replicas - state.partition
+        if state.partition == 0:
+            return UpgradeDecision(
+                Verdict.ROLLED_OUT,
+                f"{done}/{state.replicas} pods on {state.target}",
+                state.to(UpgradePhase.VERIFYING, now, step_started_at=now),
+            )
+        below = state.partition - 1
+        return UpgradeDecision(
+            Verdict.STEP_DONE,
+            f"{done}/{state.replicas} pods on {state.target}",
+            replace(state, partition=below, lowest_rolled=below, step_started_at=now),
+        )
+    name = pod.name if pod else f"pod {state.partition}"
+    return _timeout_or_wait(state, now, policy, f"waiting for {name} on {state.target}")
+
+
+def _timeout_or_wait(
+    state: UpgradeState, now: datetime, policy: UpgradePolicy, waiting: str
+) -> UpgradeDecision:
+    started = state.step_started_at or state.phase_started_at
+    if now - started > policy.step_timeout:
+        message = f"pod {state.partition} not healthy on {state.target} after {_minutes(policy.step_timeout)}"
+        return _rollback(state, now, Verdict.STEP_TIMED_OUT, message)
+    return UpgradeDecision(Verdict.WAITING, waiting)
+
+
+def decide_rollback(
+    state: UpgradeState,
+    *,
+    pods: list[PodView],
+    health: Health,
+    now: datetime,
+    policy: UpgradePolicy,
+) -> UpgradeDecision:
+    """RollingBack: revert the rolled pods from the top, each proven Ready on the source."""
+    lowest = state.lowest_rolled if state.lowest_rolled is not None else 0
+    reverting = state.partition
+    # Pods that never got the target image need nothing: skip straight past them.
+    while reverting > lowest and _pod_on(pods, reverting, state.source):
+        pod = _pod(pods, reverting)
+        if pod is None or not _node_on(health, pod.name, state.source):
+            break
+        reverting -= 1
+    pod = _pod_on(pods, reverting, state.source)
+    reverted_all = all(_pod_on(pods, i, state.source) for i in range(state.replicas))
+    proven = pod is not None and _node_on(health, pod.name, state.source)
+    if proven and reverting <= lowest and reverted_all and _all_healthy(health):
+        return UpgradeDecision(
+            Verdict.ROLLED_BACK,
+            f"all {state.replicas} pods back on {state.source}",
+            state.to(UpgradePhase.ROLLED_BACK, now),
+        )
+    if reverting != state.partition:
+        return UpgradeDecision(
+            Verdict.REVERTED,
+            f"pod {state.partition} back on {state.source}",
+            replace(state, partition=reverting, step_started_at=now),
+        )
+    started = state.step_started_at or state.phase_started_at
+    if now - started > policy.step_timeout:
+        message = (
+            f"rollback stuck: pod {reverting} not healthy on {state.source} after "
+            f"{_minutes(policy.step_timeout)}; needs a human"
+        )
+        return UpgradeDecision(
+            Verdict.ROLLBACK_TIMED_OUT, message, state.to(UpgradePhase.FAILED, now, error=message)
+        )
+    return UpgradeDecision(Verdict.WAITING, f"waiting for pod {reverting} on {state.source}")
+
+
+def decide(
+    state: UpgradeState,
+    *,
+    pods: list[PodView],
+    health: Health | None,
+    backup: BackupStatus | None,
+    now: datetime,
+    policy: UpgradePolicy,
+) -> UpgradeDecision:
+    """The next step of an upgrade in any phase; ``health`` None: Weaviate did not answer."""
+    if state.phase is UpgradePhase.BACKING_UP:
+        return decide_backup(state, backup=backup, now=now, policy=policy)
+    if state.phase in (UpgradePhase.ROLLING_OUT, UpgradePhase.VERIFYING, UpgradePhase.ROLLING_BACK):
+        seen = health or Health({}, synchronized=False)
+        if state.phase is UpgradePhase.ROLLING_BACK:
+            return decide_rollback(state, pods=pods, health=seen, now=now, policy=policy)
+        return decide_rollout(state, pods=pods, health=seen, now=now, policy=policy)
+    return UpgradeDecision(Verdict.WAITING, f"{state.phase}")
+
+
+def _minutes(delta: timedelta) -> str:
+    return f"{delta.total_seconds() / 60:g}m"
+
+
+def pinned_rollout(state: UpgradeState | None) -> Rollout | None:
+    """The image version and partition an upgrade in flight holds the StatefulSet to."""
+    if state is None or state.phase.finished:
+        return None
+    if state.phase in (UpgradePhase.ROLLING_OUT, UpgradePhase.VERIFYING):
+        partition = state.partition if state.phase is UpgradePhase.ROLLING_OUT else 0
+        return Rollout(state.target, partition)
+    if state.phase is UpgradePhase.ROLLING_BACK:
+        return Rollout(state.source, state.partition)
+    return Rollout(state.source, 0)  # Pending, BackingUp: nothing changes before the backup

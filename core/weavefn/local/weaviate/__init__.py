@@ -1,0 +1,1 @@
+"""The embedded Weaviate: a simulated cluster that answers the WeaviateApi in process."""

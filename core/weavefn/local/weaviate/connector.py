@@ -1,0 +1,218 @@
+"""The embedded Weaviate of the local cluster: one EmbeddedWeaviate per cluster, fed by its pods.
+
+Each simulation lives in ``kube.extras["weaviate"]["<ns>/<name>"]`` as ``EmbeddedWeaviate.to_dict``,
+so it is saved with the local cluster between CLI runs. Every API call loads it, makes its
+membership match the pods (pod name = node name, version from the image tag, ready from the
+Ready condition), answers, and saves it back: a pod restarted by a rollout is a node that is
+down, then back on its new version.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from weavefn.kube.port import Obj, ObjectRef
+from weavefn.local.kube import LocalKube
+from weavefn.local.weaviate.api import EmbeddedWeaviateApi
+from weavefn.local.weaviate.cluster import EmbeddedWeaviate
+from weavefn.local.weaviate.state import PodNode, natural_key
+from weavefn.model.resource import API_VERSION, KIND, WeaviateCluster, parse_cluster
+from weavefn.render.labels import INSTANCE_LABEL
+from weavefn.weaviate import releases
+from weavefn.weaviate.port import (
+    BackupInfo,
+    NodeInfo,
+    RaftStatistics,
+    ReplicationKind,
+    ReplicationOp,
+    ShardingState,
+)
+
+EXTRAS_KEY = "weaviate"
+SEED_COLLECTIONS = 3
+SEED_SHARDS = 3
+T = TypeVar("T")
+# One lock for every simulation: a pass touches one cluster, so contention is negligible.
+_LOCK = threading.RLock()
+
+
+def node_views(pods: list[Obj]) -> list[PodNode]:
+    """Each pod as the Weaviate node it runs: name, readiness, version from the image tag, and
+    replica movement as that release reads the container's environment."""
+    views = []
+    for pod in pods:
+        ready = any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in (pod.get("status") or {}).get("conditions", [])
+        )
+        container: Obj = next(
+            (c for c in pod.get("spec", {}).get("containers", []) if c.get("name") == "weaviate"),
+            {},
+        )
+        version = str(container.get("image", "")).rpartition(":")[2]
+        env = {
+            str(e.get("name")): str(e["value"])
+            for e in container.get("env") or ()
+            if isinstance(e, dict) and "value" in e
+        }
+        movement = releases.movement_on(version, env)
+        views.append(PodNode(pod["metadata"]["name"], ready, version, movement))
+    return sorted(views, key=lambda v: natural_key(v.name))
+
+
+def sims(kube: LocalKube) -> dict[str, Any]:
+    found: dict[str, Any] = kube.extras.setdefault(EXTRAS_KEY, {})
+    return found
+
+
+@contextmanager
+def edit_sim(kube: LocalKube, key: str) -> Iterator[EmbeddedWeaviate]:
+    """The saved simulation of cluster ``key`` (``ns/name``), written back on exit.
+
+    For tests and demos that inject failures: ``sim.set_node_healthy(...)``,
+    ``sim.fail_next_backup(...)``, ``sim.set_raft_synchronized(False)``. Its reads of the
+    cluster are the harness's own: never recorded, never faulted.
+    """
+    with _LOCK:
+        saved = sims(kube).get(key)
+        if saved is not None:
+            sim = EmbeddedWeaviate.from_dict(saved, clock=kube.clock)
+        else:  # nothing asked Weaviate yet: seed it from the pods now
+            namespace, _, name = key.partition("/")
+            raw = kube.peek(ObjectRef(API_VERSION, KIND, namespace, name))
+            if raw is None:
+                raise KeyError(f"{key!r} is not a WeaviateCluster")
+            cluster = parse_cluster(raw)
+            pods = kube.list("v1", "Pod", namespace)
+            views = node_views(
+                [p for p in pods if p["metadata"].get("labels", {}).get(INSTANCE_LABEL) == name]
+            )
+            if not views:
+                raise KeyError(f"{key!r} has no pods yet: reconcile it first")
+            sim = _seed(cluster, views, kube.clock)
+            sim.sync_nodes(views)
+        yield sim
+        sims(kube)[key] = sim.to_dict()
+
+
+def _seed(
+    cluster: WeaviateCluster, views: list[PodNode], clock: Callable[[], float]
+) -> EmbeddedWeaviate:
+    names = [v.name for v in views]
+    sim = EmbeddedWeaviate.seeded(
+        names,
+        collections=SEED_COLLECTIONS,
+        shards_per_collection=SEED_SHARDS,
+        replication_factor=max(1, min(cluster.spec.replication.factor, len(names))),
+        seed=zlib.crc32(cluster.key.encode()),
+        version=views[0].version or cluster.spec.version,
+        clock=clock,
+    )
+    sim.set_replica_movement(cluster.spec.replication.replica_movement)
+    return sim
+
+
+class LocalWeaviateApi:
+    """The WeaviateApi port over the saved simulation of one cluster."""
+
+    def __init__(self, kube: LocalKube, cluster: WeaviateCluster, pods: list[Obj]) -> None:
+        self.kube = kube
+        self.cluster = cluster
+        self.views = node_views(pods)
+
+    def _run(self, call: Callable[[EmbeddedWeaviateApi], T]) -> T:
+        key = self.cluster.key
+        with _LOCK:
+            saved = sims(self.kube).get(key)
+            if saved is not None:
+                sim = EmbeddedWeaviate.from_dict(saved, clock=self.kube.clock)
+            elif self.views:
+                sim = _seed(self.cluster, self.views, self.kube.clock)
+            else:
+                sim = EmbeddedWeaviate(clock=self.kube.clock)  # no pod yet: nothing answers
+            sim.sync_nodes(self.views)
+            if self.cluster.status.voters:
+                sim.set_voters(self.cluster.status.voters)
+            try:
+                return call(EmbeddedWeaviateApi(sim))
+            finally:
+                if self.views:
+                    sims(self.kube)[key] = sim.to_dict()
+
+    def nodes(self) -> list[NodeInfo]:
+        return self._run(lambda api: api.nodes())
+
+    def cluster_statistics(self) -> RaftStatistics:
+        return self._run(lambda api: api.cluster_statistics())
+
+    def create_backup(
+        self, backend: str, backup_id: str, *, include: list[str] | None = None
+    ) -> BackupInfo:
+        return self._run(lambda api: api.create_backup(backend, backup_id, include=include))
+
+    def backup_status(self, backend: str, backup_id: str) -> BackupInfo:
+        return self._run(lambda api: api.backup_status(backend, backup_id))
+
+    def restore_backup(self, backend: str, backup_id: str) -> BackupInfo:
+        return self._run(lambda api: api.restore_backup(backend, backup_id))
+
+    def restore_status(self, backend: str, backup_id: str) -> BackupInfo:
+        return self._run(lambda api: api.restore_status(backend, backup_id))
+
+    def collections(self) -> list[str]:
+        return self._run(lambda api: api.collections())
+
+    def sharding_state(self, collection: str | None = None) -> ShardingState:
+        return self._run(lambda api: api.sharding_state(collection))
+
+    def replicate(
+        self,
+        *,
+        collection: str,
+        shard: str,
+        source_node: str,
+        target_node: str,
+        kind: ReplicationKind,
+    ) -> str:
+        return self._run(
+            lambda api: api.replicate(
+                collection=collection,
+                shard=shard,
+                source_node=source_node,
+                target_node=target_node,
+                kind=kind,
+            )
+        )
+
+    def replication_operation(self, op_id: str) -> ReplicationOp:
+        return self._run(lambda api: api.replication_operation(op_id))
+
+    def set_shard_ready(self, collection: str, shard: str) -> None:
+        self._run(lambda api: api.set_shard_ready(collection, shard))
+
+
+class LocalWeaviateConnector:
+    """The WeaviateConnector of the local cluster: every cluster answers in process."""
+
+    def __init__(self, kube: LocalKube) -> None:
+        self.kube = kube
+
+    def for_cluster(self, cluster: WeaviateCluster, live_pods: list[Obj]) -> LocalWeaviateApi:
+        return LocalWeaviateApi(self.kube, cluster, live_pods)
+
+    def edit(self, key: str) -> Any:
+        """``with connector.edit("ns/name") as sim:`` - see edit_sim."""
+        return edit_sim(self.kube, key)
+
+
+if TYPE_CHECKING:
+    from weavefn.weaviate.connect import WeaviateConnector
+    from weavefn.weaviate.port import WeaviateApi
+
+    def _conforms(api: LocalWeaviateApi, connector: LocalWeaviateConnector) -> WeaviateConnector:
+        _: WeaviateApi = api
+        return connector
