@@ -18,6 +18,7 @@ from weavefn.model.resource import WeaviateCluster, parse_cluster
 from weavefn.model.status import ConditionType, Phase, WeaviateClusterStatus
 from weavefn.observe.record import ClusterObservation, observe_context
 from weavefn.reconcile.context import ClusterContext, log, status_dict
+from weavefn.reconcile.followup import FollowUp, plan
 from weavefn.reconcile.live import LiveState
 from weavefn.reconcile.objects import apply_objects, plan_objects
 from weavefn.reconcile.storage import advance_expansion, check_storage
@@ -56,9 +57,11 @@ class ClusterReport:
     seconds: float = 0.0
     api_calls: int = 0
     api_errors: int = 0
+    follow_up: FollowUp | None = None
+    """The follow-up this pass queues (none when the one pending comes first or nothing is
+    in flight); the service hands it to the follow-up queue after the pass."""
     follow_up_seconds: float | None = None
-    """When this cluster asked to be looked at again ("check again in N s"). Nothing sets it
-    yet; once passes schedule follow-ups, the followups_scheduled metric counts them."""
+    """In how many seconds that follow-up is due; the followups_scheduled metric counts it."""
 
     def summary(self) -> str:
         if self.error:
@@ -137,10 +140,13 @@ class Reconciler:
         after: Sequence[Step] = (),
         pin: RolloutPin | None = None,
         pause: Callable[[float], None] = time.sleep,
+        delivered: str | None = None,
     ) -> None:
         self.kube = kube
         self.clock = clock
         self.pause = pause
+        self.delivered = delivered
+        """The due time of the follow-up this pass runs for (it is no longer pending)."""
         self.before = tuple(before)
         self.after = tuple(after)
         self.pin = pin or (lambda ctx: None)
@@ -192,7 +198,8 @@ class Reconciler:
             ctx.note(ClusterEvent(EventReason.APPLY_FAILED, failure, EventType.WARNING))
         refresh_workload(ctx, since=writes_before_steps)
         summarize(ctx, statefulset=ctx.live.get(statefulset_ref(ctx)), failure=failure)
-        ctx.save_status()
+        follow_up = self._follow_up(ctx)
+        ctx.save_status()  # nextCheckAt is written before the follow-up is queued
         observation = observe_context(ctx)
         ctx.emit_events()
         return ClusterReport(
@@ -203,7 +210,24 @@ class Reconciler:
             error=failure,
             writes=ctx.writes,
             observation=observation,
+            follow_up=follow_up,
+            follow_up_seconds=follow_up.seconds(ctx.now) if follow_up else None,
         )
+
+    def _follow_up(self, ctx: ClusterContext) -> FollowUp | None:
+        """Record in status when the pass must run again; the follow-up to queue, if any."""
+        status = ctx.status
+        decided = plan(
+            pending=status.next_check_at,
+            pending_reason=status.next_check_reason,
+            wanted=ctx.follow_up,
+            now=ctx.now,
+            delivered=self.delivered,
+        )
+        status.next_check_at, status.next_check_reason = decided.next_check_at, decided.reason
+        if decided.send is not None:
+            ctx.actions.append(f"check again at {decided.next_check_at} ({decided.send.reason})")
+        return decided.send
 
     def plan(self, raw: Obj, live: LiveState) -> list[str]:
         """The changes a pass would make to objects, without writing anything."""

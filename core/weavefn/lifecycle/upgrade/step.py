@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from enum import StrEnum
 from typing import Protocol
 
 from weavefn.events import ClusterEvent, EventReason, EventType
 from weavefn.lifecycle.backup import add_pending, advance_backups, in_progress, stamp
 from weavefn.lifecycle.backup_schedule import PENDING, BackupReason
-from weavefn.lifecycle.upgrade.observe import pod_views, read_health
+from weavefn.lifecycle.upgrade.observe import node_statuses, pod_views, read_health
 from weavefn.lifecycle.upgrade.rollout import (
     Health,
     UpgradeDecision,
@@ -28,6 +29,7 @@ from weavefn.lifecycle.upgrade.rollout import (
 )
 from weavefn.lifecycle.upgrade.start import StartRefusal, check_start
 from weavefn.lifecycle.upgrade.state import UpgradeState, progress_text, upgrade_state
+from weavefn.lifecycle.upgrade.unhealable import unhealthy_streaks
 from weavefn.model.operations import (
     OperationKind,
     UnreadableOperation,
@@ -36,6 +38,7 @@ from weavefn.model.operations import (
 )
 from weavefn.model.status import ConditionType
 from weavefn.reconcile.context import ClusterContext
+from weavefn.reconcile.followup import Wait, poll
 from weavefn.render import Rollout
 from weavefn.weaviate.port import BackupStatus, WeaviateBackups, WeaviateHealth
 
@@ -60,6 +63,7 @@ _EVENTS: dict[Verdict, tuple[EventReason, EventType]] = {
     Verdict.VERIFIED: (EventReason.UPGRADE_SUCCEEDED, EventType.NORMAL),
     Verdict.STEP_TIMED_OUT: (EventReason.ROLLBACK_STARTED, EventType.WARNING),
     Verdict.NODE_UNHEALTHY: (EventReason.ROLLBACK_STARTED, EventType.WARNING),
+    Verdict.POD_STUCK: (EventReason.ROLLBACK_STARTED, EventType.WARNING),
     Verdict.REVERTED: (EventReason.UPGRADE_PROGRESS, EventType.NORMAL),
     Verdict.ROLLED_BACK: (EventReason.ROLLED_BACK, EventType.WARNING),
     Verdict.ROLLBACK_TIMED_OUT: (EventReason.UPGRADE_FAILED, EventType.WARNING),
@@ -115,6 +119,9 @@ class Upgrader:
                 backup = self._backup_status(ctx, state)
             elif not health_read:
                 health, health_read = read_health(api), True
+                # one more check of every node, counted once however many decisions follow
+                streaks = unhealthy_streaks(state.unhealthy, node_statuses(health))
+                state = replace(state, unhealthy=streaks)
             decision = decide(
                 state,
                 pods=pod_views(ctx),
@@ -125,8 +132,11 @@ class Upgrader:
             )
             if decision.state is None:
                 self._save(ctx, state, message=progress_text(state, self._backup_text(ctx, state)))
+                ctx.check_again(decision.recheck)
                 return
             state = self._advance(ctx, decision)
+        # every decision this pass proved something: look again soon for the next
+        ctx.check_again(poll(Wait.POD_READY, "upgrade continues", now=ctx.now))
 
     # transitions
 

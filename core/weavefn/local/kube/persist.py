@@ -13,10 +13,12 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from weavefn.errors import FieldError, InvalidInputError, UnavailableError
-from weavefn.local.kube.clock import wall_clock
+from weavefn.local.kube.clock import OffsetClock
 from weavefn.local.kube.localkube import LocalKube
 
 LOCK_TIMEOUT_SECONDS = 30.0
+CLOCK_KEY = "clock"
+"""extras[CLOCK_KEY]["offset"]: seconds the cluster's time runs ahead of the wall clock."""
 
 
 def _load(path: Path) -> dict[str, Any] | None:
@@ -61,8 +63,9 @@ def _save(path: Path, data: dict[str, Any]) -> None:
 def open_local(path: str | os.PathLike[str], *, ready_delay: float = 0.0) -> Iterator[LocalKube]:
     """The local cluster saved at ``path`` (created when missing), locked for this process.
 
-    Uses wall-clock time, so pods started by one invocation are Ready in a later one. State is
-    saved only when the block exits normally: a failed command leaves the file as it was.
+    Uses wall-clock time (plus the offset ``weavefn run`` moved it by), so pods started by
+    one invocation are Ready in a later one. State is saved only when the block exits
+    normally: a failed command leaves the file as it was.
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -74,11 +77,15 @@ def open_local(path: str | os.PathLike[str], *, ready_delay: float = 0.0) -> Ite
             f"the local cluster {target} is locked by another process for over {LOCK_TIMEOUT_SECONDS:.0f}s"
         ) from None
     try:
-        kube = LocalKube(clock=wall_clock, ready_delay=ready_delay)
+        clock = OffsetClock()
+        kube = LocalKube(clock=clock, ready_delay=ready_delay)
         data = _load(target)
         if data is not None:
             kube.load_json(data)
+            clock.offset = float((kube.extras.get(CLOCK_KEY) or {}).get("offset", 0.0))
         yield kube
+        if clock.offset:
+            kube.extras[CLOCK_KEY] = {"offset": clock.offset}
         _save(target, kube.to_json())
     finally:
         lock.release()
