@@ -36,6 +36,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "commands_top",
         "replicas, targets, decisions and operations, refreshed (Ctrl-C stops)",
     ),
+    "run": (
+        "commands_run",
+        "fire schedule ticks and due follow-ups until nothing is in flight (--until-idle)",
+    ),
 }
 """Each command: the module that configures and runs it, and its one-line help.
 Adding a command is one line here and a ``configure(name, parser)`` in its module."""
