@@ -1,9 +1,10 @@
 """Cloud Functions (2nd gen) entry points: Pub/Sub CloudEvents and HTTP, mapped onto the core.
 
 ``on_pubsub`` serves the alerts, ticks and fan-out topics; ``on_http`` the webhook routes
-(/admission, /upgrade, /schedule, /sns). Parsing is the core's; this module only picks the
-parser, runs the trigger and maps the outcome to what the platform understands: returning
-acknowledges a message, raising makes Pub/Sub deliver it again.
+(/admission, /upgrade, /schedule, /sns) and the follow-ups Cloud Tasks delivers (/followup).
+Parsing is the core's; this module only picks the parser, runs the trigger and maps the
+outcome to what the platform understands: returning acknowledges a message, raising makes
+Pub/Sub deliver it again.
 """
 
 from __future__ import annotations
@@ -187,7 +188,7 @@ def check_oidc(request: HttpRequest) -> HttpResponse | None:
     if scheme.lower() != "bearer" or not token.strip():
         return error_response(
             HTTPStatus.UNAUTHORIZED,
-            "a Cloud Scheduler OIDC token is required",
+            "a Cloud Scheduler or Cloud Tasks OIDC token is required",
             errors=(FieldError("headers.authorization", "must be Bearer <ID token>"),),
         )
     try:
@@ -225,7 +226,8 @@ def on_http(request: flask.Request) -> flask.Response:
     """The webhook routes; every answer is the router's (or the OIDC check's) JSON."""
     started = time.monotonic()
     http = http_request(request)
-    if route_of(http.path) is Route.SCHEDULE:
+    if route_of(http.path) in (Route.SCHEDULE, Route.FOLLOW_UP):
+        # Cloud Scheduler's jobs and Cloud Tasks' tasks both carry an OIDC token for it
         denied = check_oidc(http)
         if denied is not None:
             return flask_response(denied)
