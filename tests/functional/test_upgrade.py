@@ -110,11 +110,12 @@ class Run:
     def request(self, version: str) -> str:
         return start_upgrade(self.kube, UpgradeRequest(KEY, version, "test"))
 
-    def with_follow_ups(self, *, limit: int = 200) -> dict[str, Any]:
-        """As deployed: a tick every minute and each follow-up delivered when it is due (the
-        local queue), the clock moved on to the next; until no operation is in flight."""
+    def with_follow_ups(self, *, limit: int = 200, delivery: float = 0.0) -> dict[str, Any]:
+        """As deployed: a tick every minute and each follow-up delivered ``delivery`` s after
+        it is due (the local queue), the clock moved on to the next; until no operation is in
+        flight."""
         runtime = build_runtime(local_backend(self.kube))
-        runner = Runner(lambda: fixed_runtime(runtime), period=self.every)
+        runner = Runner(lambda: fixed_runtime(runtime), period=self.every, delivery=delivery)
         began = False
         for _ in range(limit):
             turn, _ = runner.round()
