@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from weavefn.errors import TerminalError
 from weavefn.lifecycle.upgrade.start import start_upgrade
+from weavefn.lifecycle.upgrade.step import Upgrader
 from weavefn.local.followups import LocalFollowUps
 from weavefn.local.kube import LocalKube, ManualClock
 from weavefn.local.kube.pods import PodFailure
@@ -268,3 +270,27 @@ def test_a_pod_that_stays_unready_is_looked_at_only_for_a_while(clock: ManualClo
     rig.service.reconcile()
 
     assert "nextCheckAt" not in rig.status(), "after 10 minutes the schedule alone looks"
+
+
+def test_a_pass_whose_operation_step_fails_keeps_the_operation_followed_up(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    start_upgrade(rig.kube, UpgradeRequest(KEY, "1.28.5", "test"))
+    rig.service.reconcile()
+    due = datetime.fromisoformat(rig.status()["nextCheckAt"])
+    rig.clock.advance((due - rig.now()).total_seconds())
+
+    def refuse(self: Upgrader, ctx: Any) -> None:
+        raise TerminalError("refused by the API server")
+
+    # the delivered pass fails in the upgrade step: nothing in it asked to look again
+    monkeypatch.setattr(Upgrader, "__call__", refuse)
+    rig.service.handle(
+        ClusterTrigger(KEY, "follow-up-test", "test", due=due), deadline=time.monotonic() + 30
+    )
+
+    status = rig.status()
+    assert status["operation"]["phase"] == "BackingUp"
+    assert status.get("nextCheckAt", "") > stamp(due), "looked at again soon, not at the tick"
+    assert status["nextCheckReason"].startswith("Operation: Upgrade BackingUp")
+    assert rig.queue.messages[-1]["due"] == status["nextCheckAt"]

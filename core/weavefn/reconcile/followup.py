@@ -35,6 +35,8 @@ class Wait(StrEnum):
     STABILIZATION = "Stabilization"
     """A scale-down held by its stabilization window, which ends at a known instant."""
     RESTORE = "Restore"
+    OPERATION = "Operation"
+    """An operation in flight whose step named no wait (it failed, or did not run)."""
 
 
 POLL: dict[Wait, timedelta] = {
@@ -47,6 +49,7 @@ POLL: dict[Wait, timedelta] = {
     Wait.REPLICA_MOVE: timedelta(seconds=5),
     Wait.VOLUME: timedelta(seconds=5),
     Wait.WEAVIATE: timedelta(seconds=15),
+    Wait.OPERATION: timedelta(seconds=15),
 }
 """How often a wait without a known end is looked at. RATE_LIMIT and STABILIZATION have
 exact ends instead (``FollowUp.at``)."""

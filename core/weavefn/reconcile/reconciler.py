@@ -18,7 +18,7 @@ from weavefn.model.resource import WeaviateCluster, parse_cluster
 from weavefn.model.status import ConditionType, Phase, WeaviateClusterStatus
 from weavefn.observe.record import ClusterObservation, observe_context
 from weavefn.reconcile.context import ClusterContext, log, status_dict
-from weavefn.reconcile.followup import FollowUp, plan
+from weavefn.reconcile.followup import FollowUp, Wait, plan, poll
 from weavefn.reconcile.live import LiveState
 from weavefn.reconcile.objects import apply_objects, plan_objects
 from weavefn.reconcile.storage import advance_expansion, check_storage
@@ -217,10 +217,17 @@ class Reconciler:
     def _follow_up(self, ctx: ClusterContext) -> FollowUp | None:
         """Record in status when the pass must run again; the follow-up to queue, if any."""
         status = ctx.status
+        wanted = ctx.follow_up
+        operation = status.operation
+        if wanted is None and operation is not None:
+            # an operation in flight is never left to the schedule: its step failed or did
+            # not run this pass (an earlier step failed), so nothing named what it waits for
+            what = f"{operation.kind} {operation.phase}"
+            wanted = poll(Wait.OPERATION, f"{what} in flight", now=ctx.now)
         decided = plan(
             pending=status.next_check_at,
             pending_reason=status.next_check_reason,
-            wanted=ctx.follow_up,
+            wanted=wanted,
             now=ctx.now,
             delivered=self.delivered,
         )
