@@ -46,8 +46,11 @@ log = logging.getLogger("weavefn")
 TIMEOUT_ENV = "FUNCTION_TIMEOUT_SEC"
 OIDC_AUDIENCE_ENV = "WEAVEFN_OIDC_AUDIENCE"
 EVENT_TIMEOUT_SECONDS = 60.0
-# infra/gcp deploys the HTTP function with timeout_seconds = 10: admission must answer fast
+# The budget of the webhook routes: admission must answer fast (the API server waits 5 s).
 HTTP_TIMEOUT_SECONDS = 10.0
+# A follow-up from Cloud Tasks is a full pass over one cluster: the Pub/Sub functions' budget
+# (infra/gcp deploys the HTTP function with timeout_seconds = 60 for it).
+FOLLOW_UP_TIMEOUT_SECONDS = EVENT_TIMEOUT_SECONDS
 
 PubSubTrigger = AlarmTrigger | ClusterTrigger | ScheduleTrigger
 
@@ -226,12 +229,14 @@ def on_http(request: flask.Request) -> flask.Response:
     """The webhook routes; every answer is the router's (or the OIDC check's) JSON."""
     started = time.monotonic()
     http = http_request(request)
-    if route_of(http.path) in (Route.SCHEDULE, Route.FOLLOW_UP):
+    route = route_of(http.path)
+    if route in (Route.SCHEDULE, Route.FOLLOW_UP):
         # Cloud Scheduler's jobs and Cloud Tasks' tasks both carry an OIDC token for it
         denied = check_oidc(http)
         if denied is not None:
             return flask_response(denied)
-    deadline = invocation.deadline_from(timeout_seconds(HTTP_TIMEOUT_SECONDS), now=started)
+    budget = FOLLOW_UP_TIMEOUT_SECONDS if route is Route.FOLLOW_UP else HTTP_TIMEOUT_SECONDS
+    deadline = invocation.deadline_from(timeout_seconds(budget), now=started)
     try:
         instance = invocation.current()
     except ConfigurationError as bad:

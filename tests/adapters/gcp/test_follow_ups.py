@@ -200,3 +200,32 @@ def test_the_settings_name_the_queue_its_target_and_identity() -> None:
 
     assert (setting.kind, setting.queue, setting.url) == (FollowUpKind.CLOUD_TASKS, QUEUE, URL)
     assert (setting.service_account, setting.audience) == (ACCOUNT, AUDIENCE)
+
+
+@pytest.mark.usefixtures("instance", "verifier")
+def test_a_follow_up_gets_a_full_pass_s_budget_the_other_routes_their_own(
+    kube: LocalKube,
+    runtime: Runtime,
+    tasks: FakeTasksClient,
+    *,
+    http: FlaskClient,
+    main_module: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    upgrading(kube, runtime)
+    runtime.service.reconcile()
+    (request,) = tasks.requests
+    budgets: list[float] = []
+    real = invocation.deadline_from
+
+    def recorded(seconds: float, *, now: float) -> float:
+        budgets.append(seconds)
+        return real(seconds, now=now)
+
+    monkeypatch.setattr(invocation, "deadline_from", recorded)
+    monkeypatch.delenv(main_module.TIMEOUT_ENV, raising=False)
+
+    deliver(http, request.task, Authorization="Bearer task-token")
+    http.post("/upgrade", json={})
+
+    assert budgets == [main_module.EVENT_TIMEOUT_SECONDS, main_module.HTTP_TIMEOUT_SECONDS]
