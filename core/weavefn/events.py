@@ -49,9 +49,9 @@ class EventReason(StrEnum):
     TEMPLATE_ROLLOUT_PROGRESS = "PodTemplateRolloutProgress"
     TEMPLATE_ROLLOUT_HELD = "PodTemplateRolloutHeld"
     TEMPLATE_ROLLOUT_SUCCEEDED = "PodTemplateRolloutSucceeded"
-    CLUSTER_AUTH_SECRET_CREATED = "ClusterAuthSecretCreated"
+    CLUSTER_AUTH_GENERATED = "ClusterAuthSecretCreated"
     CLUSTER_AUTH_PENDING = "ClusterAuthRolloutRequired"
-    CLUSTER_AUTH_SECRET_MISSING = "ClusterAuthSecretMissing"
+    CLUSTER_AUTH_MISSING = "ClusterAuthSecretMissing"
 
 
 @dataclass(frozen=True)

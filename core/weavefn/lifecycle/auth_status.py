@@ -13,7 +13,7 @@ class AuthReason(StrEnum):
     DISABLED = "Disabled"
     ROLLOUT_REQUIRED = "RolloutRequired"
     SWITCHING = "Switching"
-    SECRET_MISSING = "SecretMissing"
+    CREDENTIALS_MISSING = "SecretMissing"
 
 
 def auth_current(ctx: ClusterContext, secret: str | None) -> None:

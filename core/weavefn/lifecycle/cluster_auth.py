@@ -126,7 +126,7 @@ class ClusterAuthStep:
             ctx.writes += 1
             ctx.note(
                 ClusterEvent(
-                    EventReason.CLUSTER_AUTH_SECRET_CREATED,
+                    EventReason.CLUSTER_AUTH_GENERATED,
                     f"created Secret {name} with generated credentials for the internal "
                     "cluster API",
                 )
@@ -193,10 +193,10 @@ class ClusterAuthStep:
             "start over with new credentials, name a new Secret in spec.internalAuth.secretName"
         )
         previous = ctx.status.condition(ConditionType.INTERNAL_AUTH)
-        if previous is None or previous.reason != AuthReason.SECRET_MISSING:
+        if previous is None or previous.reason != AuthReason.CREDENTIALS_MISSING:
             ctx.note(
                 ClusterEvent(
-                    EventReason.CLUSTER_AUTH_SECRET_MISSING,
+                    EventReason.CLUSTER_AUTH_MISSING,
                     message,
                     EventType.WARNING,
                     action="Auth",
@@ -205,6 +205,6 @@ class ClusterAuthStep:
         ctx.condition(
             ConditionType.INTERNAL_AUTH,
             status=False,
-            reason=AuthReason.SECRET_MISSING,
+            reason=AuthReason.CREDENTIALS_MISSING,
             message=message,
         )

@@ -24,10 +24,9 @@ DATA_PORT = 7001
 # Leave the Go runtime 10% below the container limit so it collects garbage before the kernel
 # OOM-kills the pod.
 _GOMEMLIMIT_SHARE = Decimal("0.9")
-CLUSTER_AUTH_USERNAME = "CLUSTER_BASIC_AUTH_USERNAME"
-CLUSTER_AUTH_PASSWORD = "CLUSTER_BASIC_AUTH_PASSWORD"
-CLUSTER_AUTH_KEYS = {CLUSTER_AUTH_USERNAME: "username", CLUSTER_AUTH_PASSWORD: "password"}
-"""The Secret keys each internal-auth variable is read from."""
+CLUSTER_AUTH_KEYS = {f"CLUSTER_BASIC_AUTH_{key.upper()}": key for key in ("username", "password")}
+"""The Secret key each internal-auth variable (CLUSTER_BASIC_AUTH_USERNAME, _PASSWORD) is read
+from."""
 
 
 def _flag(value: bool) -> str:
