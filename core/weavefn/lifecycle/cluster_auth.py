@@ -1,12 +1,14 @@
 """Basic auth on Weaviate's internal cluster API: the Secret generated once per cluster, and the
 rollout that switches a running cluster's pods to it (or off, or to another Secret).
 
-Weaviate guards the data port's cluster API (shards, replicas, backups, nodes, the /v1/cluster/*
-Raft routes) and, from 1.35, its internal gRPC replication with CLUSTER_BASIC_AUTH_USERNAME and
-_PASSWORD (adapters/handlers/rest/clusterapi/serve.go, auth.go, grpc/server.go). A node with
-them refuses every internal call without them, and one without them sends none: while a running
-cluster switches, new pods refuse old pods' calls (cross-node queries, replicated writes and
-status fan-outs fail). So a new cluster starts guarded, and a running one switches only when
+Weaviate guards the data port's cluster API (shards, replicas, backups, nodes; the Raft
+join/remove routes once they moved there and gained it) and, from 1.35, its internal gRPC
+replication with CLUSTER_BASIC_AUTH_USERNAME and _PASSWORD (adapters/handlers/rest/clusterapi/
+serve.go, auth.go, grpc/server.go; weavefn.weaviate.internal_api has the releases). Nothing on
+the public port that weavefn calls changes. A node with them refuses every internal call without
+them (or with other ones), and one without them checks nothing: while a running cluster
+switches, guarded pods refuse the others' calls (cross-node queries, replicated writes and
+status fan-outs fail, and the fan-outs report those nodes UNAVAILABLE). So a new cluster starts guarded, and a running one switches only when
 annotated ``weaviate.io/cluster-auth-rollout`` with the Secret it switches to (or ``off``),
 through a pod-template rollout that says so; until then a condition says why it waits.
 

@@ -21,10 +21,12 @@ class InternalAuthSpec(SpecModel):
     enabled: bool = Field(
         default=True,
         description="Guard the internal cluster API (data port 7001: shard, replica, backup and "
-        "node endpoints, the /v1/cluster/* Raft routes; internal gRPC replication) with basic "
-        "auth from a Secret. A new cluster starts with it; a running cluster switches (on or "
-        'off) only when annotated weaviate.io/cluster-auth-rollout: "true", since until its '
-        "last pod has restarted, nodes with and without the credentials refuse each other.",
+        "node endpoints; internal gRPC replication from 1.35; the Raft join/remove routes from "
+        "1.35.20, 1.36.14, 1.37.3, 1.38) with basic auth from a Secret. Nothing on the public "
+        "ports changes. A new cluster starts with it; a running cluster switches (on or off) "
+        "only when annotated weaviate.io/cluster-auth-rollout with the Secret's name (or off), "
+        "since until its last pod has restarted, a node with credentials refuses calls "
+        "from one without.",
     )
     secret_name: str | None = Field(
         default=None,
