@@ -2,8 +2,8 @@
 rollout that switches a running cluster's pods to it (or off, or to another Secret).
 
 Weaviate guards the data port's cluster API (shards, replicas, backups, nodes; the Raft
-join/remove routes once they moved there and gained it) and, from 1.35, its internal gRPC
-replication with CLUSTER_BASIC_AUTH_USERNAME and _PASSWORD (adapters/handlers/rest/clusterapi/
+join/remove routes once they moved there and gained it) and its internal gRPC services (file
+copies, replication) with CLUSTER_BASIC_AUTH_USERNAME and _PASSWORD (adapters/handlers/rest/clusterapi/
 serve.go, auth.go, grpc/server.go; weavefn.weaviate.internal_api has the releases). Nothing on
 the public port that weavefn calls changes. A node with them refuses every internal call without
 them (or with other ones), and one without them checks nothing: while a running cluster

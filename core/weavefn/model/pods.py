@@ -21,7 +21,8 @@ class InternalAuthSpec(SpecModel):
     enabled: bool = Field(
         default=True,
         description="Guard the internal cluster API (data port 7001: shard, replica, backup and "
-        "node endpoints; internal gRPC replication from 1.35; the Raft join/remove routes from "
+        "node endpoints; gRPC file copies from 1.33.6, 1.34.1, 1.35 and replication from 1.37; "
+        "the Raft join/remove routes from "
         "1.35.20, 1.36.14, 1.37.3, 1.38) with basic auth from a Secret. Nothing on the public "
         "ports changes. A new cluster starts with it; a running cluster switches (on or off) "
         "only when annotated weaviate.io/cluster-auth-rollout with the Secret's name (or off), "

@@ -11,8 +11,9 @@ release, as Weaviate's source shows (pure).
   ``_RAFT_ROUTES_GUARDED_FROM``. ``/v1/cluster/statistics`` always stayed a public, API-key
   endpoint: the old middleware passed it through.
 - The file replication gRPC service sat on the public gRPC port (50051), guarded by the basic
-  auth only when it is set, on the releases in ``_FILE_REPLICATION_PUBLIC``; later on the data
-  port (clusterapi/grpc/server.go).
+  auth only when it is set, on the releases in ``_FILE_REPLICATION_PUBLIC_UNTIL``; from 1.33.6,
+  1.34.1 and 1.35 on the data port, guarded, and from 1.37 beside the replication service
+  (clusterapi/grpc/server.go).
 - Everything else on the public ports (REST 8080, gRPC 50051) is guarded by API keys or OIDC,
   never by the cluster basic auth: weavefn's own calls (/v1/nodes, /v1/cluster/statistics,
   /v1/schema, /v1/backups, /v1/replication) work the same with it on, and the node a call
