@@ -25,7 +25,6 @@ from __future__ import annotations
 from weavefn.model.units import Version
 from weavefn.weaviate.releases import Line, parse
 
-RAFT_ROUTES = ("/v1/cluster/join", "/v1/cluster/remove")
 _PUBLIC_ROUTE_PREFIX = "/v1/cluster"
 _PUBLIC_EXCEPTION = "/v1/cluster/statistics"
 
@@ -75,10 +74,9 @@ def file_replication_on_public_grpc(version: str) -> bool:
 
 
 def internal_route(path: str, version: str) -> bool:
-    """Whether a request for ``path`` on the public port of a node running ``version`` reaches an
-    internal handler (unauthenticated, or guarded by the cluster basic auth) rather than the
-    API-key guarded public API. The old middleware matched the regexp ``/v1/cluster/*``
-    anywhere in the path."""
+    """Whether a request for ``path`` on the public port of a node running ``version`` reaches
+    Weaviate's Raft membership handler (no auth of any kind) rather than the API-key guarded
+    public API. The old middleware matched the regexp ``/v1/cluster/*`` anywhere in the path."""
     if path == _PUBLIC_EXCEPTION or _PUBLIC_ROUTE_PREFIX not in path:
         return False
     return raft_routes_on_public_port(version)
