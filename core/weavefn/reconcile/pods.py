@@ -1,6 +1,6 @@
 """What a pod shows, read from its status as the kubelet writes it (pure): PodView.
 
-Readiness, the version its image names, why its container waits (ErrImagePull,
+Readiness, the version its image names, the template revision it was made from, why its container waits (ErrImagePull,
 CrashLoopBackOff, ...), how often it restarted and when it started: the facts a rollout and
 the fail-fast rules (lifecycle/upgrade/unhealable.py) decide on.
 """
@@ -14,6 +14,8 @@ from typing import Any
 
 Obj = dict[str, Any]
 CONTAINER = "weaviate"
+REVISION_LABEL = "controller-revision-hash"
+"""The StatefulSet controller's label: which revision of the template made the pod."""
 
 
 def pod_ready(pod: Obj) -> bool:
@@ -47,6 +49,8 @@ class PodView:
     name: str
     ready: bool
     version: str | None
+    revision: str | None = None
+    """The StatefulSet revision the pod was made from (its controller-revision-hash label)."""
     waiting: str | None = None
     """The reason its Weaviate container waits (``ImagePullBackOff``), if it does."""
     detail: str = ""
@@ -69,6 +73,7 @@ def pod_view(pod: Obj, *, ordinal: int) -> PodView:
         name=str(pod["metadata"]["name"]),
         ready=pod_ready(pod),
         version=pod_version(pod),
+        revision=(pod["metadata"].get("labels") or {}).get(REVISION_LABEL),
         waiting=str(waiting["reason"]) if waiting.get("reason") else None,
         detail=str(waiting.get("message") or ""),
         restarts=int(found.get("restartCount") or 0),

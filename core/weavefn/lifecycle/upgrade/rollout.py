@@ -4,6 +4,10 @@ The state lives in ``status.operation`` (an UpgradeOperation) and is written bef
 is done about it, so a function killed at any point resumes from the last write. Every
 decision is a value: the performer (step.py) saves the new state, then acts. The StatefulSet
 follows the saved state through ``pinned_rollout``.
+
+What proves a rolled pod (``proven``: Ready on its target, HEALTHY in ``/v1/nodes`` on that
+version, every node healthy and Raft in sync) is shared with the pod-template rollout
+(lifecycle/template/), which steps the same partition with the version unchanged.
 """
 
 from __future__ import annotations
@@ -50,6 +54,18 @@ class Verdict(StrEnum):
 class UpgradePolicy:
     step_timeout: timedelta = STEP_TIMEOUT
     backup_timeout: timedelta = BACKUP_TIMEOUT
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a rolled pod must run: an image version and, when the template is what changes,
+    the StatefulSet's update revision."""
+
+    version: str
+    revision: str | None = None
+    weaviate_gated: bool = True
+    """False: Ready alone proves a pod (while nodes cannot vouch for each other, see
+    lifecycle/template/decide.py); Weaviate's health is then checked once every pod rolled."""
 
 
 @dataclass(frozen=True)
@@ -125,8 +141,15 @@ def _pod(pods: list[PodView], ordinal: int) -> PodView | None:
 
 def _pod_on(pods: list[PodView], ordinal: int, version: str) -> PodView | None:
     """The pod at ``ordinal`` when it is Ready on ``version``, else None."""
+    return pod_on(pods, ordinal, Target(version))
+
+
+def pod_on(pods: list[PodView], ordinal: int, target: Target) -> PodView | None:
+    """The pod at ``ordinal`` when it is Ready on ``target``, else None."""
     pod = _pod(pods, ordinal)
-    return pod if pod is not None and pod.ready and pod.version == version else None
+    if pod is None or not pod.ready or pod.version != target.version:
+        return None
+    return pod if target.revision is None or pod.revision == target.revision else None
 
 
 def _node_on(health: Health, name: str, version: str) -> bool:
@@ -148,6 +171,28 @@ def _rollback(
         UpgradePhase.ROLLING_BACK, now, partition=top, step_started_at=now, error=message
     )
     return UpgradeDecision(verdict, f"{message}; rolling back to {state.source}", reverting)
+
+
+def all_healthy(health: Health) -> bool:
+    """Every node HEALTHY and Raft in sync."""
+    return _all_healthy(health)
+
+
+def unhealthy_nodes(health: Health) -> str | None:
+    """The nodes reporting UNHEALTHY, comma-separated, or None."""
+    bad = sorted(n for n, v in health.nodes.items() if v.status is NodeStatus.UNHEALTHY)
+    return ", ".join(bad) if bad else None
+
+
+def proven(pods: list[PodView], health: Health, ordinal: int, target: Target) -> PodView | None:
+    """The pod at ``ordinal`` when a rollout may step past it: Ready on ``target`` and, when
+    gated on Weaviate, HEALTHY on the target version with every node healthy and in sync."""
+    pod = pod_on(pods, ordinal, target)
+    if pod is None or not target.weaviate_gated:
+        return pod
+    if _node_on(health, pod.name, target.version) and _all_healthy(health):
+        return pod
+    return None
 
 
 def rolling(pods: list[PodView], *, first: int, version: str) -> list[PodView]:
@@ -197,8 +242,8 @@ def decide_rollout(
                 state.to(UpgradePhase.SUCCEEDED, now),
             )
         return _timeout_or_wait(state, now, policy, "waiting for every node to agree", None)
-    pod = _pod_on(pods, state.partition, state.target)
-    if pod is not None and _node_on(health, pod.name, state.target) and _all_healthy(health):
+    pod = proven(pods, health, state.partition, Target(state.target))
+    if pod is not None:
         done = state.replicas - state.partition
         if state.partition == 0:
             return UpgradeDecision(
@@ -315,3 +360,7 @@ def pinned_rollout(state: UpgradeState | None) -> Rollout | None:
     if state.phase is UpgradePhase.ROLLING_BACK:
         return Rollout(state.source, state.partition)
     return Rollout(state.source, 0)  # Pending, BackingUp: nothing changes before the backup
+
+
+def minutes(delta: timedelta) -> str:
+    return _minutes(delta)

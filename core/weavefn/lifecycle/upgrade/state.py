@@ -42,6 +42,8 @@ class UpgradeState:
     error: str | None = None
     unhealthy: dict[str, int] = field(default_factory=dict)
     """Node -> checks in a row /v1/nodes reported it UNHEALTHY (fail-fast at two)."""
+    template: str | None = None
+    """The hash of the pod template being rolled (see UpgradeDetails.template)."""
 
     @classmethod
     def of(cls, operation: UpgradeOperation) -> UpgradeState:
@@ -60,6 +62,7 @@ class UpgradeState:
             step_started_at=parse_time(step) if step else None,
             error=details.error,
             unhealthy=dict(details.unhealthy_checks or {}),
+            template=details.template,
         )
 
     def operation(self, *, started_at: str, message: str) -> UpgradeOperation:
@@ -75,6 +78,7 @@ class UpgradeState:
             step_started_at=stamp(self.step_started_at) if self.step_started_at else None,
             error=self.error,
             unhealthy_checks=dict(self.unhealthy) or None,
+            template=self.template,
         )
         return UpgradeOperation(
             phase=self.phase,
