@@ -46,11 +46,15 @@ class FieldError:
 
 
 class InvalidInputError(TerminalError):
-    """Bad input: every problem found, each with its field path."""
+    """Bad input: every problem found, each with its field path, and what to do about it."""
 
-    def __init__(self, errors: Iterable[FieldError], *, what: str = "input") -> None:
+    def __init__(
+        self, errors: Iterable[FieldError], *, what: str = "input", hint: str | None = None
+    ) -> None:
         self.errors: tuple[FieldError, ...] = tuple(errors)
         self.what = what
+        self.hint = hint
+        """The way out, for people (the CLI prints it after the problems)."""
         lines = "; ".join(str(e) for e in self.errors) or "invalid"
         super().__init__(f"invalid {what}: {lines}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from weavefn.backend import Access
 from weavefn.cli.options import add_target_options, open_runtime
 from weavefn.errors import FieldError, InvalidInputError
 from weavefn.lifecycle.backup import request_backup
@@ -39,7 +40,7 @@ def _progress(runtime: Runtime, namespace: str, name: str) -> str:
 
 
 def _upgrade(args: argparse.Namespace) -> int:
-    with open_runtime(args) as runtime:
+    with open_runtime(args, access=Access.WRITE) as runtime:
         namespace, name = _one(runtime, args)
         request = UpgradeRequest(cluster=f"{namespace}/{name}", version=args.to, event_id="cli")
         print(start_upgrade(runtime.kube, request))
@@ -49,7 +50,7 @@ def _upgrade(args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
-    with open_runtime(args) as runtime:
+    with open_runtime(args, access=Access.WRITE) as runtime:
         namespace, name = _one(runtime, args)
         backup_id = request_backup(
             runtime.kube, namespace=namespace, name=name, now=runtime.service.clock()

@@ -21,7 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "apply": (_CLUSTER, "create or update a WeaviateCluster"),
     "reconcile": (_CLUSTER, "bring clusters to their spec now"),
     "plan": (_CLUSTER, "show what reconcile would change, without writing"),
-    "status": (_CLUSTER, "show clusters, their phase, conditions and operation"),
+    "status": ("commands_status", "show clusters, their phase, conditions and operation"),
     "upgrade": (
         _LIFECYCLE,
         "move a cluster to a Weaviate version: backup, rolling update, rollback on failure",
@@ -91,6 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(str(error), file=sys.stderr)
         if not exc.errors:
             print(f"weavefn: {exc}", file=sys.stderr)
+        hint = getattr(exc, "hint", None)
+        if hint:
+            print(f"weavefn: {hint}", file=sys.stderr)
         return EXIT_USAGE
     except WeavefnError as exc:
         print(f"weavefn: {exc}", file=sys.stderr)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from weavefn.backend import Access
 from weavefn.kube.access import cluster_setting
 from weavefn.runtime import Runtime, open_runtime_for
 
@@ -24,6 +25,8 @@ def add_target_options(parser: Any, *, names: bool = True) -> None:
 
 
 @contextmanager
-def open_runtime(args: argparse.Namespace) -> Iterator[Runtime]:
-    with open_runtime_for(cluster_setting(args.cluster)) as runtime:
+def open_runtime(args: argparse.Namespace, *, access: Access) -> Iterator[Runtime]:
+    """The runtime on the cluster ``--cluster`` names: READ for commands that only look (the
+    local cluster's file is then neither created nor saved), WRITE for those that change it."""
+    with open_runtime_for(cluster_setting(args.cluster), access=access) as runtime:
         yield runtime

@@ -182,6 +182,11 @@ class UnreadableOperation(StatusModel):
             return None
 
     @property
+    def named_kind(self) -> str:
+        """The kind as written, known to this version or not."""
+        return str(self.raw.get("kind") or "unknown")
+
+    @property
     def phase(self) -> str:
         return str(self.raw.get("phase", ""))
 
