@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from weavefn.cli.io import load_yaml_file
+from weavefn.cli.io import load_manifests
 from weavefn.errors import InvalidInputError
 from weavefn.lifecycle.admission import review
 from weavefn.triggers.detect import detect
@@ -58,7 +58,7 @@ def test_a_manifest_nested_past_the_stack_is_invalid_input(tmp_path: Path) -> No
     manifest = tmp_path / "deep.yaml"
     manifest.write_text("[" * 2_000)
     with pytest.raises(InvalidInputError) as refused:
-        load_yaml_file(str(manifest))
+        load_manifests(str(manifest))
     assert "nested too deeply" in str(refused.value)
 
 

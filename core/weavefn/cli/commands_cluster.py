@@ -1,4 +1,4 @@
-"""Commands that act on a cluster through the API: apply, reconcile, plan."""
+"""Commands that run the service on clusters: reconcile, and plan (what a pass would do)."""
 
 from __future__ import annotations
 
@@ -6,31 +6,13 @@ import argparse
 from typing import Any
 
 from weavefn.backend import Access
-from weavefn.cli.io import load_cluster_file
 from weavefn.cli.options import add_target_options, open_runtime
 
 
 def configure(name: str, parser: Any) -> None:
-    """The arguments of ``apply``, ``reconcile`` or ``plan``."""
-    if name == "apply":
-        parser.add_argument("-f", "--file", required=True)
-        add_target_options(parser, names=False)
-        parser.set_defaults(run=_apply)
-        return
+    """The arguments of ``reconcile`` or ``plan``."""
     add_target_options(parser)
     parser.set_defaults(run={"reconcile": _reconcile, "plan": _plan}[name])
-
-
-def _apply(args: argparse.Namespace) -> int:
-    cluster = load_cluster_file(args.file)
-    with open_runtime(args, access=Access.WRITE) as runtime:
-        written = runtime.kube.apply_cluster(cluster.to_dict())
-    meta = written["metadata"]
-    print(
-        f"weaviatecluster {meta['namespace']}/{meta['name']} applied "
-        f"(generation {meta.get('generation')})"
-    )
-    return 0
 
 
 def _reconcile(args: argparse.Namespace) -> int:
@@ -40,6 +22,8 @@ def _reconcile(args: argparse.Namespace) -> int:
         print(f"{key}: {result.phase}" + (f" ({result.error})" if result.error else ""))
         for action in result.actions or ("no change",):
             print(f"  {action}")
+        if result.why_unscaled():
+            print(f"  autoscaling: {result.why_unscaled()}")
     for key in report.skipped:
         print(f"{key}: skipped (deadline reached; the next run continues)")
     if not report.clusters and not report.skipped:

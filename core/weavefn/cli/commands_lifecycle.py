@@ -7,7 +7,6 @@ from typing import Any
 
 from weavefn.backend import Access
 from weavefn.cli.options import add_target_options, open_runtime
-from weavefn.errors import FieldError, InvalidInputError
 from weavefn.lifecycle.backup import request_backup
 from weavefn.lifecycle.upgrade.start import start_upgrade
 from weavefn.model.resource import parse_cluster
@@ -18,15 +17,13 @@ from weavefn.triggers.model import UpgradeRequest
 
 def configure(name: str, parser: Any) -> None:
     """The arguments of ``upgrade`` or ``backup``."""
-    add_target_options(parser)
+    add_target_options(parser, one=True)
     if name == "upgrade":
         parser.add_argument("--to", required=True, metavar="VERSION", help="e.g. 1.27.3")
     parser.set_defaults(run={"upgrade": _upgrade, "backup": _backup}[name])
 
 
 def _one(runtime: Runtime, args: argparse.Namespace) -> tuple[str, str]:
-    if not args.name:
-        raise InvalidInputError([FieldError("name", "name the WeaviateCluster")], what="command")
     (raw,) = find_clusters(runtime.kube, namespace=args.namespace, name=args.name)
     return raw["metadata"]["namespace"], raw["metadata"]["name"]
 

@@ -143,6 +143,7 @@ def configuration(parsed: ClusterSetting) -> Any:
         if parsed.kind is AccessKind.IN_CLUSTER:
             loader.load_incluster_config(client_configuration=cfg)
         else:
+            _check_kubeconfig(parsed.parts[0], parsed.context)
             loader.load_kube_config(
                 config_file=parsed.parts[0],
                 context=parsed.context,
@@ -150,8 +151,40 @@ def configuration(parsed: ClusterSetting) -> Any:
                 persist_config=False,
             )
     except (ConfigException, OSError) as exc:
-        raise _bad(str(parsed.kind), f"cannot load: {exc}") from None
+        where = parsed.parts[0] if parsed.parts else "the service account"
+        raise _unloadable(parsed, f"cannot load {where}: {exc}") from None
     return _bounded(cfg)
+
+
+def _check_kubeconfig(path: str, context: str | None) -> None:
+    """The file exists and names the context: say which, rather than the loader's words."""
+    from kubernetes import config as kube_config
+    from kubernetes.config.config_exception import ConfigException
+
+    loader: Any = kube_config  # its loaders are untyped
+    parsed = ClusterSetting(AccessKind.KUBECONFIG, (path,), context)
+    if not os.path.isfile(path):
+        raise _unloadable(parsed, f"no kubeconfig file at {path}")
+    if context is None:
+        return
+    try:
+        contexts, _ = loader.list_kube_config_contexts(config_file=path)
+    except ConfigException:
+        return  # the loader says what is wrong with the file
+    names = [c.get("name") for c in contexts or [] if isinstance(c, dict)]
+    if context not in names:
+        known = ", ".join(str(n) for n in names) or "none"
+        raise _unloadable(parsed, f"context {context!r} is not in {path} (its contexts: {known})")
+
+
+def _unloadable(parsed: ClusterSetting, why: str) -> InvalidInputError:
+    """A setting of the right form that cannot be used: its value and why, not every form."""
+    setting = str(parsed.kind)
+    if parsed.parts:
+        setting += ":" + "/".join(parsed.parts)
+    if parsed.context:
+        setting += f"#{parsed.context}"
+    return InvalidInputError([FieldError("cluster", f"{setting!r}: {why}")], what="cluster setting")
 
 
 def _bounded(cfg: Any) -> Any:

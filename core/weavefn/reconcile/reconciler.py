@@ -61,9 +61,22 @@ class ClusterReport:
     yet; once passes schedule follow-ups, the followups_scheduled metric counts them."""
 
     def summary(self) -> str:
+        """``Running: scaled 3 -> 5: ...``, or what changed nothing and why: the autoscaling
+        decision (status.autoscaling.lastDecision) when this pass made one and did not scale."""
         if self.error:
             return f"{self.phase}: {self.error}"
-        return f"{self.phase}: " + ("; ".join(self.actions) if self.actions else "no change")
+        why = self.why_unscaled()
+        if not self.actions:
+            return f"{self.phase}: no change" + (f": {why}" if why else "")
+        text = f"{self.phase}: " + "; ".join(self.actions)
+        return f"{text}; autoscaling: {why}" if why else text
+
+    def why_unscaled(self) -> str | None:
+        """The autoscaling decision of a pass that made one and did not scale."""
+        seen = self.observation
+        if seen is None or not seen.decision or seen.scaled_up or seen.scaled_down:
+            return None
+        return seen.decision
 
 
 def desired_objects(ctx: ClusterContext, pin: Rollout | None) -> list[Obj]:
