@@ -324,3 +324,28 @@ def test_apply_applies_none_when_one_document_is_invalid(
     assert f"{path} (document 2, line " in err and "spec.version: " in err
     assert "nothing was applied: one refused document stops all 2 of the file" in err
     assert not state.exists()
+
+
+@pytest.mark.parametrize(
+    ("second", "message"),
+    [
+        pytest.param(DUPLICATE, "spec.replicas: duplicate key at line {10} (first set at line {7})",
+                     id="duplicate-key"),
+        pytest.param(UNCLOSED, "while scanning a quoted scalar at line {6}, column 12: found "
+                     "unexpected end of stream", id="unclosed-quote"),
+    ],
+)  # fmt: skip
+def test_a_yaml_error_in_a_later_document_names_that_document(
+    state: Path, tmp_path: Path, capsys, second: str, message: str
+) -> None:
+    first = PRODUCTION.read_text()
+    path = _file(tmp_path, f"{first}---\n{second}")
+    before = len(first.splitlines()) + 1  # the first document and the separator
+    # {N} in the message is line N of the second document: line before + N of the file
+    expected = message.format(*(before + n for n in range(11)))
+
+    code, out, err = run(capsys, "apply", "-f", path)
+
+    assert code == 2 and out == ""
+    assert err.startswith(f"{path} (document 2): {expected}"), err
+    assert not state.exists()

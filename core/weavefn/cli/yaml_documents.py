@@ -1,5 +1,5 @@
 """Reading YAML as kubectl does: every document of a file, duplicate keys refused, errors that
-keep their context (what was being read, where it started) and their place.
+keep their context (what was being read, where it started), their place and their document.
 
 libyaml composes the nodes when PyYAML has it (several times faster); on any error the pure
 loader reads the text again, so messages are the same either way. Duplicate keys are found on
@@ -76,10 +76,20 @@ def check_duplicates(root: Node) -> None:
         stack.extend(_children(node, path))
 
 
+class DocumentError(Exception):
+    """A YAML error in the document at ``index`` (among the non-empty ones read before it; the
+    error's own marks give its lines)."""
+
+    def __init__(self, error: yaml.YAMLError, *, index: int) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.index = index
+
+
 def _documents(text: str, loader_class: Any) -> list[Document]:
     loader = loader_class(text)
+    found: list[Document] = []
     try:
-        found: list[Document] = []
         while loader.check_node():
             node = loader.get_node()
             check_duplicates(node)
@@ -87,6 +97,8 @@ def _documents(text: str, loader_class: Any) -> list[Document]:
             if data is not None:  # an empty document (a trailing ---) is skipped, as kubectl does
                 found.append(Document(len(found), node.start_mark.line + 1, data))
         return found
+    except yaml.YAMLError as exc:
+        raise DocumentError(exc, index=len(found)) from None
     finally:
         loader.dispose()
 
@@ -107,17 +119,24 @@ def _message(error: yaml.YAMLError) -> str:
     return ": ".join(parts)
 
 
+def _label(source: str, error: DocumentError) -> str:
+    """The source alone for the first document (as for a file of one); its place otherwise."""
+    return source if error.index == 0 else f"{source} (document {error.index + 1})"
+
+
 def read_documents(text: str, *, source: str) -> list[Document]:
     """Every non-empty document of ``text``; InvalidInputError naming ``source`` otherwise."""
     if yaml.__with_libyaml__:
         try:
             return _documents(text, yaml.CSafeLoader)
-        except (yaml.YAMLError, RecursionError):
+        except (DocumentError, RecursionError):
             pass  # the pure loader below says what is wrong, and where
     try:
         return _documents(text, yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        raise InvalidInputError([FieldError(source, _message(exc))], what="YAML") from None
+    except DocumentError as exc:
+        raise InvalidInputError(
+            [FieldError(_label(source, exc), _message(exc.error))], what="YAML"
+        ) from None
     except RecursionError:  # the YAML composer recurses once per nesting level
         raise InvalidInputError(
             [FieldError(source, "nested too deeply to be a manifest")], what="YAML"
