@@ -16,6 +16,7 @@ from weavefn.autoscale.spec_replicas import SpecReplicasStep
 from weavefn.errors import NotFoundError
 from weavefn.kube.port import ClusterStore, KubeApi, Obj
 from weavefn.lifecycle.backup import BackupScheduler
+from weavefn.lifecycle.plan import plan_operations
 from weavefn.lifecycle.upgrade.start import start_upgrade
 from weavefn.lifecycle.upgrade.step import Upgrader, upgrade_pin
 from weavefn.model.keys import object_key, split_key
@@ -120,6 +121,7 @@ class Service:
             before=[Upgrader(api_for), BackupScheduler(api_for), drain],
             after=[SpecReplicasStep(scale_in), autoscale(scale_in), Rebalancer(api_for)],
             pin=upgrade_pin,
+            planners=[plan_operations],
             pause=self.pause,
         )
 

@@ -27,7 +27,7 @@ from weavefn.errors import InvalidInputError
 from weavefn.kube.port import Obj
 from weavefn.lifecycle.backup_schedule import is_finished
 from weavefn.model.keys import object_key
-from weavefn.model.operations import Operation, UnreadableOperation
+from weavefn.model.operations import Operation, kind_name
 from weavefn.model.resource import parse_cluster
 from weavefn.model.status import WeaviateClusterStatus
 from weavefn.service import find_clusters
@@ -70,8 +70,7 @@ def ago(moment: str | None, now: datetime) -> str:
 def operation_text(operation: Operation | None) -> str:
     if operation is None:
         return "-"
-    kind = operation.named_kind if isinstance(operation, UnreadableOperation) else operation.kind
-    text = f"{kind} {operation.phase}"
+    text = f"{kind_name(operation)} {operation.phase}"
     return f"{text}: {operation.message}" if operation.message else text
 
 

@@ -275,3 +275,10 @@ Operation = Annotated[
     PlainSerializer(_write),
 ]
 """What ``status.operation`` and ``status.lastOperation`` hold."""
+
+
+def kind_name(operation: Operation) -> str:
+    """The operation's kind for people: as written when this version does not know it."""
+    if isinstance(operation, UnreadableOperation):
+        return operation.named_kind
+    return str(operation.kind)

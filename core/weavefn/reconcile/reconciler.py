@@ -14,6 +14,7 @@ from weavefn.errors import InvalidInputError, RetryableError, WeavefnError
 from weavefn.events import ClusterEvent, EventReason, EventType, event_object
 from weavefn.kube.port import KubeApi, Obj, ObjectRef
 from weavefn.model.keys import object_key
+from weavefn.model.operations import OperationKind, kind_name
 from weavefn.model.resource import WeaviateCluster, parse_cluster
 from weavefn.model.status import ConditionType, Phase, WeaviateClusterStatus
 from weavefn.observe.record import ClusterObservation, observe_context
@@ -38,6 +39,8 @@ class Step(Protocol):
 
 
 RolloutPin = Callable[[ClusterContext], Rollout | None]
+Planner = Callable[[ClusterContext], list[str]]
+"""What a step would do in a pass, as lines for ``weavefn plan``; reads only."""
 
 
 @dataclass(frozen=True)
@@ -112,12 +115,21 @@ def plan_replicas(ctx: ClusterContext) -> list[str]:
     ref = statefulset_ref(ctx)
     if current is None or desired.source is not ReplicaSource.SPEC or current == desired.spec:
         return lines
-    if desired.spec > current:
+    operation = ctx.status.operation
+    if operation is not None and operation.kind is OperationKind.SCALE_IN_DRAIN:
+        return lines  # the drain in flight is this scale-in, or must end before the next
+    if operation is not None:
+        lines.append(
+            f"* scale {ref}: {current} -> {desired.spec} (spec.replicas) waits for the "
+            f"{kind_name(operation)} in flight"
+        )
+    elif desired.spec > current:
         lines.append(f"~ scale {ref}: {current} -> {desired.spec} (spec.replicas)")
     else:
+        departing = ", ".join(f"{ref.name}-{i}" for i in range(desired.spec, current))
         lines.append(
-            f"~ scale-in {ref}: {current} -> {desired.spec} (spec.replicas), after draining "
-            f"{', '.join(f'{ref.name}-{i}' for i in range(desired.spec, current))}"
+            f"+ drain {departing}: every shard replica moved off, then scale-in {ref}: "
+            f"{current} -> {desired.spec} (spec.replicas)"
         )
     return lines
 
@@ -149,6 +161,7 @@ class Reconciler:
         before: Sequence[Step] = (),
         after: Sequence[Step] = (),
         pin: RolloutPin | None = None,
+        planners: Sequence[Planner] = (),
         pause: Callable[[float], None] = time.sleep,
     ) -> None:
         self.kube = kube
@@ -157,6 +170,7 @@ class Reconciler:
         self.before = tuple(before)
         self.after = tuple(after)
         self.pin = pin or (lambda ctx: None)
+        self.planners = tuple(planners)
 
     def context(self, raw: Obj, live: LiveState) -> ClusterContext | ClusterReport:
         """A context for a valid cluster, or the report of marking an invalid one."""
@@ -219,7 +233,8 @@ class Reconciler:
         )
 
     def plan(self, raw: Obj, live: LiveState) -> list[str]:
-        """The changes a pass would make to objects, without writing anything."""
+        """The changes a pass would make to objects and the operations it would advance or
+        start, without writing anything."""
         try:
             cluster: WeaviateCluster = parse_cluster(raw)
         except InvalidInputError as exc:
@@ -230,7 +245,8 @@ class Reconciler:
                 cluster.metadata.name, cluster.spec.replicas, cluster.spec.voters
             )
         ctx = ClusterContext(self.kube, raw, cluster, live, self.clock(), status)
-        return plan_replicas(ctx) + plan_objects(ctx, desired_objects(ctx, self.pin(ctx)))
+        lines = plan_replicas(ctx) + plan_objects(ctx, desired_objects(ctx, self.pin(ctx)))
+        return lines + [line for planner in self.planners for line in planner(ctx)]
 
     def record_failure(self, raw: Obj, message: str) -> None:
         """Best effort, after retries ran out: say in status that the cluster is not converging."""
