@@ -34,6 +34,16 @@ class UnavailableError(RetryableError):
     """A dependency (API server, Weaviate, a metric source) did not answer in time."""
 
 
+class ApiServerUnreachableError(UnavailableError):
+    """No HTTP answer from the Kubernetes API server (refused, timed out): where weavefn looked
+    matters, so the code that opened the connection adds it."""
+
+
+class ApiServerRefusedError(TerminalError):
+    """The Kubernetes API server would not let weavefn in (TLS failed, credentials rejected):
+    the cluster setting is at fault, so the code that opened the connection names it."""
+
+
 @dataclass(frozen=True)
 class FieldError:
     """One problem with an input, located by a dotted field path."""

@@ -145,6 +145,42 @@ def test_a_kubeconfig_that_cannot_be_used_is_named(
     assert message.format(config=config) in err
 
 
+def test_an_api_server_that_cannot_be_reached_is_named_with_its_kubeconfig(
+    tmp_path: Path, capsys
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on: the connection is refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "config"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [{"name": "c", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
+                "users": [{"name": "u", "user": {"token": "secret-token-value"}}],
+                "contexts": [{"name": "dev", "context": {"cluster": "c", "user": "u"}}],
+                "current-context": "dev",
+            }
+        )
+    )
+
+    code, out, err = run(capsys, "status", "--cluster", f"kubeconfig:{config}#dev")
+
+    assert code == 1 and out == ""
+    (line,) = err.splitlines()  # one line: no retry warnings without -v
+    assert line.startswith(
+        "weavefn: API server unreachable (WeaviateCluster list): NewConnectionError: [Errno "
+    )
+    assert line.endswith(
+        f"Connection refused [API server http://127.0.0.1:{port} from kubeconfig {config}, "
+        "context dev]"
+    )
+    assert "secret-token-value" not in err
+
+
 # -- invoke and reconcile say what happened ----------------------------------------------------
 
 

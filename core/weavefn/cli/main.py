@@ -136,6 +136,8 @@ def _configure_logging(verbose: bool) -> None:
     handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     root.addHandler(handler)
     root.setLevel(level)
+    # urllib3 warns on each connection retry; the error that ends the command says it once.
+    logging.getLogger("urllib3").setLevel(logging.NOTSET if verbose else logging.ERROR)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

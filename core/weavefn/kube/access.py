@@ -10,7 +10,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from weavefn.errors import FieldError, InvalidInputError
+from weavefn.errors import (
+    ApiServerRefusedError,
+    ApiServerUnreachableError,
+    FieldError,
+    InvalidInputError,
+)
 
 if TYPE_CHECKING:
     from weavefn.kube.real import RealKube
@@ -115,8 +120,22 @@ def _real(parsed: ClusterSetting) -> Iterator[RealKube]:
     client: Any = ApiClient(configuration(parsed))
     try:
         yield RealKube(client)
+    except (ApiServerUnreachableError, ApiServerRefusedError) as exc:
+        # Which server, from which setting: the first thing to check when it cannot be reached.
+        raise type(exc)(f"{exc} [{describe(parsed, server=client.configuration.host)}]") from exc
     finally:
         client.close()
+
+
+def describe(parsed: ClusterSetting, *, server: str | None) -> str:
+    """``API server https://10.0.0.1:6443 from kubeconfig /home/me/.kube/config, context dev``."""
+    where = f"API server {server}" if server else "the API server"
+    if parsed.kind is AccessKind.KUBECONFIG:
+        context = f", context {parsed.context}" if parsed.context else ", its current context"
+        return f"{where} from kubeconfig {parsed.parts[0]}{context}"
+    if parsed.kind is AccessKind.IN_CLUSTER:
+        return f"{where} from the in-cluster service account"
+    return f"{where} of {parsed.kind}:{'/'.join(parsed.parts)}"
 
 
 def configuration(parsed: ClusterSetting) -> Any:
