@@ -96,6 +96,9 @@ def _state(edit: str) -> bytes:
         del state["simulation"]
     elif edit == "bad-nested-simulation":
         state["extras"]["weaviate"]["weaviate/production"]["collections"][0]["shards"] = {}
+    elif edit == "cluster-without-namespace":  # found by the long fuzz run: plan raised KeyError
+        cluster = next(o for o in state["store"]["objects"] if o["kind"] == "WeaviateCluster")
+        del cluster["metadata"]["namespace"]
     return json.dumps(state).encode()
 
 
@@ -108,6 +111,8 @@ CORRUPTED = [
     pytest.param(_state("bad-nested-simulation"),
                  "extras.weaviate['weaviate/production'].collections[0].shards: ",
                  id="bad-nested-simulation"),
+    pytest.param(_state("cluster-without-namespace"), "a WeaviateCluster is namespaced: "
+                 "metadata.namespace is missing", id="cluster-without-namespace"),
 ]  # fmt: skip
 
 

@@ -32,6 +32,7 @@ from pydantic import (
 from weavefn.autoscale.metrics.port import MetricName
 from weavefn.errors import FieldError
 from weavefn.local.kube.apply import ManagedFieldsOperation
+from weavefn.local.kube.store import CLUSTER_SCOPED
 from weavefn.local.weaviate.state import STATE_FORMAT as WEAVIATE_FORMAT
 from weavefn.local.weaviate.state import SimState as WeaviateState
 from weavefn.model.status import WeaviateClusterStatus
@@ -224,6 +225,17 @@ class KubeObject(_Part):
     apiVersion: Text
     kind: Text
     metadata: ObjectMeta
+
+    @model_validator(mode="after")
+    def _scoped(self) -> KubeObject:
+        # An API server gives every namespaced object its namespace, and none to the others:
+        # code reading metadata.namespace of a stored object relies on it.
+        namespaced = self.kind not in CLUSTER_SCOPED
+        if namespaced and self.metadata.namespace is None:
+            raise ValueError(f"a {self.kind} is namespaced: metadata.namespace is missing")
+        if not namespaced and self.metadata.namespace is not None:
+            raise ValueError(f"a {self.kind} is cluster-scoped: it has no metadata.namespace")
+        return self
 
 
 class StatefulSet(KubeObject):

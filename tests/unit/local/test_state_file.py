@@ -64,6 +64,14 @@ def _unknown_extras_list(state: dict[str, Any]) -> None:
     state["extras"]["followups"] = [1, 2]
 
 
+def _cluster_without_namespace(state: dict[str, Any]) -> None:
+    del _first(state, "WeaviateCluster")[1]["metadata"]["namespace"]
+
+
+def _storage_class_with_namespace(state: dict[str, Any]) -> None:
+    _first(state, "StorageClass")[1]["metadata"]["namespace"] = "default"
+
+
 def _revision_behind(state: dict[str, Any]) -> None:
     state["store"]["revision"] = 1
 
@@ -88,6 +96,11 @@ CORRUPTIONS = [
                  "WeaviateCluster", id="cluster-status"),
     pytest.param(_unknown_extras_list, "extras.followups", "object (found a list)", None,
                  id="unknown-extras-not-an-object"),
+    pytest.param(_cluster_without_namespace, "store.objects[{i}]", "a WeaviateCluster is "
+                 "namespaced: metadata.namespace is missing", "WeaviateCluster",
+                 id="namespaced-object-without-namespace"),
+    pytest.param(_storage_class_with_namespace, "store.objects[{i}]", "a StorageClass is "
+                 "cluster-scoped", "StorageClass", id="cluster-scoped-object-with-namespace"),
     pytest.param(_revision_behind, "store", "below an object's resourceVersion", None,
                  id="revision-behind-objects"),
 ]  # fmt: skip
