@@ -50,6 +50,16 @@ def _plan(capsys: pytest.CaptureFixture[str], state: Path) -> list[str]:
     return [line.strip() for line in out.splitlines()]
 
 
+def test_plan_of_a_converged_cluster_says_no_change(state: Path, tmp_path: Path, capsys) -> None:
+    run(capsys, "apply", "-f", _manifest(tmp_path, version="1.27.0"))
+    run(capsys, "reconcile")
+
+    assert _plan(capsys, state)[1:] == [
+        "replicas: 3 (autoscaling, spec 3 is the start)",
+        "no change",
+    ]
+
+
 def test_plan_shows_the_upgrade_a_pass_would_start(state: Path, tmp_path: Path, capsys) -> None:
     run(capsys, "apply", "-f", _manifest(tmp_path, version="1.27.0"))
     run(capsys, "reconcile")

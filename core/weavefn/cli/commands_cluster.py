@@ -8,6 +8,9 @@ from typing import Any
 from weavefn.backend import Access
 from weavefn.cli.options import add_target_options, open_runtime
 
+_MARKS = frozenset("+~-=*!")
+"""How plan lines that change, start, wait or refuse begin; without one, nothing would."""
+
 
 def configure(name: str, parser: Any) -> None:
     """The arguments of ``reconcile`` or ``plan``."""
@@ -36,8 +39,10 @@ def _plan(args: argparse.Namespace) -> int:
         plans = runtime.service.plan(namespace=args.namespace, name=args.name)
     for key, lines in sorted(plans.items()):
         print(f"{key}:")
-        for line in lines or ["  (no changes)"]:
+        for line in lines:
             print(f"  {line}")
+        if not any(line[:1] in _MARKS for line in lines):
+            print("  no change")
     if not plans:
         print("no WeaviateCluster found")
     return 0
