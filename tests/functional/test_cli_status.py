@@ -76,13 +76,18 @@ def test_blocking_conditions_are_listed_with_their_reason(
             resource_version=live["metadata"]["resourceVersion"],
         )
     assert run(capsys, "reconcile")[0] == 0
+    code, out, _ = run(capsys, "reconcile")  # a later pass, which starts nothing new
+    assert code == 0
+    assert "  blocked: UpgradeSucceeded=False VersionRefused: upgrade refused: " in out, out
+    assert "  blocked: ScaleInBlocked=True ReplicaMovementUnsupported: " in out, out
 
     code, out, _ = run(capsys, "status")
 
     assert code == 0
     _, lines = _lines(out)
     row, details = lines[0], lines[1:]
-    assert "ScaleInBlocked" in row and "NotReady" not in row
+    assert "ScaleInBlocked=True" in row and "UpgradeSucceeded=False" in row
+    assert "NotReady" not in row
     assert any(
         d.startswith("  ScaleInBlocked=True ReplicaMovementUnsupported: scale-in 5 -> 4 refused")
         for d in details
@@ -124,7 +129,7 @@ def test_any_condition_and_operation_a_newer_weavefn_writes_shows(state: Path, c
     assert code == 0
     _, lines = _lines(out)
     assert lines[0].endswith(
-        "Ready,ClusterAuthReady  Restore Restoring: restoring weavefn-on-demand-1 from s3"
+        "Ready,ClusterAuthReady=False  Restore Restoring: restoring weavefn-on-demand-1 from s3"
     )
     assert "  ClusterAuthReady=False SecretMissing: the cluster API has no credentials yet" in lines
 

@@ -27,6 +27,8 @@ def _reconcile(args: argparse.Namespace) -> int:
             print(f"  {action}")
         if result.why_unscaled():
             print(f"  autoscaling: {result.why_unscaled()}")
+        for condition in result.blocked:  # what still holds the cluster back, as status shows
+            print(f"  blocked: {condition}")
     for key in report.skipped:
         print(f"{key}: skipped (deadline reached; the next run continues)")
     if not report.clusters and not report.skipped:

@@ -118,7 +118,8 @@ def status_row(raw: Obj, *, now: datetime) -> StatusRow:
     )
     ready = next((c for c in status.conditions if c.type == "Ready"), None)
     conditions = ["Ready" if ready is not None and ready.status == "True" else "NotReady"]
-    conditions += [c.type for c in blocking(status.conditions)]
+    # Type=Status: a blocking UpgradeSucceeded must not read as a success
+    conditions += [f"{c.type}={c.status}" for c in blocking(status.conditions)]
     cells = (
         key,
         version,

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from weavefn.autoscale.spec_replicas import ReplicaSource, desired_replicas
-from weavefn.conditions import ConditionReason, set_condition
+from weavefn.conditions import ConditionReason, blocking, set_condition
 from weavefn.errors import InvalidInputError, RetryableError, WeavefnError
 from weavefn.events import ClusterEvent, EventReason, EventType, event_object
 from weavefn.kube.port import KubeApi, Obj, ObjectRef
@@ -59,6 +59,8 @@ class ClusterReport:
     seconds: float = 0.0
     api_calls: int = 0
     api_errors: int = 0
+    blocked: tuple[str, ...] = ()
+    """Each condition holding the cluster back after the pass (``Type=Status Reason: ...``)."""
     follow_up_seconds: float | None = None
     """When this cluster asked to be looked at again ("check again in N s"). Nothing sets it
     yet; once passes schedule follow-ups, the followups_scheduled metric counts them."""
@@ -230,6 +232,10 @@ class Reconciler:
             error=failure,
             writes=ctx.writes,
             observation=observation,
+            blocked=tuple(
+                f"{c.type}={c.status} {c.reason}" + (f": {c.message}" if c.message else "")
+                for c in blocking(ctx.status.conditions)
+            ),
         )
 
     def plan(self, raw: Obj, live: LiveState) -> list[str]:
