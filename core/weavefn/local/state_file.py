@@ -138,12 +138,18 @@ class Requests(_Part):
     storage: Quantity | None = None
 
 
+class StorageRequest(_Part):
+    storage: Quantity
+
+
 class Resources(_Part):
-    requests: Requests = Field(default_factory=Requests)
+    requests: StorageRequest
 
 
 class ClaimSpec(_Part):
-    resources: Resources = Field(default_factory=Resources)
+    # An API server refuses a claim, or a claim template, without a storage request
+    # (spec.resources[storage]: Required value); the volume checks read it.
+    resources: Resources
     accessModes: list[str] = Field(default_factory=list)
     storageClassName: str | None = None
 
@@ -155,7 +161,7 @@ class ClaimTemplateMeta(_Part):
 
 class ClaimTemplate(_Part):
     metadata: ClaimTemplateMeta
-    spec: ClaimSpec = Field(default_factory=ClaimSpec)
+    spec: ClaimSpec
 
 
 class Selector(_Part):
@@ -254,7 +260,7 @@ class Pod(KubeObject):
 
 
 class Claim(KubeObject):
-    spec: ClaimSpec = Field(default_factory=ClaimSpec)
+    spec: ClaimSpec
     status: ClaimStatus | None = None
 
 

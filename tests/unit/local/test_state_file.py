@@ -72,6 +72,10 @@ def _storage_class_with_namespace(state: dict[str, Any]) -> None:
     _first(state, "StorageClass")[1]["metadata"]["namespace"] = "default"
 
 
+def _claim_template_without_size(state: dict[str, Any]) -> None:
+    del _first(state, "StatefulSet")[1]["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]
+
+
 def _revision_behind(state: dict[str, Any]) -> None:
     state["store"]["revision"] = 1
 
@@ -101,6 +105,9 @@ CORRUPTIONS = [
                  id="namespaced-object-without-namespace"),
     pytest.param(_storage_class_with_namespace, "store.objects[{i}]", "a StorageClass is "
                  "cluster-scoped", "StorageClass", id="cluster-scoped-object-with-namespace"),
+    pytest.param(_claim_template_without_size,  # found by the long fuzz run: a KeyError
+                 "store.objects[{i}].spec.volumeClaimTemplates[0].spec.resources",
+                 "Field required", "StatefulSet", id="claim-template-without-size"),
     pytest.param(_revision_behind, "store", "below an object's resourceVersion", None,
                  id="revision-behind-objects"),
 ]  # fmt: skip
