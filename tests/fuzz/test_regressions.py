@@ -62,6 +62,16 @@ def test_a_manifest_nested_past_the_stack_is_invalid_input(tmp_path: Path) -> No
     assert "nested too deeply" in str(refused.value)
 
 
+def test_a_manifest_with_a_control_character_is_invalid_input(tmp_path: Path) -> None:
+    manifest = tmp_path / "control.yaml"
+    manifest.write_text("\x08")  # found by the fuzzer: the reader refuses it on construction
+    with pytest.raises(InvalidInputError) as refused:
+        load_manifests(str(manifest))
+    assert refused.value.errors[0].message == (
+        "unacceptable character #x0008: special characters are not allowed at character 1"
+    )
+
+
 LONG_PROFILE_CASES: dict[str, Any] = {
     "apigw-body-with-a-lone-surrogate": {
         "version": "2.0",

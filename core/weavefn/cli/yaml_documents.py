@@ -87,7 +87,10 @@ class DocumentError(Exception):
 
 
 def _documents(text: str, loader_class: Any) -> list[Document]:
-    loader = loader_class(text)
+    try:
+        loader = loader_class(text)  # the pure reader checks every character here
+    except yaml.YAMLError as exc:
+        raise DocumentError(exc, index=0) from None
     found: list[Document] = []
     try:
         while loader.check_node():
@@ -109,6 +112,9 @@ def _message(error: yaml.YAMLError) -> str:
         again = error.problem_mark.line + 1 if error.problem_mark else 0
         first = error.first.line + 1
         return f"{error.path}: duplicate key at line {again} (first set at line {first})"
+    if isinstance(error, yaml.reader.ReaderError):  # a character YAML does not allow
+        said = str(error).partition("\n")[0]
+        return f"{said} at character {error.position + 1}"
     parts = []
     context, context_mark = getattr(error, "context", None), getattr(error, "context_mark", None)
     if context:
