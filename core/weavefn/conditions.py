@@ -44,6 +44,7 @@ class UpgradeConditionReason(StrEnum):
     WAITING = "WaitingForBackup"
     ROLLED_BACK = "RolledBack"
     FAILED = "Failed"
+    WAITING_FOR_OPERATION = "WaitingForOperation"
 
 
 _SHOWN_ELSEWHERE = frozenset({ConditionType.READY, ConditionType.PROGRESSING})

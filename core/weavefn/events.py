@@ -44,6 +44,14 @@ class EventReason(StrEnum):
     BACKUP_STARTED = "BackupStarted"
     BACKUP_SUCCEEDED = "BackupSucceeded"
     BACKUP_FAILED = "BackupFailed"
+    RESTART_PENDING = "PodRestartPending"
+    TEMPLATE_ROLLOUT_STARTED = "PodTemplateRolloutStarted"
+    TEMPLATE_ROLLOUT_PROGRESS = "PodTemplateRolloutProgress"
+    TEMPLATE_ROLLOUT_HELD = "PodTemplateRolloutHeld"
+    TEMPLATE_ROLLOUT_SUCCEEDED = "PodTemplateRolloutSucceeded"
+    CLUSTER_AUTH_GENERATED = "ClusterAuthSecretCreated"
+    CLUSTER_AUTH_PENDING = "ClusterAuthRolloutRequired"
+    CLUSTER_AUTH_MISSING = "ClusterAuthSecretMissing"
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ class OperationKind(StrEnum):
     SCALE_IN_DRAIN = "ScaleInDrain"
     VOLUME_EXPANSION = "VolumeExpansion"
     REBALANCE = "Rebalance"
+    POD_TEMPLATE_ROLLOUT = "PodTemplateRollout"
 
 
 class UpgradePhase(StrEnum):
@@ -68,6 +69,20 @@ class RebalancePhase(StrEnum):
     FAILED = "Failed"
 
 
+class TemplateRolloutPhase(StrEnum):
+    ROLLING_OUT = "RollingOut"
+    """The partition steps down, each pod proven Ready (and healthy in Weaviate) first."""
+    VERIFYING = "Verifying"
+    """Every pod rolled: waiting for Weaviate to report every node healthy and in sync."""
+    HELD = "Held"
+    """A pod was not proven in time: nothing more restarts until it is (or the spec changes)."""
+    SUCCEEDED = "Succeeded"
+
+    @property
+    def finished(self) -> bool:
+        return self is TemplateRolloutPhase.SUCCEEDED
+
+
 class MoveStage(StrEnum):
     PENDING = "Pending"
     STARTING = "Starting"
@@ -92,6 +107,10 @@ class UpgradeDetails(StatusModel):
     error: str | None = None
     generation: int | None = None
     """The spec generation the upgrade ended at (lastOperation only)."""
+    template: str | None = None
+    """The hash of the pod template it rolls (RollingOut, Verifying: the target's; RollingBack:
+    the source's). A later spec change of the template waits for the upgrade to end. None in
+    statuses written before template holding: it rolls whatever renders."""
 
 
 class MoveDetails(StatusModel):
@@ -122,6 +141,30 @@ class VolumeExpansionDetails(StatusModel):
     from_size: str = Field(alias="fromSize")
     to_size: str = Field(alias="toSize")
     replicas: int
+
+
+class AuthSwitch(StatusModel):
+    """A rollout that switches the internal cluster API's basic auth (on, off or to another
+    Secret): new and old pods refuse each other until it ends."""
+
+    source: str | None = Field(default=None, alias="from")
+    """The Secret the pods read before (None: no auth)."""
+    target: str | None = Field(default=None, alias="to")
+
+
+class TemplateRolloutDetails(StatusModel):
+    template: str
+    """The hash of the rendered pod template being rolled (the revision to approve)."""
+    changes: list[str] = Field(default_factory=list)
+    """What differs from the pods' template: field paths and env variable names, never values."""
+    replicas: int
+    partition: int
+    """Pods with ordinal >= partition run (or are getting) the new template."""
+    step_started_at: str | None = Field(default=None, alias="stepStartedAt")
+    auth: AuthSwitch | None = None
+    reason: str = ""
+    """Why it runs: the spec changed, approved by annotation, or resuming a held partition."""
+    error: str | None = None
 
 
 class RebalanceDetails(StatusModel):
@@ -160,8 +203,18 @@ class RebalanceOperation(_Envelope):
     details: RebalanceDetails = Field(default_factory=RebalanceDetails)
 
 
+class TemplateRolloutOperation(_Envelope):
+    kind: Literal[OperationKind.POD_TEMPLATE_ROLLOUT] = OperationKind.POD_TEMPLATE_ROLLOUT
+    phase: TemplateRolloutPhase
+    details: TemplateRolloutDetails
+
+
 KnownOperation = Annotated[
-    UpgradeOperation | DrainOperation | VolumeExpansionOperation | RebalanceOperation,
+    UpgradeOperation
+    | DrainOperation
+    | VolumeExpansionOperation
+    | RebalanceOperation
+    | TemplateRolloutOperation,
     Field(discriminator="kind"),
 ]
 
@@ -227,6 +280,7 @@ _MEMBERS = (
     DrainOperation,
     VolumeExpansionOperation,
     RebalanceOperation,
+    TemplateRolloutOperation,
     UnreadableOperation,
 )
 
@@ -270,6 +324,7 @@ Operation = Annotated[
     | DrainOperation
     | VolumeExpansionOperation
     | RebalanceOperation
+    | TemplateRolloutOperation
     | UnreadableOperation,
     PlainValidator(read_operation, json_schema_input_type=OperationEnvelope),
     PlainSerializer(_write),
