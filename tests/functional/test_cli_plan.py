@@ -173,3 +173,40 @@ def test_plan_shows_a_scheduled_backup_that_is_due_and_one_an_upgrade_holds_back
     service.reconcile()  # the upgrade starts first; the scheduler stays idle behind it
     lines = service.plan()[f"{NS}/{NAME}"]
     assert f"* {due}: waits for the Upgrade in flight" in lines
+
+
+def test_plan_shows_the_pod_template_rollout_a_spec_change_starts(
+    state: Path, tmp_path: Path, capsys
+) -> None:
+    run(capsys, "apply", "-f", _manifest(tmp_path, version="1.27.0"))
+    run(capsys, "reconcile")
+    env = [{"name": "LOG_LEVEL", "value": "debug"}]
+    run(capsys, "apply", "-f", _manifest(tmp_path, version="1.27.0", env=env))
+
+    (line,) = [line for line in _plan(capsys, state) if "pod-template" in line]
+
+    assert re.fullmatch(
+        r"\+ pod-template rollout \w+ \(SpecChanged: env LOG_LEVEL added\): pods restart one at "
+        r"a time, top ordinal first",
+        line,
+    ), line
+    run(capsys, "reconcile")  # the pass does what plan said
+    assert "PodTemplateRollout RollingOut" in run(capsys, "status")
+
+
+def test_plan_shows_a_pod_template_change_waiting_for_the_upgrade(
+    state: Path, tmp_path: Path, capsys
+) -> None:
+    run(capsys, "apply", "-f", _manifest(tmp_path, version="1.27.0"))
+    run(capsys, "reconcile")
+    env = [{"name": "LOG_LEVEL", "value": "debug"}]
+    run(capsys, "apply", "-f", _manifest(tmp_path, version="1.28.0", env=env))
+
+    lines = _plan(capsys, state)
+    assert "+ upgrade 1.27.0 -> 1.28.0: backup to s3 first, then 3 pods one at a time" in lines
+    assert "* pod template change (env LOG_LEVEL added) waits for the Upgrade this pass starts" in (
+        lines
+    )
+    run(capsys, "reconcile")
+    lines = _plan(capsys, state)
+    assert "* pod template change (env LOG_LEVEL added) waits for the Upgrade in flight" in lines

@@ -1,19 +1,21 @@
 """What a pass would do with operations, for ``weavefn plan``: read from status and spec only.
 
 The operation in flight (``=``), one a pass would start (``+``: an upgrade, a requested or
-scheduled backup), one that waits behind another (``*``, an upgrade queued behind the
-operation in flight, a backup the operation holds back), and one a rule refuses (``!``). The
-same checks the steps run (``check_start``, ``scheduled_due``, ``backup_problem``) decide,
-so plan and pass cannot disagree; nothing is written and Weaviate is not asked.
+scheduled backup, a pod-template rollout), one that waits behind another (``*``: an upgrade
+queued behind the operation in flight, a backup or template change the operation holds
+back), and one a rule refuses (``!``). The steps' own checks (``check_start``,
+``scheduled_due``, ``backup_problem``, the template rollout's ``decide_start``) decide, so
+plan and pass cannot disagree; nothing is written and Weaviate is not asked.
 """
 
 from __future__ import annotations
 
 from weavefn.lifecycle.backup import in_progress
 from weavefn.lifecycle.backup_schedule import PENDING, BackupReason, scheduled_due
+from weavefn.lifecycle.template.step import plan_rollout
 from weavefn.lifecycle.upgrade.start import StartReason, StartRefusal, check_start
 from weavefn.lifecycle.upgrade.state import parse_time, upgrade_state
-from weavefn.model.operations import Operation, kind_name
+from weavefn.model.operations import Operation, OperationKind, kind_name
 from weavefn.model.status import BackupRecord
 from weavefn.providers import backup_backend, backup_problem
 from weavefn.reconcile.context import ClusterContext
@@ -96,7 +98,14 @@ def plan_operations(ctx: ClusterContext) -> list[str]:
     """The lines ``weavefn plan`` shows about operations, in flight first."""
     operation = ctx.status.operation
     lines = [_in_flight(operation)] if operation is not None else []
-    lines += _upgrade(ctx, operation)
+    upgrade = _upgrade(ctx, operation)
+    lines += upgrade
+    # the steps' order: an upgrade that starts first makes a template change wait for it
+    starts_upgrade = any(line.startswith("+ upgrade") for line in upgrade)
+    waiting_for = f"{kind_name(operation)} in flight" if operation is not None else None
+    if starts_upgrade:
+        waiting_for = f"{OperationKind.UPGRADE} this pass starts"
+    lines += plan_rollout(ctx, waiting_for=waiting_for)
     lines += [_backup(r, operation) for r in in_progress(ctx.status)]
     lines += _scheduled(ctx, operation)
     return lines
