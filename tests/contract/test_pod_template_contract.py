@@ -174,7 +174,10 @@ def test_the_update_revision_names_the_pods_a_partition_rolled(backend: Backend)
         seen = status.get("observedGeneration") == found["metadata"]["generation"]
         revisions = _revisions(backend)
         update = status.get("updateRevision")
-        if seen and revisions.get("docs-2") == update and _ready(backend, 3):
+        # the controller counts the new pod in a later status sync than the one that names
+        # the revision (updatedReplicas is omitted while 0): wait for both
+        counted = status.get("updatedReplicas") == 1
+        if seen and counted and revisions.get("docs-2") == update and _ready(backend, 3):
             return found
         return None
 
