@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -35,6 +36,17 @@ class Timekeeper(Protocol):
     """A backend whose time is simulated: a command may move it on instead of waiting."""
 
     def advance(self, seconds: float) -> object: ...
+
+
+class Access(StrEnum):
+    """What a command may do to where the clusters live."""
+
+    READ = "read"
+    """Look only (status, plan, top). The local cluster's file must exist and is neither
+    created, locked nor saved; a real API server is only read by the commands that ask this."""
+    WRITE = "write"
+    """Change things (apply, reconcile, upgrade, ...): the local cluster's file is created
+    when missing and saved after a command that succeeds."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import time
 from datetime import datetime
 from typing import Any
 
+from weavefn.backend import Access
 from weavefn.cli.options import add_target_options, open_runtime
 from weavefn.running import SCHEDULE_PERIOD, Fired, Runner, Turn
 
@@ -81,7 +82,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.timeout <= 0 or args.tick <= 0:
         print("weavefn: --timeout and --tick must be positive", file=sys.stderr)
         return 2
-    runner = Runner(lambda: open_runtime(args), period=args.tick)
+    runner = Runner(lambda: open_runtime(args, access=Access.WRITE), period=args.tick)
     start: datetime | None = None
     began = time.monotonic()
     try:
