@@ -320,10 +320,16 @@ class Store(_Closed):
         return self
 
 
+Failure = Literal["CrashLoopBackOff", "ImagePullBackOff", "NotReady"]
+"""weavefn.local.kube.pods.PodFailure's values (a test keeps the two equal)."""
+Failures = dict[str, Failure] | list[str]
+"""By pod or image; a list is the format before failure kinds."""
+
+
 class PodSimulation(_Closed):
     started: dict[str, Seconds]
-    failedPods: list[str]
-    failedImages: list[str]
+    failedPods: Failures
+    failedImages: Failures
     revisions: dict[str, PodTemplate]
 
 
