@@ -12,6 +12,7 @@ from weavefn.model.status import Condition, ConditionType
 class ConditionReason(StrEnum):
     ALL_READY = "AllReplicasReady"
     PODS_NOT_READY = "PodsNotReady"
+    POD_CANNOT_START = "PodCannotStart"
     CREATING = "Creating"
     ROLLING_OUT = "RollingOut"
     OPERATION = "OperationInProgress"

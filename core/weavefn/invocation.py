@@ -32,12 +32,13 @@ from weavefn.observe.emitters import (
     parse_sink,
 )
 from weavefn.queue.factory import QUEUE_ENV, QueueKind, queue_for, queue_kind
+from weavefn.queue.follow_ups import FollowUpSetting, follow_up_queue, follow_up_setting
 from weavefn.triggers.model import Outcome, ScheduleTrigger, Trigger
 from weavefn.triggers.replay import InMemoryReplayGuard, ReplayGuard
 
 if TYPE_CHECKING:
     from weavefn.kube.port import KubeApi
-    from weavefn.queue.port import ReconcileQueue
+    from weavefn.queue.port import FollowUpQueue, ReconcileQueue
     from weavefn.runtime import Runtime
     from weavefn.service import PassObserver
     from weavefn.triggers.sns_signature import SnsVerifier
@@ -67,6 +68,8 @@ class Settings:
     log_level: str = "INFO"
     metrics: Sink = Sink.AUTO
     metrics_scope: Scope = Scope.CLUSTER
+    follow_ups: FollowUpSetting = field(default_factory=FollowUpSetting)
+    """Where passes queue their follow-ups (WEAVEFN_FOLLOWUPS, see queue/follow_ups.py)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -85,8 +88,10 @@ class Settings:
         if level not in _LEVELS:
             errors.append(FieldError(LOG_LEVEL_ENV, f"must be one of {', '.join(_LEVELS)}"))
         queue = env.get(QUEUE_ENV, "")
+        follow_ups = FollowUpSetting()
         try:
             queue_kind(queue)
+            follow_ups = follow_up_setting(env)
         except InvalidInputError as bad:
             errors.extend(bad.errors)
         metrics, metrics_scope = Sink.AUTO, Scope.CLUSTER
@@ -114,6 +119,7 @@ class Settings:
             log_level=level,
             metrics=metrics,
             metrics_scope=metrics_scope,
+            follow_ups=follow_ups,
         )
 
 
@@ -137,9 +143,17 @@ class RuntimeProvider:
     saved state and saves its own: another process (the CLI) may have changed the file.
     """
 
-    def __init__(self, setting: str, *, observer: PassObserver | None = None) -> None:
+    def __init__(
+        self,
+        setting: str,
+        *,
+        observer: PassObserver | None = None,
+        follow_ups: FollowUpQueue | None = None,
+    ) -> None:
         self.setting = setting
         self.observer = observer
+        self.follow_ups = follow_ups
+        """The platform's delayed queue; None: the backend's own (local) or none at all."""
         self._local = parse_setting(setting).kind is AccessKind.LOCAL
         self._stack = ExitStack()
         self._runtime: Runtime | None = None
@@ -149,10 +163,12 @@ class RuntimeProvider:
         from weavefn.runtime import open_runtime_for
 
         if self._local:
-            return open_runtime_for(self.setting, observer=self.observer)
+            return open_runtime_for(
+                self.setting, observer=self.observer, follow_ups=self.follow_ups
+            )
         if self._runtime is None:
             self._runtime = self._stack.enter_context(
-                open_runtime_for(self.setting, observer=self.observer)
+                open_runtime_for(self.setting, observer=self.observer, follow_ups=self.follow_ups)
             )
         return nullcontext(self._runtime)
 
@@ -190,9 +206,10 @@ class Instance:
                 env=os.environ if environ is None else environ,
                 cluster_setting=settings.cluster,
             )
+            follow_ups = follow_up_queue(settings.follow_ups)
         except InvalidInputError as bad:  # the emitter's settings are the deployment's, too
             raise ConfigurationError(bad.errors, what="function settings") from None
-        provider = RuntimeProvider(settings.cluster, observer=observer)
+        provider = RuntimeProvider(settings.cluster, observer=observer, follow_ups=follow_ups)
         return cls(settings=settings, runtime_factory=provider)
 
     def queue_for(self, runtime: Runtime | None) -> ReconcileQueue:

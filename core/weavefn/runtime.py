@@ -6,12 +6,16 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from weavefn.backend import Access, Backend
+from weavefn.backend import Access, Backend, HeldFollowUps, Timekeeper
 from weavefn.kube.access import AccessKind, ClusterSetting, connect, parse_setting
 from weavefn.kube.port import KubeApi
 from weavefn.observe.calls import MeteredKube
 from weavefn.service import PassObserver, Service
+
+if TYPE_CHECKING:
+    from weavefn.queue.port import FollowUpQueue
 
 
 def utcnow() -> datetime:
@@ -24,23 +28,35 @@ class Runtime:
 
     kube: KubeApi
     service: Service
+    held: HeldFollowUps | None = None
+    """Follow-ups kept beside the cluster for a command to deliver (the local cluster)."""
+    timekeeper: Timekeeper | None = None
+    """The backend's simulated time, when it has one."""
 
 
 def build_runtime(
     backend: Backend,
     *,
-    clock: Callable[[], datetime] = utcnow,
+    clock: Callable[[], datetime] | None = None,
     observer: PassObserver | None = None,
+    follow_ups: FollowUpQueue | None = None,
 ) -> Runtime:
-    """The service on ``backend``, its API calls counted for the pass metrics ``observer`` gets."""
+    """The service on ``backend``, its API calls counted for the pass metrics ``observer`` gets.
+
+    Follow-ups go to ``follow_ups`` (a platform's delayed queue), else to the ones the backend
+    keeps itself (the local cluster's), else nowhere: the schedule alone comes back.
+    """
+    queue = follow_ups if follow_ups is not None else backend.follow_ups
     service = Service(
         MeteredKube(backend.kube),
-        clock=clock,
+        clock=clock or backend.clock or utcnow,
         metrics=backend.metrics,
         weaviate=backend.weaviate,
         observer=observer,
+        follow_ups=queue,
     )
-    return Runtime(kube=backend.kube, service=service)
+    held = backend.follow_ups if queue is backend.follow_ups else None
+    return Runtime(kube=backend.kube, service=service, held=held, timekeeper=backend.timekeeper)
 
 
 def open_backend(setting: str, *, access: Access = Access.WRITE) -> AbstractContextManager[Backend]:
@@ -75,8 +91,12 @@ def open_real_backend(parsed: ClusterSetting) -> Iterator[Backend]:
 
 @contextmanager
 def open_runtime_for(
-    setting: str, *, observer: PassObserver | None = None, access: Access = Access.WRITE
+    setting: str,
+    *,
+    observer: PassObserver | None = None,
+    follow_ups: FollowUpQueue | None = None,
+    access: Access = Access.WRITE,
 ) -> Iterator[Runtime]:
     """Open the backend ``setting`` names and wire the service to it."""
     with open_backend(setting, access=access) as backend:
-        yield build_runtime(backend, observer=observer)
+        yield build_runtime(backend, observer=observer, follow_ups=follow_ups)

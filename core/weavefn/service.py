@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from weavefn.autoscale.drain import Drain
 from weavefn.autoscale.executor import AutoscaleStep, ScaleInPath, refuse_scale_in
@@ -24,7 +25,9 @@ from weavefn.lifecycle.upgrade.step import Upgrader, upgrade_pin
 from weavefn.model.keys import object_key, split_key
 from weavefn.observe.calls import counting
 from weavefn.reconcile.context import ClusterContext
+from weavefn.reconcile.delivery import arrived_early, done, queue_follow_ups, superseded_by
 from weavefn.reconcile.fleet import Fleet, FleetReport, refs_and_kinds
+from weavefn.reconcile.followup import stamp
 from weavefn.reconcile.live import LiveIndex
 from weavefn.reconcile.reconciler import Reconciler
 from weavefn.reconcile.template import Pin
@@ -39,6 +42,9 @@ from weavefn.triggers.model import (
 )
 from weavefn.weaviate.connect import WeaviateConnector
 from weavefn.weaviate.port import WeaviateApi
+
+if TYPE_CHECKING:
+    from weavefn.queue.port import FollowUpQueue
 
 log = logging.getLogger("weavefn")
 
@@ -81,8 +87,11 @@ class Service:
         weaviate: WeaviateConnector | None = None,
         pause: Callable[[float], None] = time.sleep,
         observer: PassObserver | None = None,
+        follow_ups: FollowUpQueue | None = None,
     ) -> None:
         self.observer = observer
+        self.follow_ups = follow_ups
+        """Where passes queue their follow-ups; None: only the schedule comes back."""
         self.kube = kube
         self.pause = pause
         self.weaviate = weaviate
@@ -97,6 +106,7 @@ class Service:
         hint: Hint | None = None,
         hint_time: datetime | None = None,
         event_id: str | None = None,
+        delivered: str | None = None,
     ) -> Reconciler:
         def autoscale(scale_in: ScaleInPath) -> AutoscaleStep:
             return AutoscaleStep(
@@ -116,6 +126,7 @@ class Service:
                 before=[ClusterAuthStep(can_switch=False)],
                 after=[SpecReplicasStep(self.scale_in), autoscale(self.scale_in)],
                 pause=self.pause,
+                delivered=delivered,
             )
         connector = self.weaviate
 
@@ -141,6 +152,7 @@ class Service:
             pin=operation_pin,
             planners=[plan_operations],
             pause=self.pause,
+            delivered=delivered,
         )
 
     def reconcile(
@@ -161,6 +173,7 @@ class Service:
                     (raw,) = find_clusters(self.kube, namespace=namespace, name=name)
                     namespace = raw["metadata"]["namespace"]
                 report = fleet.reconcile_all(deadline=deadline, namespace=namespace, name=name)
+            queue_follow_ups(self.follow_ups, report)
         finally:
             # a pass that failed before any cluster (a list call) is reported too
             report.seconds = time.monotonic() - started
@@ -192,6 +205,8 @@ class Service:
         if isinstance(trigger, ScheduleTrigger):
             report = self.reconcile(deadline=deadline)
         elif isinstance(trigger, ClusterTrigger):
+            if trigger.due is not None:
+                return self._follow_up(trigger, trigger.due, deadline=deadline)
             namespace, name = split_key(trigger.cluster)
             report = self.reconcile(namespace=namespace, name=name, deadline=deadline)
         elif isinstance(trigger, UpgradeRequest):
@@ -201,6 +216,26 @@ class Service:
             return replace(outcome, message=f"{message}; {outcome.message}")
         else:
             raise NotImplementedError(type(trigger).__name__)
+        return _outcome(report)
+
+    def _follow_up(self, trigger: ClusterTrigger, due: datetime, *, deadline: float) -> Outcome:
+        """A follow-up: the pass it was queued for, unless it came early or was superseded."""
+        key, now = trigger.cluster, self.clock()
+        early = arrived_early(self.follow_ups, trigger, due=due, now=now)
+        if early is not None:
+            return early
+        namespace, name = split_key(key)
+        try:
+            raw = self.kube.get_cluster(namespace, name)
+        except NotFoundError:
+            return done(key, "follow-up for a cluster that is gone: nothing to do")
+        superseded = superseded_by(raw, key=key, due=due)
+        if superseded is not None:
+            return superseded
+        reconciler = self.reconciler(delivered=stamp(due))
+        report = self.reconcile(
+            namespace=namespace, name=name, deadline=deadline, reconciler=reconciler
+        )
         return _outcome(report)
 
     def clusters_for_alarm(self, alarm: AlarmTrigger) -> list[Obj]:

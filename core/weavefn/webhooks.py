@@ -1,4 +1,5 @@
-"""The platform-neutral HTTP router: admission, upgrade requests, SNS over HTTPS and schedules.
+"""The platform-neutral HTTP router: admission, upgrade requests, SNS over HTTPS, schedules and
+follow-ups (Cloud Tasks' HTTP tasks).
 
 Each cloud adapter turns its request into a triggers.http.HttpRequest, calls ``handle_http``
 and writes the HttpResponse back. Every answer is JSON; bad input is a 4xx naming the field;
@@ -40,6 +41,7 @@ class Route(StrEnum):
     UPGRADE = "upgrade"
     SNS = "sns"
     SCHEDULE = "schedule"
+    FOLLOW_UP = "followup"
 
 
 @dataclass(frozen=True)
@@ -281,6 +283,33 @@ def _schedule(call: RoutedRequest) -> HttpResponse:
     )
 
 
+def _follow_up(call: RoutedRequest) -> HttpResponse:
+    """A follow-up delivered over HTTP (a Cloud Tasks task): the pass it was queued for.
+
+    Cloud Tasks retries a task answered with anything but 2xx: a transient failure is a 503,
+    a malformed body a 400 (its retries are bounded by the queue's retry config).
+    """
+    from weavefn.triggers.fields import decode_json
+    from weavefn.triggers.queue import WHAT, cluster_from_body
+
+    task = call.request.header("x-cloudtasks-taskname") or call.request.request_id
+    body = decode_json(call.request.body, path="body", what=WHAT)
+    trigger = cluster_from_body(body, event_id=task or "follow-up", path="body")
+    if trigger.due is None:
+        return error_response(
+            HTTPStatus.BAD_REQUEST,
+            "a follow-up names the time it was due",
+            errors=(FieldError("body.due", "is required"),),
+        )
+    outcome = run_trigger(
+        trigger, instance=_instance(call), deadline=call.deadline, request_id=task
+    )
+    status = HTTPStatus.SERVICE_UNAVAILABLE if outcome.retry else HTTPStatus.OK
+    return json_response(
+        status, {"ok": outcome.ok, "message": outcome.message, "clusters": outcome.clusters}
+    )
+
+
 def _instance(call: RoutedRequest) -> Instance:
     return Instance(
         settings=call.settings,
@@ -296,4 +325,5 @@ _ROUTES: dict[Route, Callable[[RoutedRequest], HttpResponse]] = {
     Route.UPGRADE: _upgrade,
     Route.SNS: _sns,
     Route.SCHEDULE: _schedule,
+    Route.FOLLOW_UP: _follow_up,
 }

@@ -1,9 +1,10 @@
 """Cloud Functions (2nd gen) entry points: Pub/Sub CloudEvents and HTTP, mapped onto the core.
 
 ``on_pubsub`` serves the alerts, ticks and fan-out topics; ``on_http`` the webhook routes
-(/admission, /upgrade, /schedule, /sns). Parsing is the core's; this module only picks the
-parser, runs the trigger and maps the outcome to what the platform understands: returning
-acknowledges a message, raising makes Pub/Sub deliver it again.
+(/admission, /upgrade, /schedule, /sns) and the follow-ups Cloud Tasks delivers (/followup).
+Parsing is the core's; this module only picks the parser, runs the trigger and maps the
+outcome to what the platform understands: returning acknowledges a message, raising makes
+Pub/Sub deliver it again.
 """
 
 from __future__ import annotations
@@ -45,8 +46,11 @@ log = logging.getLogger("weavefn")
 TIMEOUT_ENV = "FUNCTION_TIMEOUT_SEC"
 OIDC_AUDIENCE_ENV = "WEAVEFN_OIDC_AUDIENCE"
 EVENT_TIMEOUT_SECONDS = 60.0
-# infra/gcp deploys the HTTP function with timeout_seconds = 10: admission must answer fast
+# The budget of the webhook routes: admission must answer fast (the API server waits 5 s).
 HTTP_TIMEOUT_SECONDS = 10.0
+# A follow-up from Cloud Tasks is a full pass over one cluster: the Pub/Sub functions' budget
+# (infra/gcp deploys the HTTP function with timeout_seconds = 60 for it).
+FOLLOW_UP_TIMEOUT_SECONDS = EVENT_TIMEOUT_SECONDS
 
 PubSubTrigger = AlarmTrigger | ClusterTrigger | ScheduleTrigger
 
@@ -187,7 +191,7 @@ def check_oidc(request: HttpRequest) -> HttpResponse | None:
     if scheme.lower() != "bearer" or not token.strip():
         return error_response(
             HTTPStatus.UNAUTHORIZED,
-            "a Cloud Scheduler OIDC token is required",
+            "a Cloud Scheduler or Cloud Tasks OIDC token is required",
             errors=(FieldError("headers.authorization", "must be Bearer <ID token>"),),
         )
     try:
@@ -225,11 +229,14 @@ def on_http(request: flask.Request) -> flask.Response:
     """The webhook routes; every answer is the router's (or the OIDC check's) JSON."""
     started = time.monotonic()
     http = http_request(request)
-    if route_of(http.path) is Route.SCHEDULE:
+    route = route_of(http.path)
+    if route in (Route.SCHEDULE, Route.FOLLOW_UP):
+        # Cloud Scheduler's jobs and Cloud Tasks' tasks both carry an OIDC token for it
         denied = check_oidc(http)
         if denied is not None:
             return flask_response(denied)
-    deadline = invocation.deadline_from(timeout_seconds(HTTP_TIMEOUT_SECONDS), now=started)
+    budget = FOLLOW_UP_TIMEOUT_SECONDS if route is Route.FOLLOW_UP else HTTP_TIMEOUT_SECONDS
+    deadline = invocation.deadline_from(timeout_seconds(budget), now=started)
     try:
         instance = invocation.current()
     except ConfigurationError as bad:

@@ -16,7 +16,11 @@ locals {
     WEAVEFN_QUEUE          = "pubsub:${google_pubsub_topic.this["fanout"].id}"
     WEAVEFN_PROMETHEUS_URL = var.prometheus_url
     WEAVEFN_OIDC_AUDIENCE  = local.oidc_audience
-    WEAVEFN_LOG_LEVEL      = var.log_level
+    # Follow-ups: Cloud Tasks HTTP tasks to the HTTP function's /followup route (tasks.tf).
+    WEAVEFN_FOLLOWUPS                = "cloudtasks:${google_cloud_tasks_queue.follow_ups.id}"
+    WEAVEFN_FOLLOWUP_URL             = "${local.oidc_audience}/followup"
+    WEAVEFN_FOLLOWUP_SERVICE_ACCOUNT = google_service_account.functions.email
+    WEAVEFN_LOG_LEVEL                = var.log_level
     # Decision metrics as Cloud Monitoring custom metrics (roles/monitoring.metricWriter).
     WEAVEFN_METRICS       = "cloud-monitoring"
     WEAVEFN_METRICS_SCOPE = var.metrics_scope
@@ -105,7 +109,7 @@ resource "google_cloudfunctions2_function" "http" {
   #checkov:skip=CKV_GCP_124:The Kubernetes API server (admission) and CI (upgrade) call it from outside the VPC.
   name        = local.http_function_name
   location    = var.region
-  description = "weavefn admission webhook, upgrade requests, Cloud Scheduler HTTP ticks, SNS"
+  description = "weavefn admission webhook, upgrade requests, Cloud Scheduler HTTP ticks, Cloud Tasks follow-ups, SNS"
 
   build_config {
     runtime     = "python312"
@@ -119,8 +123,9 @@ resource "google_cloudfunctions2_function" "http" {
   }
 
   service_config {
-    # The API server waits timeoutSeconds (5) for admission; this only bounds upgrade requests.
-    timeout_seconds                = 10
+    # A Cloud Tasks follow-up is a full pass over one cluster, with the Pub/Sub functions' 60 s;
+    # the other routes keep a 10 s budget in code (the API server waits 5 s for admission).
+    timeout_seconds                = 60
     available_memory               = "512M"
     max_instance_count             = var.http_max_instances
     ingress_settings               = "ALLOW_ALL"

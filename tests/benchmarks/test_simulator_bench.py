@@ -1,7 +1,8 @@
 """The simulator on both example traces: weavefn against static peak, HPA defaults and a
-5-minute alarm. Figures are recorded (``extra_info``) and printed; the two targets are checked:
-fewer minutes above the latency target than HPA defaults (or none), and at least 30% fewer
-replica-hours than static peak provisioning. Nothing is asserted about wall time."""
+5-minute alarm. Figures are recorded (``extra_info``) and printed; the targets are checked: at
+most 0.75x HPA defaults' minutes above the latency target (or none) with no more replica-hours
+than the HPA, and at least 30% fewer replica-hours than static peak provisioning. Nothing is
+asserted about wall time."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pytest_benchmark.fixture import BenchmarkFixture
 from weavefn.model.resource import parse_cluster
 from weavefn.simulate.engine import PolicyName
 from weavefn.simulate.report import render
-from weavefn.simulate.run import Comparison, simulate
+from weavefn.simulate.run import HPA_SHARE, Comparison, simulate
 from weavefn.simulate.trace import read_trace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,8 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 SPIKY_MISS = pytest.mark.xfail(
     strict=True,
-    reason="measured miss: weavefn reacts at the next alarm or schedule tick on 60 s windows, "
-    "the HPA every 15 s; on the spiky day that is 10.5 vs 8.0 minutes above target (README)",
+    reason="measured miss: 8.5 vs the HPA's 8.9 minutes above target (0.96x, goal 0.75x) and "
+    "103.7 vs 102.4 replica-hours; each burst steps past the Ready capacity within seconds and "
+    "any reactive scaler pays the 120 s pod start on each of the four (README)",
 )
 
 
@@ -47,7 +49,10 @@ def test_simulator_against_baselines(benchmark: BenchmarkFixture, trace: str) ->
     weavefn = comparison.run(PolicyName.WEAVEFN).figures
     hpa = comparison.run(PolicyName.HPA_CPU).figures
     assert comparison.saves_vs_static, f"only {comparison.saving_vs_static:.1%} fewer"
-    assert comparison.beats_hpa_on_latency, (
+    assert weavefn.minutes_above_target <= HPA_SHARE * hpa.minutes_above_target, (
         f"weavefn {weavefn.minutes_above_target:.1f} min above target, "
         f"hpa-cpu {hpa.minutes_above_target:.1f}"
+    )
+    assert weavefn.replica_hours <= hpa.replica_hours, (
+        f"weavefn {weavefn.replica_hours:.1f} replica-hours, hpa-cpu {hpa.replica_hours:.1f}"
     )

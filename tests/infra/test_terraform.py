@@ -53,6 +53,8 @@ def test_gcp_grants_only_the_roles_the_code_uses(gcp: dict[str, list[Any]]) -> N
         "roles/secretmanager.secretAccessor",
         "roles/pubsub.publisher",
         "roles/run.invoker",
+        "roles/cloudtasks.enqueuer",
+        "roles/iam.serviceAccountUser",
     }
     assert not {r.lower() for r in granted.values()} & BROAD_ROLES
 
@@ -75,14 +77,49 @@ def test_gcp_grants_only_the_roles_the_code_uses(gcp: dict[str, list[Any]]) -> N
             "topic",
             '${google_pubsub_topic.this["alerts"].id}',
         ),
+        (
+            "google_cloud_tasks_queue_iam_member.follow_up_enqueuer",
+            "name",
+            "${google_cloud_tasks_queue.follow_ups.id}",
+        ),
+        (
+            "google_service_account_iam_member.follow_up_token",
+            "service_account_id",
+            "${google_service_account.functions.name}",
+        ),
     ],
-    ids=["secret-accessor-on-one-secret", "publisher-on-fanout", "monitoring-agent-on-alerts"],
+    ids=[
+        "secret-accessor-on-one-secret",
+        "publisher-on-fanout",
+        "monitoring-agent-on-alerts",
+        "enqueuer-on-follow-up-queue",
+        "token-as-itself-only",
+    ],
 )
 def test_gcp_grants_are_scoped_to_one_resource(
     gcp: dict[str, list[Any]], address: str, scope_key: str, scope: str
 ) -> None:
     kind, name = address.split(".")
     assert resources(gcp, kind)[name][scope_key] == scope
+
+
+def test_gcp_follow_ups_are_http_tasks_to_the_followup_route(gcp: dict[str, list[Any]]) -> None:
+    from weavefn.queue.follow_ups import FollowUpKind, follow_up_setting
+
+    env = next(block["environment"] for block in gcp["locals"] if "environment" in block)
+    assert env["WEAVEFN_FOLLOWUPS"] == "cloudtasks:${google_cloud_tasks_queue.follow_ups.id}"
+    assert env["WEAVEFN_FOLLOWUP_URL"] == "${local.oidc_audience}/followup"
+    assert env["WEAVEFN_FOLLOWUP_SERVICE_ACCOUNT"] == "${google_service_account.functions.email}"
+    member = resources(gcp, "google_service_account_iam_member")["follow_up_token"]["member"]
+    assert member == "${google_service_account.functions.member}"
+    # what Terraform renders is a setting the functions accept (the token's audience: the URL's)
+    rendered = {
+        "WEAVEFN_FOLLOWUPS": "cloudtasks:projects/acme-prod/locations/us-central1/queues/wf-followups",
+        "WEAVEFN_FOLLOWUP_URL": "https://us-central1-acme-prod.cloudfunctions.net/wf-http/followup",
+        "WEAVEFN_FOLLOWUP_SERVICE_ACCOUNT": "wf-functions@acme-prod.iam.gserviceaccount.com",
+        "WEAVEFN_OIDC_AUDIENCE": "https://us-central1-acme-prod.cloudfunctions.net/wf-http",
+    }
+    assert follow_up_setting(rendered).kind is FollowUpKind.CLOUD_TASKS
 
 
 def test_gcp_monitoring_agent_publishes_incidents(gcp: dict[str, list[Any]]) -> None:
@@ -125,6 +162,9 @@ def test_gcp_functions_read_the_secret_from_secret_manager(gcp: dict[str, list[A
         "WEAVEFN_QUEUE",
         "WEAVEFN_PROMETHEUS_URL",
         "WEAVEFN_OIDC_AUDIENCE",
+        "WEAVEFN_FOLLOWUPS",
+        "WEAVEFN_FOLLOWUP_URL",
+        "WEAVEFN_FOLLOWUP_SERVICE_ACCOUNT",
         "WEAVEFN_LOG_LEVEL",
         "WEAVEFN_METRICS",
         "WEAVEFN_METRICS_SCOPE",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from weavefn.local.followups import FOLLOW_UPS_KEY
 from weavefn.local.kube import LocalKube
 from weavefn.local.weaviate.cluster import EmbeddedWeaviate
 from weavefn.local.weaviate.connector import sims
@@ -29,6 +30,7 @@ class Invariant(StrEnum):
     OPERATION_DESCRIBED = "an in-flight operation is described by status"
     UPGRADE_ENDED = "every upgrade ends Succeeded or RolledBack"
     NO_SECRET_LEAKED = "no secret value in logs, Events, status or errors"
+    FOLLOW_UP_DUE = "every in-flight operation has a follow-up due"
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,54 @@ def no_secret_leaked(
     ]
 
 
-def during_run(kube: LocalKube) -> list[Violation]:
+EVERY_CLUSTER = "*"
+
+
+def follow_ups_due(
+    kube: LocalKube,
+    *,
+    in_transit: Iterable[tuple[str, str]] = (),
+    recovering: frozenset[str] = frozenset(),
+) -> list[Violation]:
+    """Each cluster with an operation in flight records status.nextCheckAt, and a follow-up
+    for that time is queued or on its way back (``in_transit``: ``(cluster, due)`` of
+    deliveries the platform is retrying).
+
+    ``recovering``: clusters (EVERY_CLUSTER for all) whose pass failed with a retryable error
+    and whose trigger the platform is redelivering, or gave up on until the next schedule
+    tick: such a pass may have saved an operation mid-way and never reached its follow-up.
+    """
+    queued = {(m.get("cluster"), m.get("due")) for m in kube.extras.get(FOLLOW_UPS_KEY, [])}
+    queued |= set(in_transit)
+    if EVERY_CLUSTER in recovering:
+        return []
+    found: list[Violation] = []
+    for raw in clusters(kube):
+        status = raw.get("status") or {}
+        operation = status.get("operation") or {}
+        if not operation or _key(raw) in recovering:
+            continue
+        key, at = _key(raw), status.get("nextCheckAt")
+        what = f"{operation.get('kind')} {operation.get('phase')}"
+        if not at:
+            found.append(Violation(Invariant.FOLLOW_UP_DUE, key, f"{what} with no nextCheckAt"))
+        elif (key, at) not in queued:
+            found.append(
+                Violation(Invariant.FOLLOW_UP_DUE, key, f"{what}: nothing queued for {at}")
+            )
+    return found
+
+
+def during_run(
+    kube: LocalKube,
+    *,
+    in_transit: Iterable[tuple[str, str]] = (),
+    recovering: frozenset[str] = frozenset(),
+) -> list[Violation]:
     """What must hold after every step, whatever the faults."""
-    return [*replica_bounds(kube), *no_data_lost(kube), *operations_described(kube)]
+    return [
+        *replica_bounds(kube),
+        *no_data_lost(kube),
+        *operations_described(kube),
+        *follow_ups_due(kube, in_transit=in_transit, recovering=recovering),
+    ]

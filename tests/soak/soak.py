@@ -2,7 +2,8 @@
 
 ``run_soak(SoakConfig(seed=7, events=1500))`` builds clusters on a LocalKube with a simulated
 Weaviate each, then feeds alarms (firing/resolved, duplicated, replayed late), schedule ticks,
-upgrade requests and SQS messages (through the AWS queue handler) in concurrent batches, with
+upgrade requests, SQS messages (through the AWS queue handler) and the follow-ups that passes
+queue (delivered when due, retried like any message) in concurrent batches, with
 random API 5xx, timeouts and conflicts, failing pods, MOVE and backup failures, and a manual
 clock. The same seed replays the same run: ``python -m tests.soak.soak --seed 7 --events 1500``.
 """
@@ -29,11 +30,13 @@ from weavefn.local.metrics import LoadModel
 from weavefn.local.weaviate.connector import edit_sim
 from weavefn.local.weaviate.state import BackupFailure
 from weavefn.logs import JsonFormatter
+from weavefn.queue.port import due_text
 from weavefn.runtime import Runtime, build_runtime
 from weavefn.triggers.model import (
     AlarmSource,
     AlarmState,
     AlarmTrigger,
+    ClusterTrigger,
     ScheduleTrigger,
     Trigger,
     UpgradeRequest,
@@ -48,6 +51,11 @@ EPOCH = 1_795_000_000.0
 SETTLE_ROUNDS = 120
 UPGRADE_TARGET = "1.27.3"
 REDELIVERIES = 5
+
+BUDGET_SECONDS = 600.0
+"""Each invocation's time budget. The soak checks invariants, not budgets: a budget that a
+loaded machine can run out of would make a seed's run depend on the machine (a pass cut short
+is redelivered, and every later fault moves)."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +129,12 @@ class Soak:
     failed_pods: list[tuple[int, str, str]] = field(default_factory=list)
     count: int = 0
     failed_image_until: int = 0
+    in_transit: set[tuple[str, str]] = field(default_factory=set)
+    """Follow-ups out of the queue but not done: being redelivered, or given up on."""
+    recovering: frozenset[str] = frozenset()
+    """Clusters whose trigger is being redelivered after a retryable failure."""
+    given_up: set[str] = field(default_factory=set)
+    """Clusters whose trigger was given up on: the next good schedule tick picks them up."""
 
     # -- events -------------------------------------------------------------------------
 
@@ -162,8 +176,14 @@ class Soak:
         )
         return ("alarm-firing" if firing else "alarm-resolved"), alarm
 
+    def due_follow_ups(self) -> list[tuple[str, Any]]:
+        """The follow-ups passes queued that are due now, as the queue would deliver them."""
+        held = self.runtime.held
+        return [] if held is None else [("follow-up", t) for t in held.take_due(self._now())]
+
     def batch(self) -> list[tuple[str, Any]]:
         events = [self.next_event() for _ in range(self.config.batch)]
+        events += self.due_follow_ups()
         if self.history and self.rng.random() < 0.3:  # a late redelivery of an old event
             events.append(("replayed", self.rng.choice(self.history)))
         if self.rng.random() < 0.3:  # at-least-once delivery: the same event twice
@@ -178,11 +198,11 @@ class Soak:
 
     def run_one(self, event: Any) -> str:
         """One invocation, as a platform would make it; what came back, as an outcome name."""
-        deadline = time.monotonic() + 30.0
+        deadline = time.monotonic() + BUDGET_SECONDS
         try:
             if isinstance(event, dict):
                 handlers = AwsHandlers(lambda: _instance(self.runtime))
-                answer = handlers.queue(event, LocalContext(budget_seconds=30.0))
+                answer = handlers.queue(event, LocalContext(budget_seconds=BUDGET_SECONDS))
                 return "retry" if answer["batchItemFailures"] else "ok"
             outcome = self.runtime.service.handle(event, deadline=deadline)
         except RetryableError as busy:
@@ -257,7 +277,27 @@ class Soak:
 
     def check(self) -> None:
         self.report.checks += 1
-        self.report.violations.extend(invariants.during_run(self.kube))
+        self.report.violations.extend(
+            invariants.during_run(
+                self.kube,
+                in_transit=self.in_transit,
+                recovering=self.recovering | frozenset(self.given_up),
+            )
+        )
+
+
+def _named(event: Any) -> set[str]:
+    """The clusters an event is for (EVERY_CLUSTER: a schedule tick's all)."""
+    if isinstance(event, dict):
+        return {json.loads(r["body"])["cluster"] for r in event["Records"]}
+    cluster = getattr(event, "cluster", None)
+    return {cluster} if isinstance(cluster, str) else {invariants.EVERY_CLUSTER}
+
+
+def _follow_up_key(event: Any) -> tuple[str, str] | None:
+    if isinstance(event, ClusterTrigger) and event.due is not None:
+        return event.cluster, due_text(event.due)
+    return None
 
 
 def _instance(runtime: Runtime) -> Instance:
@@ -326,10 +366,19 @@ def run_soak(
                 for (_, event), result in zip(batch, results, strict=True):
                     tries = attempts.get(id(event), 0) + 1
                     attempts[id(event)] = tries
+                    follow_up = _follow_up_key(event)
+                    if follow_up is not None:
+                        soak.in_transit.discard(follow_up)
                     if result == "retry" and tries <= REDELIVERIES:
                         pending.append(("redelivered", event))
                     elif result == "retry":
                         report.outcomes["gave up after redeliveries"] += 1
+                        soak.given_up |= _named(event)
+                    elif isinstance(event, ScheduleTrigger) and result == "ok":
+                        soak.given_up.clear()  # the safety net went over every cluster
+                    if result == "retry" and follow_up is not None:
+                        soak.in_transit.add(follow_up)  # back soon, or the schedule's now
+                soak.recovering = frozenset(k for _, e in pending for k in _named(e))
                 kube.clear_faults()
                 replicas = soak.observe(replicas)
                 if step % config.check_every == 0:

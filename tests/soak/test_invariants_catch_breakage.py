@@ -115,6 +115,20 @@ def upgrade_failed_midway(kube: LocalKube) -> list[Violation]:
     return invariants.upgrades_ended(kube, [UPGRADER])
 
 
+def operation_without_follow_up(kube: LocalKube) -> list[Violation]:
+    raw = _status(kube, UPGRADER)
+    raw.setdefault("status", {})["operation"] = {
+        "kind": "Upgrade",
+        "phase": "RollingOut",
+        "startedAt": "2026-11-18T00:00:00Z",
+        "phaseStartedAt": "2026-11-18T00:00:00Z",
+        "details": {"from": "1.26.9", "to": "1.27.3"},
+    }
+    raw["status"]["nextCheckAt"] = "2026-11-18T00:00:10Z"  # recorded, but nothing queued
+    kube.replace_cluster_status(raw)
+    return invariants.follow_ups_due(kube)
+
+
 def canary_in_an_event(kube: LocalKube) -> list[Violation]:
     kube.create_event(
         {
@@ -152,6 +166,7 @@ BREAKAGES: dict[str, tuple[Callable[[LocalKube], list[Violation]], Invariant]] =
     "rollout-held-without-operation": (rollout_without_operation, Invariant.OPERATION_DESCRIBED),
     "upgrade-left-rolling-out": (upgrade_left_rolling_out, Invariant.UPGRADE_ENDED),
     "upgrade-failed-after-pods-changed": (upgrade_failed_midway, Invariant.UPGRADE_ENDED),
+    "operation-without-follow-up": (operation_without_follow_up, Invariant.FOLLOW_UP_DUE),
     "canary-in-an-event": (canary_in_an_event, Invariant.NO_SECRET_LEAKED),
     "canary-in-status": (canary_in_status, Invariant.NO_SECRET_LEAKED),
     "canary-in-a-log-line": (canary_in_a_log_line, Invariant.NO_SECRET_LEAKED),

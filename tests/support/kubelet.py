@@ -2,9 +2,9 @@
 
 The controllers create pods; without a kubelet they stay Pending forever. ``Kubelet.sync`` does
 what a node would: bind each pod to its Node (``pods/binding``), write its status (Running with
-Ready/ContainersReady, a podIP, containerStatuses with the image; or waiting in
-ImagePullBackOff for an image set to fail), and delete terminating pods with grace 0 once they
-have "stopped". Pod IPs come from one loopback /24 per test session, so a fake Weaviate can
+Ready/ContainersReady, a podIP, containerStatuses with the image; or, for an image set to fail,
+waiting with ErrImagePull on the first pull attempt and ImagePullBackOff after it), and delete
+terminating pods with grace 0 once they have "stopped". Pod IPs come from one loopback /24 per test session, so a fake Weaviate can
 listen on each pod's own address and the API server's service proxy reaches it there.
 """
 
@@ -49,7 +49,10 @@ class Kubelet:
     subnet: str
     failing_images: set[str] = field(default_factory=set)
     """Image substrings that cannot be pulled: such pods wait in ImagePullBackOff."""
+    pull_attempt_seconds: float = 1.0
+    """How long the first pull of a failing image shows ErrImagePull before the back-off."""
     _ips: dict[str, str] = field(default_factory=dict)
+    _pulls: dict[str, float] = field(default_factory=dict)
 
     @property
     def core(self) -> CoreV1Api:
@@ -168,12 +171,17 @@ class Kubelet:
         previous = pod.get("status") or {}
         started = previous.get("startTime") or _now()
         flag = "False" if failing else "True"
+        first_pull = self._pulls.setdefault(pod["metadata"]["uid"], time.monotonic())
+        pulling = time.monotonic() - first_pull < self.pull_attempt_seconds
+        waiting = (
+            {"reason": "ErrImagePull", "message": "failed to pull image: not found"}
+            if pulling
+            else {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}
+        )
         statuses = []
         for container in containers:
             state: Obj = (
-                {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off pulling image"}}
-                if failing
-                else {"running": {"startedAt": started}}
+                {"waiting": dict(waiting)} if failing else {"running": {"startedAt": started}}
             )
             statuses.append(
                 {
@@ -213,7 +221,11 @@ def _differs(live: Obj, wanted: Obj) -> bool:
     def key(status: Obj) -> tuple[Any, ...]:
         conditions = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
         images = [
-            (c.get("image"), sorted((c.get("state") or {}).keys()))
+            (
+                c.get("image"),
+                sorted((c.get("state") or {}).keys()),
+                ((c.get("state") or {}).get("waiting") or {}).get("reason"),
+            )
             for c in status.get("containerStatuses") or []
         ]
         return (status.get("phase"), status.get("podIP"), conditions.get("Ready"), images)

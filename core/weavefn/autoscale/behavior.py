@@ -115,6 +115,54 @@ def stabilize(
     return min(max(current, up_bound), down_bound)
 
 
+def stabilization_ends(
+    history: Iterable[TimedReplicas],
+    *,
+    desired: int,
+    stabilized: int,
+    now: datetime,
+    up_window: int,
+    down_window: int,
+) -> datetime | None:
+    """When the recommendation that holds ``stabilized`` away from ``desired`` leaves its
+    window, so the stabilized count can move again: None when nothing holds it.
+
+    On the way down the highest recommendations in the window hold the count; it can drop
+    once the last of those at or above ``stabilized`` stops counting. On the way up, the
+    lowest ones, symmetrically.
+    """
+    if stabilized == desired:
+        return None
+    spans = _validity(history, now)
+    if stabilized > desired:
+        window, holding = (
+            down_window,
+            [u for r, u in spans if desired < r.replicas and r.replicas >= stabilized],
+        )
+    else:
+        window, holding = (
+            up_window,
+            [u for r, u in spans if desired > r.replicas and r.replicas <= stabilized],
+        )
+    ends = [until + timedelta(seconds=window) for until in holding]
+    return max((e for e in ends if e > now), default=None)
+
+
+def rate_limit_lifts(
+    events: Iterable[ScaleEvent], *, rules: Rules, now: datetime, up: bool
+) -> datetime | None:
+    """The next instant a scale event of this direction leaves a policy's period, raising
+    what the policies allow (the HPA recomputes its limit from the same events)."""
+    ends = [
+        event.time + timedelta(seconds=policy.period_seconds)
+        for policy in rules.policies
+        for event in events
+        if (event.change > 0 if up else event.change < 0)
+        and event.time + timedelta(seconds=policy.period_seconds) > now
+    ]
+    return min(ends, default=None)
+
+
 def remember(
     history: tuple[TimedReplicas, ...], *, now: datetime, replicas: int
 ) -> tuple[TimedReplicas, ...]:

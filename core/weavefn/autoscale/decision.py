@@ -16,11 +16,13 @@ from weavefn.autoscale.behavior import (
     ScaleEvent,
     TimedReplicas,
     prune_recommendations,
+    rate_limit_lifts,
     remember,
     scale_down_limit,
     scale_down_rules,
     scale_up_limit,
     scale_up_rules,
+    stabilization_ends,
     stabilize,
 )
 from weavefn.autoscale.metrics.port import MetricName, MetricSnapshot, MissingReason
@@ -86,6 +88,8 @@ class ScaleDecision:
     target: float | None = None
     proposals: tuple[Proposal, ...] = ()
     missing: tuple[MetricName, ...] = ()
+    recheck_at: datetime | None = None
+    """When a count held back now (rate policy, stabilization window) may move again."""
 
     @property
     def change(self) -> int:
@@ -217,21 +221,33 @@ def _normalize(
     if stabilized != desired:
         reason, note = Reason.STABILIZING, f", stabilized at {stabilized}"
     final = stabilized
+    recorded = remember(history, now=now, replicas=desired)
+    recheck = stabilization_ends(
+        recorded,
+        desired=bounds.clamp(desired),
+        stabilized=bounds.clamp(stabilized),
+        now=now,
+        up_window=up.window_seconds,
+        down_window=down.window_seconds,
+    )
     if stabilized > current:
         limit = scale_up_limit(current, events=inputs.scale_events, rules=up, now=now)
         if stabilized > min(limit, bounds.ceiling):
             final = min(limit, bounds.ceiling)
             reason = Reason.RATE_LIMITED if limit < bounds.ceiling else Reason.CLAMPED_MAX
+            if reason is Reason.RATE_LIMITED:
+                recheck = rate_limit_lifts(_after(inputs, final), rules=up, now=now, up=True)
     elif stabilized < current:
         limit = scale_down_limit(current, events=inputs.scale_events, rules=down, now=now)
         if stabilized < max(limit, bounds.floor):
             final = max(limit, bounds.floor)
             reason = Reason.RATE_LIMITED if limit > bounds.floor else bounds.floor_reason()
+            if reason is Reason.RATE_LIMITED:
+                recheck = rate_limit_lifts(_after(inputs, final), rules=down, now=now, up=False)
     if final != stabilized:
         note += f", limited to {final} ({reason.value})"
     if missing:
         note += f"; {_why(inputs.snapshot, missing)} missing"
-    recorded = remember(history, now=now, replicas=desired)
     return ScaleDecision(
         _action(final, current),
         final,
@@ -245,7 +261,16 @@ def _normalize(
         driver.target,
         proposals,
         missing,
+        recheck,
     )
+
+
+def _after(inputs: DecisionInput, final: int) -> tuple[ScaleEvent, ...]:
+    """The scale events once this decision's own scale (if any) is made: it counts against
+    the policies' periods from now, so the next step is allowed when it leaves them."""
+    if final == inputs.current:
+        return inputs.scale_events
+    return (*inputs.scale_events, ScaleEvent(inputs.now, final - inputs.current))
 
 
 def _no_metrics(

@@ -42,6 +42,7 @@ from weavefn.model.operations import (
 )
 from weavefn.model.status import ConditionType
 from weavefn.reconcile.context import ClusterContext
+from weavefn.reconcile.followup import Wait, poll
 from weavefn.reconcile.summary import pod_version
 from weavefn.weaviate.port import ReplicaMovementUnsupportedError
 
@@ -160,6 +161,7 @@ class Drain:
             self._advance(ctx, self.api_for(ctx))
         except UnavailableError as exc:
             ctx.actions.append(f"drain waits: {exc}")
+            ctx.check_again(poll(Wait.WEAVIATE, f"drain waits: {exc}", now=ctx.now))
         except TerminalError as exc:
             # Weaviate refuses what the drain needs (movement switched off, access lost):
             # stop with every replica where it is, rather than fail every pass.
@@ -230,6 +232,7 @@ class Drain:
             self._save(ctx, DrainPhase.VERIFYING, state)
             return True
         self._save(ctx, DrainPhase.MOVING, state)
+        ctx.check_again(poll(Wait.REPLICA_MOVE, state.progress(), now=ctx.now))
         return False
 
     def _verify(self, ctx: ClusterContext, api: MovingApi, state: DrainState) -> None:

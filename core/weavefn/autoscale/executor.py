@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from weavefn.autoscale.decision import Action, ScaleDecision, evaluate
+from weavefn.autoscale.decision import Action, Reason, ScaleDecision, evaluate
 from weavefn.autoscale.history import decision_input, parse_time, recorded, scaled
 from weavefn.autoscale.metrics.collect import collect
 from weavefn.autoscale.metrics.port import Hint, Registry
@@ -17,6 +17,7 @@ from weavefn.kube.port import ObjectRef
 from weavefn.model.resource import PAUSED_ANNOTATION, PAUSED_REPLICAS_ANNOTATION
 from weavefn.model.status import AutoscalingStatus, ConditionType
 from weavefn.reconcile.context import ClusterContext
+from weavefn.reconcile.followup import Wait, follow_up_at
 
 log = logging.getLogger("weavefn")
 PENDING_SECONDS = 120
@@ -111,6 +112,10 @@ class AutoscaleStep:
         )
         if spec.mode == "RecommendOnly":
             return
+        if decision.recheck_at is not None:
+            # held back by a rate policy or a stabilization window: look again when it lifts
+            wait = Wait.RATE_LIMIT if decision.reason is Reason.RATE_LIMITED else Wait.STABILIZATION
+            ctx.check_again(follow_up_at(decision.recheck_at, wait, decision.message, now=ctx.now))
         if decision.action is Action.SCALE_UP:
             self._scale(ctx, decision)
         elif decision.action is Action.SCALE_DOWN:

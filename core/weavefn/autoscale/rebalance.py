@@ -35,6 +35,7 @@ from weavefn.model.operations import (
 )
 from weavefn.model.status import WeaviateClusterStatus
 from weavefn.reconcile.context import ClusterContext
+from weavefn.reconcile.followup import Wait, poll
 from weavefn.reconcile.summary import pod_ready
 from weavefn.weaviate.port import NodeStatus, ShardingState
 
@@ -183,6 +184,8 @@ class Rebalancer:
             self._end(ctx, RebalancePhase.MOVED, records)
         else:
             save(records)
+            done = f"rebalance: {count_done(records)}/{len(records)} replicas moved"
+            ctx.check_again(poll(Wait.REPLICA_MOVE, done, now=ctx.now))
 
     def _end(
         self,

@@ -24,6 +24,7 @@ from weavefn.cli.options import add_target_options
 from weavefn.errors import FieldError, InvalidInputError
 from weavefn.invocation import Instance, RuntimeProvider, Settings
 from weavefn.kube.access import cluster_setting
+from weavefn.queue.follow_ups import follow_up_queue
 from weavefn.triggers.detect import Cloud, Detected, PayloadKind, detect
 from weavefn.triggers.http_payloads import read_http
 from weavefn.triggers.signed_upgrade import SECRET_ENV, SIGNATURE_HEADER, sign_upgrade
@@ -116,7 +117,9 @@ def _instance(args: argparse.Namespace, payload: dict[str, Any], kind: PayloadKi
         if args.sign:
             print(f"note: {SECRET_ENV} is unset; signed with a one-off secret for this run")
     verifier = SnsVerifier(_refuse_placeholder_certificates) if _sns_sample(payload) else None
-    instance = Instance(settings=settings, runtime_factory=RuntimeProvider(settings.cluster))
+    # follow-ups as the deployed function would queue them; on the local cluster, beside it
+    provider = RuntimeProvider(settings.cluster, follow_ups=follow_up_queue(settings.follow_ups))
+    instance = Instance(settings=settings, runtime_factory=provider)
     if verifier is not None:
         instance.verifier = verifier
     return instance

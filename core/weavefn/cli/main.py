@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "-f FILE --trace CSV",
         "replay a load trace through weavefn and three baselines",
     ),
+    "run": ("commands_run", "[--until-idle]", "fire schedule ticks and due follow-ups"),
 }
 """Each command: the module that configures and runs it, its arguments in brief, its help.
 Adding a command is one line here and a ``configure(name, parser)`` in its module."""

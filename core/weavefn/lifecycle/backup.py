@@ -37,6 +37,7 @@ from weavefn.model.resource import WeaviateCluster, parse_cluster
 from weavefn.model.status import BackupRecord, ConditionType, WeaviateClusterStatus
 from weavefn.providers import backup_backend, backup_problem
 from weavefn.reconcile.context import ClusterContext, status_dict
+from weavefn.reconcile.followup import Wait, poll
 from weavefn.weaviate.port import BackupStatus, WeaviateBackups
 
 log = logging.getLogger("weavefn")
@@ -229,6 +230,11 @@ class BackupScheduler:
                 ctx.save_status()
         if in_progress(ctx.status):
             advance_backups(ctx, self.api_for(ctx), timeout=self.timeout)
+        running = in_progress(ctx.status)
+        if running:
+            record = running[0]
+            text = f"backup {record.id} {record.status}"
+            ctx.check_again(poll(Wait.BACKUP, text, now=ctx.now))
         retention = schedule.retention if schedule is not None else None
         kept = prune(ctx.status.backups, retention=retention)
         if len(kept) != len(ctx.status.backups):

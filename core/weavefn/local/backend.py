@@ -1,22 +1,32 @@
-"""The local backend as one: the saved in-memory cluster, its embedded Weaviate, its load model."""
+"""The local backend as one: the saved in-memory cluster, its embedded Weaviate, its load model,
+its clock and the follow-ups kept beside it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 from weavefn.backend import Access, Backend
 from weavefn.errors import FieldError, InvalidInputError
 from weavefn.kube.access import AccessKind, ClusterSetting
-from weavefn.local.kube import LocalKube, open_local
+from weavefn.local.followups import LocalFollowUps
+from weavefn.local.kube import LocalKube, ManualClock, open_local
+from weavefn.local.kube.clock import OffsetClock
 from weavefn.local.metrics import local_registry
 from weavefn.local.weaviate.connector import LocalWeaviateConnector
 
 
 def local_backend(kube: LocalKube) -> Backend:
     """Every simulated part over one in-memory cluster (tests and the trace replay build theirs)."""
+    clock = kube.clock
     return Backend(
-        kube=kube, weaviate=LocalWeaviateConnector(kube), metrics=local_registry(kube.extras)
+        kube=kube,
+        weaviate=LocalWeaviateConnector(kube),
+        metrics=local_registry(kube.extras),
+        clock=lambda: datetime.fromtimestamp(clock(), UTC),
+        follow_ups=LocalFollowUps(kube.extras),
+        timekeeper=clock if isinstance(clock, ManualClock | OffsetClock) else None,
     )
 
 

@@ -320,10 +320,16 @@ class Store(_Closed):
         return self
 
 
+Failure = Literal["CrashLoopBackOff", "ImagePullBackOff", "NotReady"]
+"""weavefn.local.kube.pods.PodFailure's values (a test keeps the two equal)."""
+Failures = dict[str, Failure] | list[str]
+"""By pod or image; a list is the format before failure kinds."""
+
+
 class PodSimulation(_Closed):
     started: dict[str, Seconds]
-    failedPods: list[str]
-    failedImages: list[str]
+    failedPods: Failures
+    failedImages: Failures
     revisions: dict[str, PodTemplate]
 
 
@@ -338,6 +344,21 @@ def _weaviate_format(value: Any) -> Any:
 EmbeddedWeaviate = Annotated[WeaviateState, BeforeValidator(_weaviate_format)]
 
 
+class HeldFollowUp(_Closed):
+    """A follow-up the local cluster's delayed queue holds (weavefn.local.followups)."""
+
+    id: Text
+    cluster: Text
+    due: Timestamp
+    reason: str
+
+
+class ClockOffset(_Closed):
+    """How far ``weavefn run`` moved the local cluster's time past the wall clock."""
+
+    offset: Annotated[float, Field(ge=0), AfterValidator(_finite)]
+
+
 class Extras(_Part):
     """Each simulator's saved state, by its name; unknown ones must be JSON objects."""
 
@@ -345,6 +366,8 @@ class Extras(_Part):
 
     weaviate: dict[str, EmbeddedWeaviate] = Field(default_factory=dict)
     load: dict[str, dict[MetricName, Seconds]] = Field(default_factory=dict)
+    follow_ups: list[HeldFollowUp] = Field(default_factory=list, alias="followUps")
+    clock: ClockOffset | None = None
 
 
 class StateFile(_Part):

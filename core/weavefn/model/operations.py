@@ -105,6 +105,8 @@ class UpgradeDetails(StatusModel):
     lowest_rolled: int | None = Field(default=None, alias="lowestRolled")
     step_started_at: str | None = Field(default=None, alias="stepStartedAt")
     error: str | None = None
+    unhealthy_checks: dict[str, int] | None = Field(default=None, alias="unhealthyChecks")
+    """Node -> checks in a row /v1/nodes reported it UNHEALTHY (a rollback at two)."""
     generation: int | None = None
     """The spec generation the upgrade ended at (lastOperation only)."""
     template: str | None = None

@@ -123,6 +123,14 @@ class WeaviateClusterStatus(StatusModel):
     operation: Operation | None = None
     last_operation: Operation | None = Field(default=None, alias="lastOperation")
     backups: list[BackupRecord] = Field(default_factory=list)
+    next_check_at: str | None = Field(
+        default=None,
+        alias="nextCheckAt",
+        description="When the follow-up pass queued for work in flight is due (RFC 3339).",
+    )
+    next_check_reason: str | None = Field(
+        default=None, alias="nextCheckReason", description="What that pass will look at."
+    )
     pod_template: PodTemplateRecord | None = Field(default=None, alias="podTemplate")
     cluster_auth: ClusterAuthStatus | None = Field(default=None, alias="clusterAuth")
 

@@ -1,4 +1,7 @@
-"""ReconcileQueue on Amazon SQS; boto3 is imported only when the first message is sent.
+"""ReconcileQueue and FollowUpQueue on Amazon SQS; boto3 is imported with the first message.
+
+A follow-up is the same message with ``DelaySeconds`` (at most 900, SQS's limit): a longer
+wait arrives early, carrying its due time, and is delayed again on arrival.
 
 The endpoint follows boto3's own configuration (``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_SQS``),
 which is how tests point it at a local moto server.
@@ -6,7 +9,9 @@ which is how tests point it at a local moto server.
 
 from __future__ import annotations
 
+import math
 import re
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,6 +20,7 @@ from weavefn.queue.port import message_body
 
 _REGION_HOST = re.compile(r"^sqs[.-]([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?$")
 _OLD_REGION_HOST = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)\.queue\.amazonaws\.com$")
+MAX_DELAY_SECONDS = 900
 
 
 def region_of(url: str) -> str | None:
@@ -54,14 +60,21 @@ class SqsQueue:
         return self._client
 
     def enqueue(self, cluster: str, *, reason: str) -> None:
-        body = message_body(cluster, reason=reason)
+        self._send(message_body(cluster, reason=reason))
+
+    def schedule(self, cluster: str, *, due: datetime, delay: float, reason: str) -> None:
+        seconds = min(MAX_DELAY_SECONDS, max(0, math.ceil(delay)))
+        self._send(message_body(cluster, reason=reason, due=due), delay=seconds)
+
+    def _send(self, body: str, *, delay: int = 0) -> None:
         from botocore.exceptions import (  # type: ignore[import-untyped]
             BotoCoreError,
             ClientError,
         )
 
+        extra = {"DelaySeconds": delay} if delay else {}
         try:
-            self._sqs().send_message(QueueUrl=self.url, MessageBody=body)
+            self._sqs().send_message(QueueUrl=self.url, MessageBody=body, **extra)
         except (BotoCoreError, ClientError) as exc:
             # the error text may quote the request; its class and code are enough to act on
             code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")

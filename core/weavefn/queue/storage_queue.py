@@ -1,11 +1,15 @@
-"""ReconcileQueue on an Azure Storage Queue; azure-storage-queue is imported on the first send.
+"""ReconcileQueue and FollowUpQueue on an Azure Storage Queue; azure-storage-queue is imported
+on the first send.
 
 Messages go out as plain JSON text: the function host reads them with ``messageEncoding: none``
-(functions/azure/host.json), so no base64 policy is set here.
+(functions/azure/host.json), so no base64 policy is set here. A follow-up is the same message
+sent invisible for its delay (``visibility_timeout``, at most 7 days).
 """
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,6 +17,7 @@ from weavefn.errors import FieldError, InvalidInputError, UnavailableError
 from weavefn.queue.port import message_body
 
 CONNECTION_STRING_ENV = "AZURE_STORAGE_QUEUE_CONNECTION_STRING"
+MAX_VISIBILITY_SECONDS = 7 * 24 * 3600
 
 
 def split_queue_url(url: str) -> tuple[str, str]:
@@ -62,11 +67,18 @@ class StorageQueue:
         return self._client
 
     def enqueue(self, cluster: str, *, reason: str) -> None:
-        body = message_body(cluster, reason=reason)
+        self._send(message_body(cluster, reason=reason))
+
+    def schedule(self, cluster: str, *, due: datetime, delay: float, reason: str) -> None:
+        seconds = min(MAX_VISIBILITY_SECONDS, max(0, math.ceil(delay)))
+        self._send(message_body(cluster, reason=reason, due=due), visibility=seconds)
+
+    def _send(self, body: str, *, visibility: int = 0) -> None:
         from azure.core.exceptions import AzureError
 
+        extra = {"visibility_timeout": visibility} if visibility else {}
         try:
-            self._queue().send_message(body)
+            self._queue().send_message(body, **extra)
         except AzureError as exc:
             raise UnavailableError(
                 f"sending to the Azure Storage Queue failed ({type(exc).__name__})"

@@ -15,6 +15,7 @@ from weavefn.events import ClusterEvent, EventType, event_object
 from weavefn.kube.port import KubeApi, Obj
 from weavefn.model.resource import WeaviateCluster
 from weavefn.model.status import ConditionType, WeaviateClusterStatus
+from weavefn.reconcile.followup import FollowUp, sooner
 from weavefn.reconcile.live import LiveState
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ class ClusterContext:
     decision: ScaleDecision | None = field(default=None, repr=False)
     snapshot: MetricSnapshot | None = field(default=None, repr=False)
     """The autoscaling decision of this pass and the readings it rests on (for metrics)."""
+    follow_up: FollowUp | None = None
+    """The soonest "check again" any step asked for (see reconcile/followup.py)."""
 
     @property
     def key(self) -> str:
@@ -62,6 +65,10 @@ class ClusterContext:
         """Remember an Event to emit and a line for the pass report."""
         self.events.append(event)
         self.actions.append(f"{event.reason}: {event.note}")
+
+    def check_again(self, follow_up: FollowUp | None) -> None:
+        """Ask for another pass then; the soonest request of the pass wins."""
+        self.follow_up = sooner(self.follow_up, follow_up)
 
     def condition(self, kind: ConditionType, *, status: bool, reason: Any, message: str) -> None:
         self.status.conditions = set_condition(

@@ -20,6 +20,7 @@ from weavefn.model.status import ConditionType, Phase, WeaviateClusterStatus
 from weavefn.observe.record import ClusterObservation, observe_context
 from weavefn.reconcile.context import ClusterContext, log, status_dict
 from weavefn.reconcile.desired import desired_objects, statefulset_ref
+from weavefn.reconcile.followup import FollowUp, Wait, plan, poll
 from weavefn.reconcile.live import LiveState
 from weavefn.reconcile.objects import apply_objects, plan_objects
 from weavefn.reconcile.storage import advance_expansion, check_storage
@@ -60,11 +61,13 @@ class ClusterReport:
     seconds: float = 0.0
     api_calls: int = 0
     api_errors: int = 0
+    follow_up: FollowUp | None = None
+    """The follow-up this pass queues (none when the one pending comes first or nothing is
+    in flight); the service hands it to the follow-up queue after the pass."""
     blocked: tuple[str, ...] = ()
     """Each condition holding the cluster back after the pass (``Type=Status Reason: ...``)."""
     follow_up_seconds: float | None = None
-    """When this cluster asked to be looked at again ("check again in N s"). Nothing sets it
-    yet; once passes schedule follow-ups, the followups_scheduled metric counts them."""
+    """In how many seconds that follow-up is due; the followups_scheduled metric counts it."""
 
     def summary(self) -> str:
         """``Running: scaled 3 -> 5: ...``, or what changed nothing and why: the autoscaling
@@ -142,10 +145,13 @@ class Reconciler:
         pin: RolloutPin | None = None,
         planners: Sequence[Planner] = (),
         pause: Callable[[float], None] = time.sleep,
+        delivered: str | None = None,
     ) -> None:
         self.kube = kube
         self.clock = clock
         self.pause = pause
+        self.delivered = delivered
+        """The due time of the follow-up this pass runs for (it is no longer pending)."""
         self.before = tuple(before)
         self.after = tuple(after)
         self.pin = pin or (lambda ctx: None)
@@ -198,7 +204,8 @@ class Reconciler:
             ctx.note(ClusterEvent(EventReason.APPLY_FAILED, failure, EventType.WARNING))
         refresh_workload(ctx, since=writes_before_steps)
         summarize(ctx, statefulset=ctx.live.get(statefulset_ref(ctx)), failure=failure)
-        ctx.save_status()
+        follow_up = self._follow_up(ctx)
+        ctx.save_status()  # nextCheckAt is written before the follow-up is queued
         observation = observe_context(ctx)
         ctx.emit_events()
         return ClusterReport(
@@ -209,11 +216,35 @@ class Reconciler:
             error=failure,
             writes=ctx.writes,
             observation=observation,
+            follow_up=follow_up,
+            follow_up_seconds=follow_up.seconds(ctx.now) if follow_up else None,
             blocked=tuple(
                 f"{c.type}={c.status} {c.reason}" + (f": {c.message}" if c.message else "")
                 for c in blocking(ctx.status.conditions)
             ),
         )
+
+    def _follow_up(self, ctx: ClusterContext) -> FollowUp | None:
+        """Record in status when the pass must run again; the follow-up to queue, if any."""
+        status = ctx.status
+        wanted = ctx.follow_up
+        operation = status.operation
+        if wanted is None and operation is not None:
+            # an operation in flight is never left to the schedule: its step failed or did
+            # not run this pass (an earlier step failed), so nothing named what it waits for
+            what = f"{operation.kind} {operation.phase}"
+            wanted = poll(Wait.OPERATION, f"{what} in flight", now=ctx.now)
+        decided = plan(
+            pending=status.next_check_at,
+            pending_reason=status.next_check_reason,
+            wanted=wanted,
+            now=ctx.now,
+            delivered=self.delivered,
+        )
+        status.next_check_at, status.next_check_reason = decided.next_check_at, decided.reason
+        if decided.send is not None:
+            ctx.actions.append(f"check again at {decided.next_check_at} ({decided.send.reason})")
+        return decided.send
 
     def plan(self, raw: Obj, live: LiveState) -> list[str]:
         """The changes a pass would make to objects and the operations it would advance or

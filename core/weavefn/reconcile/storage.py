@@ -18,6 +18,7 @@ from weavefn.model.operations import (
 from weavefn.model.status import ConditionType
 from weavefn.model.units import parse_quantity
 from weavefn.reconcile.context import ClusterContext
+from weavefn.reconcile.followup import Wait, poll
 from weavefn.reconcile.objects import claim_templates, create_statefulset
 
 
@@ -184,9 +185,9 @@ def advance_expansion(ctx: ClusterContext, desired: Obj, selector: dict[str, str
             ctx.kube.delete(ref, propagation="Orphan")  # pods and volumes stay; data untouched
             ctx.writes += 1
         if not _released(ctx, ref, live["metadata"]["uid"]):
-            ctx.actions.append(
-                "waiting for the garbage collector to release the old StatefulSet's pods"
-            )
+            waiting = "waiting for the garbage collector to release the old StatefulSet's pods"
+            ctx.actions.append(waiting)
+            ctx.check_again(poll(Wait.VOLUME, waiting, now=ctx.now))
             return True
         live = ctx.kube.get(ref)
     if live is None:

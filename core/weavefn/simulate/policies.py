@@ -5,8 +5,11 @@
 - HPA defaults on CPU: weavefn's pure ``evaluate`` configured as a Kubernetes HPA v2 with only a
   CPU target (the spec's targetCPU, 70 when unset), minReplicas/maxReplicas from the spec and
   the default behavior (tolerance 0.1; scale-up window 0 s, max(+4 pods, +100%) per 15 s;
-  scale-down window 300 s, -100% per 15 s), run every 15 s (the controller's sync period) on the
-  last sample's CPU (metrics-server's 15 s resolution). Its Raft-voter floor is 1: the HPA knows
+  scale-down window 300 s, -100% per 15 s), run every 15 s (the controller's sync period) on
+  what metrics-server last reported, as the real one reads it: metrics-server scrapes every
+  15 s (its default --metric-resolution), half a period off the HPA's sync, and each point is
+  the mean CPU over the 15 s window before its scrape (the kubelet's usage rate between two
+  scrapes). Its Raft-voter floor is 1: the HPA knows
   nothing of Raft. Not-yet-Ready pods are handled as the HPA's replica calculator does on the way
   up (counted as using 0%, which holds back a scale-up until the new pods are Ready); on the way
   down they are counted at the Ready pods' average where the HPA sets them aside, which scales
@@ -23,6 +26,7 @@ Every baseline's new pods become Ready ``ready_delay`` seconds after they start,
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 from weavefn.autoscale.behavior import (
@@ -44,6 +48,9 @@ from weavefn.simulate.engine import History, PolicyName, SimPods
 ORIGIN = datetime.fromtimestamp(ManualClock.DEFAULT_START, UTC)
 """The wall-clock moment of trace time 0, for code that reads datetimes."""
 HPA_SYNC = 15.0
+METRICS_RESOLUTION = 15.0
+SCRAPE_PHASE = 7.5
+"""Seconds between the HPA's sync grid and metrics-server's scrapes (unaligned: half a period)."""
 ALARM_PERIOD = 300.0
 ALARM_LOWER_SHARE = 0.6
 
@@ -80,6 +87,18 @@ def hpa_cpu(ready_cpu: float, *, ready: int, replicas: int, target: float) -> fl
     return ready_cpu * ready / replicas
 
 
+def metrics_server_cpu(history: History, *, now: float) -> tuple[float, int] | None:
+    """metrics-server's latest point at ``now``: mean CPU per Ready pod over the window before
+    its last scrape, and the Ready pods at that scrape; None before its first."""
+    scrape = math.floor((now - SCRAPE_PHASE) / METRICS_RESOLUTION) * METRICS_RESOLUTION
+    scrape += SCRAPE_PHASE
+    window = [s for s in history.recent(METRICS_RESOLUTION, now=scrape) if s.time < scrape]
+    if not window:
+        return None
+    ready = window[0].ready  # recent() is newest first
+    return sum(s.cpu for s in window) / len(window), ready
+
+
 class HpaCpu:
     """Kubernetes HPA v2 with default behavior on a CPU target; see the module docstring."""
 
@@ -108,15 +127,14 @@ class HpaCpu:
         return self._pods
 
     def act(self, now: float, history: History) -> None:
-        last = history.last
-        if not _due(now, HPA_SYNC) or last is None:
+        point = metrics_server_cpu(history, now=now)
+        if not _due(now, HPA_SYNC) or point is None:
             return
+        cpu, ready = point
         when = moment(now)
         readings: tuple[Reading, ...] = ()
-        if last.ready > 0:
-            value = hpa_cpu(
-                last.cpu, ready=last.ready, replicas=self._pods.replicas, target=self.target
-            )
+        if ready > 0:
+            value = hpa_cpu(cpu, ready=ready, replicas=self._pods.replicas, target=self.target)
             readings = (Reading(MetricName.CPU, MetricSourceKind.KUBERNETES, value),)
         decision = evaluate(
             DecisionInput(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from weavefn.simulate.run import STATIC_SAVING_TARGET, Comparison
+from weavefn.simulate.run import HPA_SHARE, STATIC_SAVING_TARGET, Comparison
 
 HEADER = ("policy", "replica-hours", "min above target", "scale events", "mean utilization")
 
@@ -35,7 +35,8 @@ def verdict(comparison: Comparison) -> str:
 
     return "\n".join(
         (
-            f"fewer minutes above the latency target than hpa-cpu (or none): "
+            f"at most {HPA_SHARE:g}x hpa-cpu's minutes above the latency target (or none), "
+            f"with no more replica-hours: "
             f"{mark(comparison.beats_hpa_on_latency)}",
             f"at least {STATIC_SAVING_TARGET:.0%} fewer replica-hours than static-peak: "
             f"{mark(comparison.saves_vs_static)} ({comparison.saving_vs_static:.1%} fewer)",

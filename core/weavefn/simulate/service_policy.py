@@ -1,19 +1,23 @@
 """weavefn under simulation: the real Service, Reconciler, AutoscaleStep and evaluate on a local
 cluster whose clock is the simulation's, with monitoring that reads the simulated load.
 
-What runs, and when:
+What runs, and when (the platform's part is modelled in simulate/platform.py):
 
 - a schedule trigger every 60 s (an EventBridge rule's finest period): a full reconcile pass,
-  which re-evaluates autoscaling;
-- a CloudWatch-style alarm on QPS per Ready node (one 60 s period) at the scale-out point,
-  targetQPS x (1 + scale-up tolerance): below it ``evaluate`` would not act, so an alarm there
-  would only wake weavefn for nothing and then stay in ALARM, never notifying again. It is
-  evaluated every 60 s half-way between schedule ticks (CloudWatch's minute grid is not the
-  schedule's); each state transition (OK -> ALARM, ALARM -> OK) is delivered to
-  ``Service.handle`` as an AlarmTrigger naming the cluster, like an SNS notification;
-- monitoring: every metric source reads the last 60 s of the simulation (mean QPS of the
-  cluster, mean CPU over all pods with a starting one at 0%, the latency quantile of all the
-  window's queries pooled); memory reads a constant
+  which re-evaluates autoscaling; it stays the safety net;
+- a CloudWatch-style high-resolution alarm on QPS per Ready node (one 10 s period) at the
+  scale-out point, targetQPS x (1 + scale-up tolerance): below it ``evaluate`` would not act,
+  so an alarm there would only wake weavefn for nothing and then stay in ALARM, never
+  notifying again. It is evaluated every 10 s, 5 s off the schedule's grid; each state
+  transition (OK -> ALARM, ALARM -> OK) is delivered to ``Service.handle`` as an AlarmTrigger
+  naming the cluster, like an SNS notification;
+- follow-ups: every pass that leaves work in flight (a scale held by its rate policy, new pods
+  not yet Ready, a stabilization window) queues one; it is delivered as a ClusterTrigger
+  FOLLOW_UP_DELIVERY s after it is due (queue delay plus a cold start), at that exact moment,
+  between the simulation's samples;
+- monitoring: every metric source reads the last METRIC_WINDOW s of the simulation, as the
+  real sources query it (mean QPS of the cluster, mean CPU over all pods with a starting one
+  at 0%, the latency quantile of all the window's queries pooled); memory reads a constant
   40% because query load does not move it in this model;
 - scale-in: the simulated cluster holds no data, so the drain the real path performs before
   shrinking is taken to finish at once: the step records the scale event and shrinks the
@@ -34,6 +38,7 @@ from weavefn.autoscale.executor import ScaleIn
 from weavefn.autoscale.history import parse_time, scaled
 from weavefn.autoscale.metrics.port import MetricName, MissingReason, Reading, Target
 from weavefn.events import ClusterEvent, EventReason
+from weavefn.local.followups import LocalFollowUps
 from weavefn.local.kube import LocalKube, ManualClock
 from weavefn.model.autoscaling import AutoScalingSpec, MetricSourceKind
 from weavefn.model.resource import WeaviateCluster
@@ -42,13 +47,19 @@ from weavefn.render.labels import selector_labels
 from weavefn.service import Service
 from weavefn.simulate.capacity import CapacityModel
 from weavefn.simulate.engine import History, PolicyName, Sample
+from weavefn.simulate.platform import ALARM_PERIOD, FOLLOW_UP_DELIVERY, SCHEDULE_PERIOD
 from weavefn.simulate.policies import ORIGIN, moment
-from weavefn.triggers.model import AlarmSource, AlarmState, AlarmTrigger, ScheduleTrigger
+from weavefn.triggers.model import (
+    AlarmSource,
+    AlarmState,
+    AlarmTrigger,
+    ClusterTrigger,
+    ScheduleTrigger,
+)
 
-SCHEDULE_PERIOD = 60.0
-ALARM_PERIOD = 60.0
-ALARM_OFFSET = 30.0
+ALARM_OFFSET = 5.0
 METRIC_WINDOW = 60.0
+"""The real sources' window: CloudWatch and Cloud Monitoring at 60 s periods, PromQL rate[1m]."""
 MEMORY_PERCENT = 40.0
 ALARM_METRIC = "QPSPerNode"
 PASS_BUDGET = 50.0
@@ -140,15 +151,19 @@ class WeavefnPolicy:
         self.kube = LocalKube(clock=self.clock, ready_delay=ready_delay)
         self.monitoring = SimulatedMonitoring(model)
         registry = dict.fromkeys(MetricSourceKind, self.monitoring)
+        self.follow_ups = LocalFollowUps(self.kube.extras)
         self.service = Service(
             self.kube,
             clock=lambda: moment(self.clock() - origin),
             metrics=registry,
             scale_in=drain_at_once,
             workers=1,
+            follow_ups=self.follow_ups,
         )
         self.alarm_firing = False
         self.notifications = 0
+        self.delivered = 0
+        """Follow-ups delivered (each one pass, or an acknowledgement if superseded)."""
         self._pods = KubePods()
         self._setup(warmup)
 
@@ -167,14 +182,31 @@ class WeavefnPolicy:
         return self._pods
 
     def act(self, now: float, history: History) -> None:
-        self.monitoring.history, self.monitoring.now = history, now
-        origin = ORIGIN.timestamp()
-        if origin + now > self.clock():
-            self.clock.advance(origin + now - self.clock())
+        self.monitoring.history = history
+        self._deliver_until(now)
+        self.monitoring.now = now
+        self._move_to(now)
         if now > 0 and now % SCHEDULE_PERIOD == 0:
             self._pass(ScheduleTrigger(event_id=f"schedule-{now:.0f}", occurred_at=moment(now)))
         if now % ALARM_PERIOD == ALARM_OFFSET:
             self._alarm(now, history)
+
+    def _move_to(self, now: float) -> None:
+        at = ORIGIN.timestamp() + now
+        if at > self.clock():
+            self.clock.advance(at - self.clock())
+
+    def _deliver_until(self, now: float) -> None:
+        """Deliver each follow-up that arrives by ``now``, at the moment it arrives."""
+        while (due := self.follow_ups.next_due()) is not None:
+            arrival = (due - ORIGIN).total_seconds() + FOLLOW_UP_DELIVERY
+            if arrival > now:
+                return
+            self._move_to(arrival)
+            self.monitoring.now = arrival
+            for trigger in self.follow_ups.take_due(due):
+                self.delivered += 1
+                self._pass(trigger)
 
     def _alarm(self, now: float, history: History) -> None:
         spec = self.cluster.spec.auto_scaling
@@ -203,7 +235,7 @@ class WeavefnPolicy:
             )
         )
 
-    def _pass(self, trigger: ScheduleTrigger | AlarmTrigger) -> None:
+    def _pass(self, trigger: ScheduleTrigger | AlarmTrigger | ClusterTrigger) -> None:
         self.service.handle(trigger, deadline=time.monotonic() + PASS_BUDGET)
         meta = self.cluster.metadata
         replicas = self.kube.get_scale(meta.namespace, meta.name).replicas

@@ -50,11 +50,13 @@ class ScheduleTrigger:
 
 @dataclass(frozen=True)
 class ClusterTrigger:
-    """Reconcile one named cluster (fan-out queue message, post-admission enqueue)."""
+    """Reconcile one named cluster (fan-out queue message, post-admission enqueue), or, with
+    ``due``, a follow-up: the pass a previous one asked for at that time."""
 
     cluster: str
     event_id: str
     reason: str = ""
+    due: datetime | None = None
 
 
 @dataclass(frozen=True)

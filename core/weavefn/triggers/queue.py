@@ -1,11 +1,13 @@
 """Fan-out messages naming one cluster: SQS records, Pub/Sub messages, Azure queue messages.
 
-The body is always ``{"cluster": "namespace/name", "reason": "..."}``.
+The body is always ``{"cluster": "namespace/name", "reason": "..."}``; a follow-up adds
+``"due"``, the time it was scheduled for (RFC 3339).
 """
 
+from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from weavefn.triggers.fields import check_cluster, decode_base64, decode_json, join
 from weavefn.triggers.model import ClusterTrigger
@@ -18,13 +20,15 @@ WHAT = "cluster message"
 class ClusterMessage(PayloadModel):
     cluster: str
     reason: str = ""
+    due: AwareDatetime | None = None
 
 
 def cluster_from_body(body: object, *, event_id: str, path: str = "") -> ClusterTrigger:
     """The decoded body of any of the queue shapes."""
     message = validate(ClusterMessage, body, path=path, what=WHAT)
     cluster = check_cluster(message.cluster, path=join(path, "cluster"), what=WHAT)
-    return ClusterTrigger(cluster=cluster, event_id=event_id, reason=message.reason)
+    due: datetime | None = message.due
+    return ClusterTrigger(cluster=cluster, event_id=event_id, reason=message.reason, due=due)
 
 
 class SqsRecord(PayloadModel):

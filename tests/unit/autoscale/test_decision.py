@@ -330,3 +330,43 @@ def test_a_metric_the_release_lacks_is_named_with_why() -> None:
     )
     assert decision.reason is R.NO_METRICS
     assert "qps (Weaviate 1.28.3 exports no request histograms" in decision.message
+
+
+@pytest.mark.parametrize(
+    ("case", "recheck"),
+    [
+        pytest.param(
+            Case(4, {CPU: 700}, (SAME, 4, R.RATE_LIMITED), events=((5, 4),)),
+            10,
+            id="rate-limited-up-when-the-15s-period-lets-the-scale-go",
+        ),
+        pytest.param(
+            Case(4, {CPU: 700}, (SAME, 4, R.RATE_LIMITED), events=((5, 4), (12, 2))),
+            3,
+            id="rate-limited-up-the-first-event-to-leave-counts",
+        ),
+        pytest.param(
+            Case(5, {CPU: 14}, (SAME, 5, R.STABILIZING), history=((120, 5),)),
+            300,
+            id="scale-down-held-a-full-window-after-the-last-higher-recommendation",
+        ),
+        pytest.param(
+            Case(5, {CPU: 14}, (SAME, 5, R.STABILIZING), history=((250, 5), (100, 2))),
+            200,
+            id="held-until-the-recommendation-at-the-count-leaves-the-window",
+        ),
+        pytest.param(
+            Case(8, {CPU: 14}, (DOWN, 4, R.RATE_LIMITED), spec=down(policies=[percent(50, 60)]), events=((20, -1),)),
+            40,
+            id="rate-limited-down-when-the-period-ends",
+        ),
+        pytest.param(Case(4, {CPU: 70}, (SAME, 4, R.WITHIN_TOLERANCE)), None, id="steady-no-recheck"),
+        pytest.param(Case(4, {CPU: 140}, (UP, 8, R.METRIC_ABOVE_TARGET)), None, id="free-scale-no-recheck"),
+    ],
+)  # fmt: skip
+def test_a_count_held_back_says_when_it_may_move(case: Case, recheck: int | None) -> None:
+    decision = run(case)
+
+    assert (decision.action, decision.replicas, decision.reason) == case.expect, decision.message
+    expected = None if recheck is None else NOW + timedelta(seconds=recheck)
+    assert decision.recheck_at == expected

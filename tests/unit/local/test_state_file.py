@@ -182,3 +182,12 @@ def test_reading_leaves_the_file_and_its_directory_as_they_were(tmp_path: Path) 
         assert kube.list_clusters()  # the simulation runs in memory: pods may change there
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cluster.json"], "no lock, no temp"
+
+
+def test_the_saved_failure_kinds_are_the_simulations_own() -> None:
+    from typing import get_args
+
+    from weavefn.local.kube.pods import PodFailure
+    from weavefn.local.state_file import Failure
+
+    assert set(get_args(Failure)) == {f.value for f in PodFailure}

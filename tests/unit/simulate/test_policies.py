@@ -10,8 +10,14 @@ import yaml
 from weavefn.model.autoscaling import AutoScalingSpec
 from weavefn.model.resource import parse_cluster
 from weavefn.simulate.capacity import CapacityModel
-from weavefn.simulate.engine import PolicyRun, run_policy
-from weavefn.simulate.policies import AlarmPeriod, HpaCpu, StaticPeak, hpa_cpu
+from weavefn.simulate.engine import History, PolicyRun, Sample, run_policy
+from weavefn.simulate.policies import (
+    AlarmPeriod,
+    HpaCpu,
+    StaticPeak,
+    hpa_cpu,
+    metrics_server_cpu,
+)
 from weavefn.simulate.service_policy import WeavefnPolicy
 from weavefn.simulate.trace import parse_trace, resample
 
@@ -123,3 +129,32 @@ def test_weavefn_scales_through_the_real_service_path() -> None:
     assert {"ScaledUp", "ScaledDown"} <= reasons
     # back down once the load is gone and the 300 s window has passed
     assert result.samples[-1].replicas < peak
+
+
+def test_weavefn_follows_up_a_burst_at_each_rate_period_between_ticks() -> None:
+    raw = yaml.safe_load((ROOT / "examples" / "production-aws.yaml").read_text())
+    cluster = parse_cluster(raw, with_status=False)
+    spec = cluster.spec.auto_scaling
+    assert spec is not None
+    policy = WeavefnPolicy(cluster, model=CapacityModel.for_spec(spec), ready_delay=60)
+    load = resample(parse_trace(step_trace((0, 2000), (300, 9000))), step=5)
+    result = run_policy(policy, load, model=MODEL, latency_target=TARGET)
+
+    # the 10 s alarm fires within seconds of the burst; the rate policy's next step is taken
+    # by a follow-up at its period, long before the next schedule tick (360 s)
+    first = next(s.time for s in result.samples if s.replicas > 3)
+    assert 300 < first <= 320
+    assert replicas_at(result, 340) == spec.max_replicas
+    assert policy.delivered > 0
+
+
+def test_the_hpa_reads_metrics_server_s_last_point_not_the_last_sample() -> None:
+    history = History()
+    for second in range(0, 60, 5):  # CPU 50% until 40 s, then 150%
+        cpu = 50.0 if second < 40 else 150.0
+        history.samples.append(Sample(float(second), 0.0, 3, 3, cpu, 0.01))
+
+    # at the 45 s sync, metrics-server's last scrape was at 37.5 s: the 15 s before it
+    assert metrics_server_cpu(history, now=45.0) == (50.0, 3)
+    # its next point, scraped at 52.5 s, averages 40-50 s
+    assert metrics_server_cpu(history, now=60.0) == (150.0, 3)

@@ -1,37 +1,22 @@
-"""What an upgrade observes before it decides: its pods (ordinal, readiness, version) and health."""
+"""What an upgrade observes before it decides: its pods (ordinal, readiness, version, why a
+container waits) and Weaviate's health."""
 
 from __future__ import annotations
 
 import logging
 
 from weavefn.errors import TerminalError, UnavailableError
-from weavefn.lifecycle.upgrade.rollout import Health, NodeHealth, PodView
+from weavefn.lifecycle.upgrade.rollout import Health, NodeHealth
 from weavefn.reconcile.context import ClusterContext
-from weavefn.reconcile.summary import pod_ready, pod_version
-from weavefn.weaviate.port import WeaviateHealth
+from weavefn.reconcile.pods import PodView
+from weavefn.reconcile.pods import pod_views as views_of
+from weavefn.weaviate.port import NodeStatus, WeaviateHealth
 
 log = logging.getLogger("weavefn")
-REVISION_LABEL = "controller-revision-hash"
-"""The StatefulSet controller's label: which revision of the template made the pod."""
 
 
 def pod_views(ctx: ClusterContext) -> list[PodView]:
-    prefix = ctx.cluster.metadata.name + "-"
-    views = []
-    for pod in ctx.live.pods:
-        suffix = pod["metadata"]["name"].removeprefix(prefix)
-        if suffix.isdigit():
-            labels = pod["metadata"].get("labels") or {}
-            views.append(
-                PodView(
-                    int(suffix),
-                    pod["metadata"]["name"],
-                    pod_ready(pod),
-                    pod_version(pod),
-                    labels.get(REVISION_LABEL),
-                )
-            )
-    return sorted(views, key=lambda p: p.ordinal)
+    return views_of(ctx.live.pods, ctx.cluster.metadata.name)
 
 
 def read_health(api: WeaviateHealth) -> Health | None:
@@ -45,3 +30,10 @@ def read_health(api: WeaviateHealth) -> Health | None:
     return Health(
         {n.name: NodeHealth(n.status, n.version) for n in nodes}, synchronized=stats.synchronized
     )
+
+
+def node_statuses(health: Health | None) -> dict[str, NodeStatus] | None:
+    """What /v1/nodes said of each node, for the UNHEALTHY streaks; None: no answer."""
+    if health is None:
+        return None
+    return {name: node.status for name, node in health.nodes.items()}

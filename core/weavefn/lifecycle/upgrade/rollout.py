@@ -18,9 +18,14 @@ from enum import StrEnum
 
 from weavefn.lifecycle.backup_schedule import BACKUP_TIMEOUT
 from weavefn.lifecycle.upgrade.state import UpgradeState
+from weavefn.lifecycle.upgrade.unhealable import StuckReason, Unhealable, unhealable
 from weavefn.model.operations import UpgradePhase
+from weavefn.reconcile.followup import FollowUp, Wait, poll
+from weavefn.reconcile.pods import PodView
 from weavefn.render.statefulset import Rollout
 from weavefn.weaviate.port import BackupStatus, NodeStatus
+
+__all__ = ["Health", "NodeHealth", "PodView", "UpgradeDecision", "Verdict", "decide"]
 
 STEP_TIMEOUT = timedelta(minutes=10)
 
@@ -39,6 +44,7 @@ class Verdict(StrEnum):
     VERIFIED = "Verified"
     STEP_TIMED_OUT = "StepTimedOut"
     NODE_UNHEALTHY = "NodeUnhealthy"
+    POD_STUCK = "PodCannotStart"
     REVERTED = "PodReverted"
     ROLLED_BACK = "RolledBack"
     ROLLBACK_TIMED_OUT = "RollbackTimedOut"
@@ -48,16 +54,6 @@ class Verdict(StrEnum):
 class UpgradePolicy:
     step_timeout: timedelta = STEP_TIMEOUT
     backup_timeout: timedelta = BACKUP_TIMEOUT
-
-
-@dataclass(frozen=True)
-class PodView:
-    ordinal: int
-    name: str
-    ready: bool
-    version: str | None
-    revision: str | None = None
-    """The StatefulSet revision the pod was made from (its controller-revision-hash label)."""
 
 
 @dataclass(frozen=True)
@@ -91,11 +87,12 @@ class Health:
 
 @dataclass(frozen=True)
 class UpgradeDecision:
-    """The next state (None: unchanged) and why."""
+    """The next state (None: unchanged) and why; a wait says when to look again."""
 
     verdict: Verdict
     message: str
     state: UpgradeState | None = None
+    recheck: FollowUp | None = None
 
 
 def backup_id_for(target: str, now: datetime) -> str:
@@ -131,18 +128,15 @@ def decide_backup(
         return UpgradeDecision(
             Verdict.BACKUP_TIMED_OUT, message, state.to(UpgradePhase.FAILED, now, error=message)
         )
+    text = f"backup {state.backup_id} {backup or 'requested'}"
+    recheck = poll(Wait.BACKUP, text, now=now)
     if backup is None:
-        return UpgradeDecision(Verdict.BACKUP_REQUESTED, f"backup {state.backup_id} requested")
-    return UpgradeDecision(Verdict.WAITING, f"backup {state.backup_id} {backup}")
+        return UpgradeDecision(Verdict.BACKUP_REQUESTED, text, recheck=recheck)
+    return UpgradeDecision(Verdict.WAITING, text, recheck=recheck)
 
 
 def _pod(pods: list[PodView], ordinal: int) -> PodView | None:
     return next((p for p in pods if p.ordinal == ordinal), None)
-
-
-def _unhealthy(health: Health) -> str | None:
-    bad = sorted(n for n, v in health.nodes.items() if v.status is NodeStatus.UNHEALTHY)
-    return ", ".join(bad) if bad else None
 
 
 def _pod_on(pods: list[PodView], ordinal: int, version: str) -> PodView | None:
@@ -169,6 +163,16 @@ def _all_healthy(health: Health) -> bool:
     )
 
 
+def _rollback(
+    state: UpgradeState, now: datetime, verdict: Verdict, message: str
+) -> UpgradeDecision:
+    top = max(state.replicas - 1, 0)
+    reverting = state.to(
+        UpgradePhase.ROLLING_BACK, now, partition=top, step_started_at=now, error=message
+    )
+    return UpgradeDecision(verdict, f"{message}; rolling back to {state.source}", reverting)
+
+
 def all_healthy(health: Health) -> bool:
     """Every node HEALTHY and Raft in sync."""
     return _all_healthy(health)
@@ -176,7 +180,8 @@ def all_healthy(health: Health) -> bool:
 
 def unhealthy_nodes(health: Health) -> str | None:
     """The nodes reporting UNHEALTHY, comma-separated, or None."""
-    return _unhealthy(health)
+    bad = sorted(n for n, v in health.nodes.items() if v.status is NodeStatus.UNHEALTHY)
+    return ", ".join(bad) if bad else None
 
 
 def proven(pods: list[PodView], health: Health, ordinal: int, target: Target) -> PodView | None:
@@ -190,14 +195,23 @@ def proven(pods: list[PodView], health: Health, ordinal: int, target: Target) ->
     return None
 
 
-def _rollback(
-    state: UpgradeState, now: datetime, verdict: Verdict, message: str
-) -> UpgradeDecision:
-    top = max(state.replicas - 1, 0)
-    reverting = state.to(
-        UpgradePhase.ROLLING_BACK, now, partition=top, step_started_at=now, error=message
+def rolling(pods: list[PodView], *, first: int, version: str) -> list[PodView]:
+    """The pods a rollout has moved: ordinal ``first`` and above, given ``version``'s image."""
+    return [p for p in pods if p.ordinal >= first and p.version == version]
+
+
+def _wait(state: UpgradeState, now: datetime, message: str, pod: PodView | None) -> UpgradeDecision:
+    """Wait for ``pod`` (or the cluster), looking again on its readiness probe's grid."""
+    since = pod.started if pod is not None else None
+    recheck = poll(Wait.POD_READY, message, now=now, since=since)
+    return UpgradeDecision(Verdict.WAITING, message, recheck=recheck)
+
+
+def _stuck_rollout(state: UpgradeState, now: datetime, stuck: Unhealable) -> UpgradeDecision:
+    node = stuck.reason is StuckReason.NODE_UNHEALTHY
+    return _rollback(
+        state, now, Verdict.NODE_UNHEALTHY if node else Verdict.POD_STUCK, stuck.message
     )
-    return UpgradeDecision(verdict, f"{message}; rolling back to {state.source}", reverting)
 
 
 def decide_rollout(
@@ -208,10 +222,14 @@ def decide_rollout(
     now: datetime,
     policy: UpgradePolicy,
 ) -> UpgradeDecision:
-    """RollingOut and Verifying: step the partition down once the pod above is proven."""
-    unhealthy = _unhealthy(health)
-    if unhealthy:
-        return _rollback(state, now, Verdict.NODE_UNHEALTHY, f"node {unhealthy} is UNHEALTHY")
+    """RollingOut and Verifying: step the partition down once the pod above is proven.
+
+    A failure that cannot heal (unhealable.py) rolls back at once, not at the step timeout.
+    """
+    first = 0 if state.phase is UpgradePhase.VERIFYING else state.partition
+    stuck = unhealable(rolling(pods, first=first, version=state.target), state.unhealthy)
+    if stuck is not None:
+        return _stuck_rollout(state, now, stuck)
     if state.phase is UpgradePhase.VERIFYING:
         ready = all(_pod_on(pods, i, state.target) for i in range(state.replicas))
         nodes = all(
@@ -223,7 +241,7 @@ def decide_rollout(
                 f"all {state.replicas} nodes healthy on {state.target}",
                 state.to(UpgradePhase.SUCCEEDED, now),
             )
-        return _timeout_or_wait(state, now, policy, "waiting for every node to agree")
+        return _timeout_or_wait(state, now, policy, "waiting for every node to agree", None)
     pod = proven(pods, health, state.partition, Target(state.target))
     if pod is not None:
         done = state.replicas - state.partition
@@ -239,19 +257,26 @@ def decide_rollout(
             f"{done}/{state.replicas} pods on {state.target}",
             replace(state, partition=below, lowest_rolled=below, step_started_at=now),
         )
-    waiting = _pod(pods, state.partition)
-    name = waiting.name if waiting else f"pod {state.partition}"
-    return _timeout_or_wait(state, now, policy, f"waiting for {name} on {state.target}")
+    seen = _pod(pods, state.partition)
+    name = seen.name if seen else f"pod {state.partition}"
+    waiting = f"waiting for {name} on {state.target}"
+    on_target = seen if seen is not None and seen.version == state.target else None
+    return _timeout_or_wait(state, now, policy, waiting, on_target)
 
 
 def _timeout_or_wait(
-    state: UpgradeState, now: datetime, policy: UpgradePolicy, waiting: str
+    state: UpgradeState, now: datetime, policy: UpgradePolicy, waiting: str, pod: PodView | None
 ) -> UpgradeDecision:
     started = state.step_started_at or state.phase_started_at
     if now - started > policy.step_timeout:
         message = f"pod {state.partition} not healthy on {state.target} after {_minutes(policy.step_timeout)}"
         return _rollback(state, now, Verdict.STEP_TIMED_OUT, message)
-    return UpgradeDecision(Verdict.WAITING, waiting)
+    return _wait(state, now, waiting, pod)
+
+
+def _give_up(state: UpgradeState, now: datetime, verdict: Verdict, why: str) -> UpgradeDecision:
+    message = f"rollback stuck: {why}; needs a human"
+    return UpgradeDecision(verdict, message, state.to(UpgradePhase.FAILED, now, error=message))
 
 
 def decide_rollback(
@@ -262,9 +287,15 @@ def decide_rollback(
     now: datetime,
     policy: UpgradePolicy,
 ) -> UpgradeDecision:
-    """RollingBack: revert the rolled pods from the top, each proven Ready on the source."""
+    """RollingBack: revert the rolled pods from the top, each proven Ready on the source.
+
+    A reverted pod that cannot start on the source either ends it at once (Failed).
+    """
     lowest = state.lowest_rolled if state.lowest_rolled is not None else 0
     reverting = state.partition
+    stuck = unhealable(rolling(pods, first=reverting, version=state.source), {})
+    if stuck is not None:
+        return _give_up(state, now, Verdict.ROLLBACK_TIMED_OUT, stuck.message)
     # Pods that never got the target image need nothing: skip straight past them.
     while reverting > lowest and _pod_on(pods, reverting, state.source):
         pod = _pod(pods, reverting)
@@ -288,14 +319,11 @@ def decide_rollback(
         )
     started = state.step_started_at or state.phase_started_at
     if now - started > policy.step_timeout:
-        message = (
-            f"rollback stuck: pod {reverting} not healthy on {state.source} after "
-            f"{_minutes(policy.step_timeout)}; needs a human"
-        )
-        return UpgradeDecision(
-            Verdict.ROLLBACK_TIMED_OUT, message, state.to(UpgradePhase.FAILED, now, error=message)
-        )
-    return UpgradeDecision(Verdict.WAITING, f"waiting for pod {reverting} on {state.source}")
+        why = f"pod {reverting} not healthy on {state.source} after {_minutes(policy.step_timeout)}"
+        return _give_up(state, now, Verdict.ROLLBACK_TIMED_OUT, why)
+    seen = _pod(pods, reverting)
+    on_source = seen if seen is not None and seen.version == state.source else None
+    return _wait(state, now, f"waiting for pod {reverting} on {state.source}", on_source)
 
 
 def decide(
@@ -318,10 +346,6 @@ def decide(
     return UpgradeDecision(Verdict.WAITING, f"{state.phase}")
 
 
-def minutes(delta: timedelta) -> str:
-    return _minutes(delta)
-
-
 def _minutes(delta: timedelta) -> str:
     return f"{delta.total_seconds() / 60:g}m"
 
@@ -336,3 +360,7 @@ def pinned_rollout(state: UpgradeState | None) -> Rollout | None:
     if state.phase is UpgradePhase.ROLLING_BACK:
         return Rollout(state.source, state.partition)
     return Rollout(state.source, 0)  # Pending, BackingUp: nothing changes before the backup
+
+
+def minutes(delta: timedelta) -> str:
+    return _minutes(delta)

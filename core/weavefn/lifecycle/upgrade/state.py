@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +40,8 @@ class UpgradeState:
     """The lowest ordinal that was given the target image (what a rollback must revert)."""
     step_started_at: datetime | None = None
     error: str | None = None
+    unhealthy: dict[str, int] = field(default_factory=dict)
+    """Node -> checks in a row /v1/nodes reported it UNHEALTHY (fail-fast at two)."""
     template: str | None = None
     """The hash of the pod template being rolled (see UpgradeDetails.template)."""
 
@@ -59,6 +61,7 @@ class UpgradeState:
             lowest_rolled=details.lowest_rolled,
             step_started_at=parse_time(step) if step else None,
             error=details.error,
+            unhealthy=dict(details.unhealthy_checks or {}),
             template=details.template,
         )
 
@@ -74,6 +77,7 @@ class UpgradeState:
             lowest_rolled=self.lowest_rolled,
             step_started_at=stamp(self.step_started_at) if self.step_started_at else None,
             error=self.error,
+            unhealthy_checks=dict(self.unhealthy) or None,
             template=self.template,
         )
         return UpgradeOperation(

@@ -16,7 +16,7 @@ from weavefn.conditions import UpgradeConditionReason
 from weavefn.events import ClusterEvent, EventReason, EventType
 from weavefn.lifecycle.backup import add_pending, advance_backups, in_progress, stamp
 from weavefn.lifecycle.backup_schedule import PENDING, BackupReason
-from weavefn.lifecycle.upgrade.observe import pod_views, read_health
+from weavefn.lifecycle.upgrade.observe import node_statuses, pod_views, read_health
 from weavefn.lifecycle.upgrade.rollout import (
     Health,
     UpgradeDecision,
@@ -29,6 +29,7 @@ from weavefn.lifecycle.upgrade.rollout import (
 )
 from weavefn.lifecycle.upgrade.start import StartRefusal, check_start
 from weavefn.lifecycle.upgrade.state import UpgradeState, progress_text, upgrade_state
+from weavefn.lifecycle.upgrade.unhealable import unhealthy_streaks
 from weavefn.model.operations import (
     Operation,
     OperationKind,
@@ -39,6 +40,7 @@ from weavefn.model.operations import (
 from weavefn.model.status import ConditionType, PodTemplateRecord
 from weavefn.reconcile.context import ClusterContext
 from weavefn.reconcile.desired import rendered_hash
+from weavefn.reconcile.followup import Wait, poll
 from weavefn.reconcile.template import Pin
 from weavefn.weaviate.port import BackupStatus, WeaviateBackups, WeaviateHealth
 
@@ -63,6 +65,7 @@ _EVENTS: dict[Verdict, tuple[EventReason, EventType]] = {
     Verdict.VERIFIED: (EventReason.UPGRADE_SUCCEEDED, EventType.NORMAL),
     Verdict.STEP_TIMED_OUT: (EventReason.ROLLBACK_STARTED, EventType.WARNING),
     Verdict.NODE_UNHEALTHY: (EventReason.ROLLBACK_STARTED, EventType.WARNING),
+    Verdict.POD_STUCK: (EventReason.ROLLBACK_STARTED, EventType.WARNING),
     Verdict.REVERTED: (EventReason.UPGRADE_PROGRESS, EventType.NORMAL),
     Verdict.ROLLED_BACK: (EventReason.ROLLED_BACK, EventType.WARNING),
     Verdict.ROLLBACK_TIMED_OUT: (EventReason.UPGRADE_FAILED, EventType.WARNING),
@@ -143,6 +146,9 @@ class Upgrader:
                 backup = self._backup_status(ctx, state)
             elif not health_read:
                 health, health_read = read_health(api), True
+                # one more check of every node, counted once however many decisions follow
+                streaks = unhealthy_streaks(state.unhealthy, node_statuses(health))
+                state = replace(state, unhealthy=streaks)
             decision = decide(
                 state,
                 pods=pod_views(ctx),
@@ -153,8 +159,11 @@ class Upgrader:
             )
             if decision.state is None:
                 self._save(ctx, state, message=progress_text(state, self._backup_text(ctx, state)))
+                ctx.check_again(decision.recheck)
                 return
             state = self._advance(ctx, decision)
+        # every decision this pass proved something: look again soon for the next
+        ctx.check_again(poll(Wait.POD_READY, "upgrade continues", now=ctx.now))
 
     @staticmethod
     def _wait(ctx: ClusterContext, operation: Operation) -> None:

@@ -32,6 +32,25 @@ class ManualClock:
         return self._now
 
 
+class OffsetClock:
+    """Wall-clock time plus an offset that only grows: the saved local cluster's time.
+
+    ``weavefn run`` moves it forward to the next due follow-up instead of sleeping, so
+    simulated minutes pass in a moment; the offset is kept in the state file.
+    """
+
+    def __init__(self, offset: float = 0.0) -> None:
+        self.offset = max(0.0, offset)
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("a clock cannot go backwards")
+        self.offset += seconds
+
+
 def rfc3339(seconds: float) -> str:
     """Format like the API server does: UTC, second precision, ``Z`` suffix."""
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

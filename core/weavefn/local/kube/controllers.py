@@ -18,6 +18,7 @@ from weavefn.local.kube.pods import (
     failure_of,
     new_claim,
     new_pod,
+    next_change,
     owner_reference,
     pod_status,
     revision_name,
@@ -171,6 +172,10 @@ class Simulation:
             ready_at = self.ready_at(pod)
             if ready_at is not None and ready_at > now:
                 pending.append(ready_at)
+            started = self.state.started.get(_key(pod), now)
+            change = next_change(failure_of(pod, self.state), started=started, now=now)
+            if change is not None:
+                pending.append(change)  # a failing pod's status moves on: ErrImagePull, restarts
         if pending:
             self._wake[(STATEFULSET, ns, name)] = min(pending)
         self._write_status(sts, pods, current_rev=current_rev, update_rev=update_rev, now=now)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from weavefn.kube.port import KubeApi
 from weavefn.local.kube.faults import Fault, FaultRule, RecordedCall, Verb
+from weavefn.local.kube.pods import PodFailure
 from weavefn.local.kube.scaling import ScalingEndpoints
 
 
@@ -69,16 +70,20 @@ class LocalKube(ScalingEndpoints):
 
     # -- pod failures ---------------------------------------------------------------------
 
-    def fail_pod(self, namespace: str, name: str) -> None:
-        """The pod (and its replacements of the same name) never becomes Ready."""
+    def fail_pod(
+        self, namespace: str, name: str, failure: PodFailure = PodFailure.CRASH_LOOP
+    ) -> None:
+        """The pod (and its replacements of the same name) never becomes Ready: it crash-loops
+        (the default), or runs with a readiness probe that never passes (NOT_READY)."""
         with self._lock:
-            self._sim.state.failed_pods.add(f"{namespace}/{name}")
+            self._sim.state.failed_pods[f"{namespace}/{name}"] = failure
             self._sim.touch_all()
 
-    def fail_image(self, image_substring: str) -> None:
-        """Pods running an image containing ``image_substring`` never become Ready."""
+    def fail_image(self, image_substring: str, failure: PodFailure = PodFailure.IMAGE_PULL) -> None:
+        """Pods running an image containing ``image_substring`` never become Ready: the image
+        cannot be pulled (the default), or it crash-loops (CRASH_LOOP), or never gets Ready."""
         with self._lock:
-            self._sim.state.failed_images.add(image_substring)
+            self._sim.state.failed_images[image_substring] = failure
             self._sim.touch_all()
 
     def heal(
@@ -91,9 +96,9 @@ class LocalKube(ScalingEndpoints):
                 state.failed_pods.clear()
                 state.failed_images.clear()
             if namespace is not None and name is not None:
-                state.failed_pods.discard(f"{namespace}/{name}")
+                state.failed_pods.pop(f"{namespace}/{name}", None)
             if image is not None:
-                state.failed_images.discard(image)
+                state.failed_images.pop(image, None)
             self._sim.touch_all()
 
 

@@ -20,10 +20,12 @@ from weavefn.errors import (
     TerminalError,
     UnavailableError,
 )
-from weavefn.local.kube.clock import wall_clock
+from weavefn.local.kube.clock import OffsetClock
 from weavefn.local.kube.localkube import LocalKube
 
 LOCK_TIMEOUT_SECONDS = 30.0
+CLOCK_KEY = "clock"
+"""extras[CLOCK_KEY]["offset"]: seconds the cluster's time runs ahead of the wall clock."""
 
 
 def start_over(path: Path) -> str:
@@ -75,21 +77,27 @@ def _save(path: Path, data: dict[str, Any]) -> None:
         raise
 
 
+def _offset(kube: LocalKube) -> float:
+    return float((kube.extras.get(CLOCK_KEY) or {}).get("offset", 0.0))
+
+
 @contextlib.contextmanager
 def open_local(
     path: str | os.PathLike[str], *, ready_delay: float = 0.0, access: Access = Access.WRITE
 ) -> Iterator[LocalKube]:
     """The local cluster saved at ``path``, validated whole before it is used.
 
-    Uses wall-clock time, so pods started by one invocation are Ready in a later one. With
-    WRITE access the file is created when missing and locked for this process, and state is
-    saved only when the block exits normally: a failed command leaves the file as it was.
+    Uses wall-clock time (plus the offset ``weavefn run`` moved it by), so pods started by one
+    invocation are Ready in a later one. With WRITE access the file is created when missing
+    and locked for this process, and state is saved only when the block exits normally: a
+    failed command leaves the file as it was.
     With READ access nothing on disk changes (saves are atomic renames, so no lock is needed
     to read a whole file), and a missing file is a NotFoundError.
     """
     target = Path(path)
+    clock = OffsetClock()
     if access is Access.READ:
-        kube = LocalKube(clock=wall_clock, ready_delay=ready_delay)
+        kube = LocalKube(clock=clock, ready_delay=ready_delay)
         data = _load(target)
         if data is None:
             raise NotFoundError(
@@ -97,6 +105,7 @@ def open_local(
                 "or name another with --cluster"
             )
         kube.load_json(data)
+        clock.offset = _offset(kube)
         yield kube
         return
     lock = FileLock(str(target) + ".lock", timeout=LOCK_TIMEOUT_SECONDS)
@@ -110,11 +119,14 @@ def open_local(
     except OSError as exc:
         raise TerminalError(f"cannot open the local cluster at {target}: {exc}") from None
     try:
-        kube = LocalKube(clock=wall_clock, ready_delay=ready_delay)
+        kube = LocalKube(clock=clock, ready_delay=ready_delay)
         data = _load(target)
         if data is not None:
             kube.load_json(data)
+            clock.offset = _offset(kube)
         yield kube
+        if clock.offset:
+            kube.extras[CLOCK_KEY] = {"offset": clock.offset}
         try:
             _save(target, kube.to_json())
         except OSError as exc:

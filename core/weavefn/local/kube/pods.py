@@ -1,4 +1,14 @@
-"""What the simulated kubelet shows: pod and PVC objects built from a StatefulSet, pod status."""
+"""What the simulated kubelet shows: pod and PVC objects built from a StatefulSet, pod status.
+
+Injected failures show as a real kubelet reports them (pkg/kubelet/images, kuberuntime):
+
+- IMAGE_PULL: the pod stays Pending; its container waits with ErrImagePull for the first
+  pull attempt (PULL_ATTEMPT_SECONDS), then ImagePullBackOff.
+- CRASH_LOOP: the container runs CRASH_AFTER_SECONDS and exits with an error; the kubelet
+  restarts it at once the first time, then after a back-off of 10 s doubling to 300 s, each
+  wait shown as CrashLoopBackOff. restartCount counts the restarts, lastState the exit.
+- NOT_READY: the container runs, but its readiness probe never passes (no waiting reason).
+"""
 
 from __future__ import annotations
 
@@ -22,6 +32,21 @@ class PodFailure(StrEnum):
 
     CRASH_LOOP = "CrashLoopBackOff"
     IMAGE_PULL = "ImagePullBackOff"
+    NOT_READY = "NotReady"
+
+
+PULL_ATTEMPT_SECONDS = 5.0
+CRASH_AFTER_SECONDS = 5.0
+BACK_OFF_SECONDS = 10.0
+BACK_OFF_CAP_SECONDS = 300.0
+
+
+def _failures(found: object, default: PodFailure) -> dict[str, PodFailure]:
+    """A saved failure map; a list (the format before failure kinds) gets ``default``."""
+    if isinstance(found, dict):
+        return {str(k): PodFailure(v) for k, v in found.items()}
+    listed: list[Any] = list(found) if isinstance(found, list) else []
+    return dict.fromkeys((str(k) for k in listed), default)
 
 
 @dataclass
@@ -30,16 +55,17 @@ class SimState:
 
     started: dict[str, float] = field(default_factory=dict)
     """``namespace/pod`` -> when its containers (re)started."""
-    failed_pods: set[str] = field(default_factory=set)
-    failed_images: set[str] = field(default_factory=set)
+    failed_pods: dict[str, PodFailure] = field(default_factory=dict)
+    failed_images: dict[str, PodFailure] = field(default_factory=dict)
+    """Image substring -> how a pod running it fails."""
     revisions: dict[str, Obj] = field(default_factory=dict)
     """``namespace/revision`` -> pod template, like ControllerRevisions."""
 
     def to_json(self) -> Obj:
         return {
             "started": self.started,
-            "failedPods": sorted(self.failed_pods),
-            "failedImages": sorted(self.failed_images),
+            "failedPods": {k: str(v) for k, v in sorted(self.failed_pods.items())},
+            "failedImages": {k: str(v) for k, v in sorted(self.failed_images.items())},
             "revisions": self.revisions,
         }
 
@@ -47,8 +73,8 @@ class SimState:
     def from_json(cls, data: Obj) -> SimState:
         return cls(
             started={k: float(v) for k, v in data.get("started", {}).items()},
-            failed_pods=set(data.get("failedPods", [])),
-            failed_images=set(data.get("failedImages", [])),
+            failed_pods=_failures(data.get("failedPods"), PodFailure.CRASH_LOOP),
+            failed_images=_failures(data.get("failedImages"), PodFailure.IMAGE_PULL),
             revisions=dict(data.get("revisions", {})),
         )
 
@@ -140,12 +166,85 @@ def new_claim(sts: Obj, *, claim: Obj, ordinal: int) -> Obj:
 def failure_of(pod: Obj, state: SimState) -> PodFailure | None:
     """Why this pod cannot become Ready, given the injected failures."""
     images = [c.get("image", "") for c in pod.get("spec", {}).get("containers", [])]
-    if any(bad in image for bad in state.failed_images for image in images):
-        return PodFailure.IMAGE_PULL
+    for bad, failure in sorted(state.failed_images.items()):
+        if any(bad in image for image in images):
+            return failure
     meta = pod["metadata"]
-    if f"{meta['namespace']}/{meta['name']}" in state.failed_pods:
-        return PodFailure.CRASH_LOOP
+    return state.failed_pods.get(f"{meta['namespace']}/{meta['name']}")
+
+
+@dataclass(frozen=True)
+class CrashLoop:
+    """Where a crash-looping container stands at a moment."""
+
+    restarts: int
+    running_since: float | None
+    """When its current run began; None while it waits out a back-off."""
+    last_exit: float | None
+    next_change: float
+
+
+def crash_loop(started: float, now: float) -> CrashLoop:
+    """The kubelet's restart schedule for a container that exits CRASH_AFTER_SECONDS after
+    each start: the first restart at once, then back-offs of 10 s doubling to 300 s."""
+    run_start, restarts, last_exit = started, 0, None
+    while True:
+        exit_at = run_start + CRASH_AFTER_SECONDS
+        if now < exit_at:
+            return CrashLoop(restarts, run_start, last_exit, exit_at)
+        wait = (
+            0.0
+            if restarts == 0
+            else min(BACK_OFF_SECONDS * 2 ** (restarts - 1), BACK_OFF_CAP_SECONDS)
+        )
+        restart_at = exit_at + wait
+        if now < restart_at:
+            return CrashLoop(restarts, None, exit_at, restart_at)
+        run_start, restarts, last_exit = restart_at, restarts + 1, exit_at
+
+
+def next_change(failure: PodFailure | None, *, started: float, now: float) -> float | None:
+    """When a failing pod's status next changes (its controller must look again then)."""
+    if failure is PodFailure.IMAGE_PULL and now < started + PULL_ATTEMPT_SECONDS:
+        return started + PULL_ATTEMPT_SECONDS
+    if failure is PodFailure.CRASH_LOOP:
+        return crash_loop(started, now).next_change
     return None
+
+
+def _failing_container(image: str, failure: PodFailure, *, started: float, now: float) -> Obj:
+    if failure is PodFailure.IMAGE_PULL:
+        if now < started + PULL_ATTEMPT_SECONDS:
+            waiting = {
+                "reason": "ErrImagePull",
+                "message": f'failed to pull image "{image}": not found',
+            }
+        else:
+            waiting = {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{image}"'}
+        return {"restartCount": 0, "state": {"waiting": waiting}, "started": False}
+    if failure is PodFailure.NOT_READY:
+        return {
+            "restartCount": 0,
+            "state": {"running": {"startedAt": rfc3339(started)}},
+            "started": True,
+        }
+    loop = crash_loop(started, now)
+    found: Obj = {"restartCount": loop.restarts, "started": loop.running_since is not None}
+    if loop.running_since is not None:
+        found["state"] = {"running": {"startedAt": rfc3339(loop.running_since)}}
+    else:
+        back_off = loop.next_change - (loop.last_exit or started)
+        found["state"] = {
+            "waiting": {
+                "reason": "CrashLoopBackOff",
+                "message": f"back-off {back_off:.0f}s restarting failed container",
+            }
+        }
+    if loop.last_exit is not None:
+        found["lastState"] = {
+            "terminated": {"exitCode": 1, "reason": "Error", "finishedAt": rfc3339(loop.last_exit)}
+        }
+    return found
 
 
 def pod_status(
@@ -157,18 +256,16 @@ def pod_status(
     flag = "True" if ready else "False"
     containers = []
     for container in pod.get("spec", {}).get("containers", []):
-        state: Obj = {"running": {"startedAt": rfc3339(started)}}
-        if failure:
-            state = {"waiting": {"reason": str(failure)}}
+        image = container.get("image", "")
+        found: Obj = {
+            "restartCount": 0,
+            "state": {"running": {"startedAt": rfc3339(started)}},
+            "started": True,
+        }
+        if failure is not None:
+            found = _failing_container(image, failure, started=started, now=now)
         containers.append(
-            {
-                "name": container.get("name", ""),
-                "image": container.get("image", ""),
-                "ready": ready,
-                "started": failure is None,
-                "restartCount": 0,
-                "state": state,
-            }
+            {"name": container.get("name", ""), "image": image, "ready": ready, **found}
         )
     conditions = [
         {"type": "PodScheduled", "status": "True", "lastTransitionTime": rfc3339(started)},
