@@ -44,6 +44,9 @@ class EventReason(StrEnum):
     BACKUP_STARTED = "BackupStarted"
     BACKUP_SUCCEEDED = "BackupSucceeded"
     BACKUP_FAILED = "BackupFailed"
+    RESTORE_STARTED = "RestoreStarted"
+    RESTORE_SUCCEEDED = "RestoreSucceeded"
+    RESTORE_FAILED = "RestoreFailed"
 
 
 @dataclass(frozen=True)

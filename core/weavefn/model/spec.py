@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 
 from weavefn.model.autoscaling import AutoScalingSpec
 from weavefn.model.base import DNS_LABEL, Quantity, SpecModel, WeaviateVersion
+from weavefn.model.restore_from import RestoreFrom
 
 DEFAULT_REPOSITORY = "cr.weaviate.io/semitechnologies/weaviate"
 MODULE_NAME = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -259,6 +260,7 @@ class WeaviateClusterSpec(SpecModel):
         default=600, ge=30, le=3600, alias="terminationGracePeriodSeconds"
     )
     pod_annotations: dict[str, str] = Field(default_factory=dict, alias="podAnnotations")
+    restore_from: RestoreFrom | None = Field(default=None, alias="restoreFrom")
 
     @property
     def enabled_modules(self) -> list[ModuleSpec]:

@@ -17,6 +17,7 @@ class Phase(StrEnum):
     UPGRADING = "Upgrading"
     DEGRADED = "Degraded"
     INVALID = "Invalid"
+    RESTORING = "Restoring"
 
 
 class ConditionType(StrEnum):
@@ -29,6 +30,7 @@ class ConditionType(StrEnum):
     STORAGE = "StorageResizable"
     BACKUP = "BackupSucceeded"
     UPGRADE = "UpgradeSucceeded"
+    RESTORE = "RestoreSucceeded"
 
 
 class Condition(StatusModel):
@@ -60,12 +62,39 @@ class AutoscalingStatus(StatusModel):
     desired_replicas: int | None = Field(default=None, alias="desiredReplicas")
 
 
+class AskedRestore(StatusModel):
+    """What a restore record asks of the backup (reason ``restore``)."""
+
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    node_mapping: dict[str, str] = Field(default_factory=dict, alias="nodeMapping")
+    version: str | None = None
+    """The Weaviate version the backup was taken on, when known."""
+    source: str = "request"
+    """``request`` (CLI, CI/CD) or ``spec.restoreFrom``."""
+
+
 class BackupRecord(StatusModel):
+    """A backup weavefn took or asked for, or (reason ``restore``) a restore of one."""
+
     id: str
     backend: str
     status: str
     started_at: str = Field(alias="startedAt")
     reason: str | None = None
+    version: str | None = None
+    """The Weaviate version the cluster ran when the backup was asked for."""
+    classes: list[str] | None = None
+    """The collections Weaviate said it backs up (or restores)."""
+    restore: AskedRestore | None = None
+
+
+class RestoredFrom(StatusModel):
+    """spec.restoreFrom was acted on: the cluster never restores it again."""
+
+    backend: str
+    id: str
+    started_at: str = Field(alias="startedAt")
 
 
 class WeaviateClusterStatus(StatusModel):
@@ -81,6 +110,7 @@ class WeaviateClusterStatus(StatusModel):
     operation: Operation | None = None
     last_operation: Operation | None = Field(default=None, alias="lastOperation")
     backups: list[BackupRecord] = Field(default_factory=list)
+    restored_from: RestoredFrom | None = Field(default=None, alias="restoredFrom")
 
     def condition(self, kind: ConditionType | str) -> Condition | None:
         return next((c for c in self.conditions if c.type == kind), None)
