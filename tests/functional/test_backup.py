@@ -37,7 +37,9 @@ def test_on_demand_backup_is_recorded_then_tracked_to_success(clock: ManualClock
         "status": "PENDING",
         "startedAt": pending["startedAt"],
         "reason": "on-demand",
+        "version": "1.26.5",
     }
+    assert backup_id.startswith("weavefn-on-demand-v1-26-5-")
     started = run.invoke()["backups"][0]["status"]
     clock.advance(30)
     finished = run.invoke()
