@@ -33,7 +33,7 @@ def test_on_demand_backup_is_recorded_then_tracked_to_success(clock: ManualClock
     (pending,) = run.status()["backups"]
     assert pending == {
         "id": backup_id,
-        "backend": "filesystem",
+        "backend": "s3",
         "status": "PENDING",
         "startedAt": pending["startedAt"],
         "reason": "on-demand",

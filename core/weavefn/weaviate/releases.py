@@ -32,6 +32,12 @@ INTEGRATING_SINCE: Line = (1, 38)
 """The INTEGRATING replication state, between FINALIZING and DEHYDRATING or READY
 (cluster/proto/api/shard_requests.go, cluster/replication/consumer.go)."""
 
+# GET /v1/backups/{backend} (each backup's id, status and classes) answers from these patches:
+# the route exists earlier (1.25.31, 1.26.5, 1.27.0) but Scheduler.List answered "not
+# implemented" (500) until AllBackups arrived (usecases/backup/scheduler.go).
+_BACKUP_LIST_FROM: dict[Line, int] = {(1, 30): 12, (1, 31): 5}
+_BACKUP_LIST_LINE: Line = (1, 32)
+
 MOVEMENT_DISABLED_VAR = "REPLICA_MOVEMENT_DISABLED"
 MOVEMENT_ENABLED_VAR = "REPLICA_MOVEMENT_ENABLED"
 # The patch where each line switched from REPLICA_MOVEMENT_DISABLED (movement on unless set)
@@ -53,6 +59,17 @@ def at_least(version: str, line: Line) -> bool:
     """Whether ``version`` is on ``line`` or a later one; an unreadable version is not."""
     parsed = parse(version)
     return parsed is not None and parsed.minor_line >= line
+
+
+def lists_backups(version: str) -> bool:
+    """Whether ``GET /v1/backups/{backend}`` lists the backups (and their classes)."""
+    parsed = parse(version)
+    if parsed is None:
+        return False
+    first_patch = _BACKUP_LIST_FROM.get(parsed.minor_line)
+    if first_patch is not None:
+        return parsed.patch >= first_patch
+    return parsed.minor_line >= _BACKUP_LIST_LINE
 
 
 def movement_switch(version: str) -> str | None:
