@@ -29,13 +29,13 @@ class Runtime:
 def build_runtime(
     backend: Backend,
     *,
-    clock: Callable[[], datetime] = utcnow,
+    clock: Callable[[], datetime] | None = None,
     observer: PassObserver | None = None,
 ) -> Runtime:
     """The service on ``backend``, its API calls counted for the pass metrics ``observer`` gets."""
     service = Service(
         MeteredKube(backend.kube),
-        clock=clock,
+        clock=clock or utcnow,
         metrics=backend.metrics,
         weaviate=backend.weaviate,
         observer=observer,

@@ -22,6 +22,13 @@ def _validate(args: argparse.Namespace) -> int:
     from weavefn.lifecycle.admission_rules import spec_warnings
 
     cluster = load_manifest_file(args.file)
+    if cluster.spec.restore_from is not None:
+        from weavefn.errors import InvalidInputError
+        from weavefn.lifecycle.restore.rules import restore_from_errors
+
+        errors = restore_from_errors(cluster)
+        if errors:
+            raise InvalidInputError(errors, what="WeaviateCluster")
     print(f"{args.file}: WeaviateCluster {cluster.key} is valid", file=sys.stderr)
     for warning in spec_warnings(cluster, old=None):
         print(f"{args.file}: warning: {warning}", file=sys.stderr)

@@ -223,8 +223,17 @@ def decide(request: ReviewRequest) -> AdmissionDecision:
         errors.extend(_version_errors(request, obj))
     if request.operation == ReviewOperation.UPDATE:
         errors.extend(immutable_field_errors(old=request.old or {}, new=_spec(obj)))
+        if "restoreFrom" in _spec(obj):
+            from weavefn.lifecycle.restore.rules import restore_from_change_errors
+
+            errors.extend(restore_from_change_errors(old=request.old or {}, new=_spec(obj)))
         if cluster is not None and not errors:
             errors.extend(upgrade_backup_errors(cluster, old=request.old))
+    elif cluster is not None and cluster.spec.restore_from is not None:
+        # loaded only for a cluster created from a backup
+        from weavefn.lifecycle.restore.rules import restore_from_errors
+
+        errors.extend(restore_from_errors(cluster))
     warnings = tuple(spec_warnings(cluster, old=request.old)) if cluster else ()
     if errors or cluster is None:
         return AdmissionDecision(
