@@ -27,6 +27,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "move a cluster to a Weaviate version: backup, rolling update, rollback on failure",
     ),
     "backup": (_LIFECYCLE, "take a backup of a cluster now"),
+    "restore": (
+        "commands_restore",
+        "restore a backup into a cluster (refused, with the reason, when Weaviate would refuse)",
+    ),
     "invoke": ("commands_invoke", "run a trigger payload (see events/) through its function"),
     "simulate": (
         "commands_simulate",

@@ -124,11 +124,9 @@ def request_restore(
     record = restore_record(ask, version=version, source=RestoreSource.REQUEST, now=now)
     status.backups = [*status.backups, record]
     kube.replace_cluster_status({**raw, "status": status_dict(status)})
-    waits = (
-        f" once the {cluster.status.operation.kind} in flight ends"
+    then = (
+        f"it starts once the {cluster.status.operation.kind} in flight ends"
         if cluster.status.operation is not None
-        else ""
+        else "a reconcile pass starts it"
     )
-    return (
-        f"{cluster.key}: restore of backup {ask.backup_id} ({ask.backend}) recorded; it runs{waits}"
-    )
+    return f"{cluster.key}: restore of backup {ask.backup_id} ({ask.backend}) recorded; {then}"
