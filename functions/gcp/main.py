@@ -1,7 +1,7 @@
 """Cloud Functions (2nd gen) entry points: Pub/Sub CloudEvents and HTTP, mapped onto the core.
 
 ``on_pubsub`` serves the alerts, ticks and fan-out topics; ``on_http`` the webhook routes
-(/admission, /upgrade, /schedule, /sns). Parsing is the core's; this module only picks the
+(/admission, /upgrade, /restore, /schedule, /sns). Parsing is the core's; this module only picks the
 parser, runs the trigger and maps the outcome to what the platform understands: returning
 acknowledges a message, raising makes Pub/Sub deliver it again.
 """

@@ -10,6 +10,7 @@ import base64
 import contextlib
 import io
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,12 @@ from hypothesis import strategies as st
 from weavefn.cli.main import main as cli_main
 from weavefn.errors import RetryableError, WeavefnError
 from weavefn.triggers.http import HttpRequest
+from weavefn.triggers.signed_upgrade import sign_upgrade
 from weavefn.webhooks import Route, handle_for
 
 from functions.aws.handlers import AlarmRetryError, AwsHandlers, LocalContext
 from tests.adapters.azure.conftest import user_code
-from tests.fuzz.rig import ROOT, Rig, as_current, build_rig
+from tests.fuzz.rig import ROOT, SECRET, Rig, as_current, build_rig
 from tests.fuzz.strategies import (
     FUZZ,
     deep_json_text,
@@ -88,6 +90,25 @@ def test_router_answers_4xx_or_2xx_and_refusals_write_nothing(
     rig: Rig, path: str, method: str, headers: dict[str, str], body: bytes
 ) -> None:
     request = HttpRequest(method=method, path=path, headers=headers, body=body)
+    before = rig.kube.writes
+    response = handle_for(rig.instance, request, deadline=float("inf"))
+    assert response.status != 500, response.body[:300]
+    assert isinstance(response.json(), dict)
+    if response.status >= 400:
+        assert rig.kube.writes == before
+
+
+RESTORE = json.loads(samples()["aws/apigw-restore-request.json"]["body"])
+
+
+@FUZZ
+@given(body=hostile_bytes([RESTORE]))
+def test_signed_restore_requests_answer_4xx_or_2xx_and_refusals_write_nothing(
+    rig: Rig, body: bytes
+) -> None:
+    """Past the signature: the body, the cluster and Weaviate's checks, and nothing else."""
+    headers = sign_upgrade(body, secret=SECRET, timestamp=int(time.time()))
+    request = HttpRequest(method="POST", path="/restore", headers=headers, body=body)
     before = rig.kube.writes
     response = handle_for(rig.instance, request, deadline=float("inf"))
     assert response.status != 500, response.body[:300]
@@ -189,7 +210,7 @@ def _azure(name: str) -> Any:
     return user_code(name)
 
 
-AZURE_HTTP = {name: _azure(name) for name in ("alert", "admission", "upgrade")}
+AZURE_HTTP = {name: _azure(name) for name in ("alert", "admission", "upgrade", "restore")}
 AZURE_FANOUT = _azure("fanout")
 
 

@@ -119,24 +119,28 @@ def edit_sim(kube: LocalKube, key: str) -> Iterator[EmbeddedWeaviate]:
     ``sim.fail_next_backup(...)``, ``sim.set_raft_synchronized(False)``. Its reads of the
     cluster are the harness's own: never recorded, never faulted.
     """
+    namespace, _, name = key.partition("/")
     with _LOCK:
+        pods = [
+            p
+            for p in kube.list("v1", "Pod", namespace)
+            if p["metadata"].get("labels", {}).get(INSTANCE_LABEL) == name
+        ]
         saved = sims(kube).get(key)
         if saved is not None:
             sim = EmbeddedWeaviate.from_dict(saved, clock=kube.clock, storage=backup_storage(kube))
         else:  # nothing asked Weaviate yet: seed it from the pods now
-            namespace, _, name = key.partition("/")
             raw = kube.peek(ObjectRef(API_VERSION, KIND, namespace, name))
             if raw is None:
                 raise KeyError(f"{key!r} is not a WeaviateCluster")
-            cluster = parse_cluster(raw)
-            pods = kube.list("v1", "Pod", namespace)
-            views = node_views(
-                [p for p in pods if p["metadata"].get("labels", {}).get(INSTANCE_LABEL) == name]
-            )
+            views = node_views(pods)
             if not views:
                 raise KeyError(f"{key!r} has no pods yet: reconcile it first")
-            sim = _seed(cluster, views, kube.clock, backup_storage(kube))
+            sim = _seed(parse_cluster(raw), views, kube.clock, backup_storage(kube))
             sim.sync_nodes(views)
+        settings = backup_settings(pods)
+        if settings is not None:
+            sim.configure_backups(*settings)
         yield sim
         sims(kube)[key] = sim.to_dict()
 
