@@ -1,4 +1,4 @@
-"""Reconcile, scale-out, drain, volume growth, upgrade and rollback on a real API server.
+"""Reconcile, scale-out, drain, volume growth, upgrade, rollback and restore on a real API server.
 
 Every pass runs as a function does: ``kubeconfig:PATH`` holding the token of a ServiceAccount
 bound to the ClusterRole of infra/k8s/rbac.yaml (a missing grant is a 403 that fails the pass),
@@ -9,6 +9,7 @@ removes the ones the controllers deleted; a fake Weaviate listens on each pod's 
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -18,8 +19,12 @@ from typing import Any
 import pytest
 from weavefn.kube.port import ObjectRef
 from weavefn.kube.real import RealKube
+from weavefn.lifecycle.backup import request_backup
 from weavefn.local.weaviate.cluster import EmbeddedWeaviate
 from weavefn.local.weaviate.state import SimTiming
+from weavefn.runtime import build_runtime, open_backend
+from weavefn.service import Service
+from weavefn.triggers.model import RestoreRequest
 
 from tests.e2e.real_cluster import Scenario, service_account_kubeconfig
 from tests.support.kubelet import Kubelet
@@ -29,6 +34,8 @@ NAME = "search"
 FAST = SimTiming(
     backup_started_s=0.2,
     backup_transferring_s=0.3,
+    restore_started_s=0.2,
+    restore_transferring_s=0.3,
     replication_registered_s=0.1,
     replication_hydrating_s=0.3,
     replication_finalizing_s=0.1,
@@ -236,3 +243,71 @@ def test_upgrade_then_a_rollback_from_a_pod_that_cannot_pull_its_image(
     images = {c["image"] for c in scenario.statefulset()["spec"]["template"]["spec"]["containers"]}
     assert any(i.endswith(":1.32.6") for i in images)
     assert scenario.admin.get(ObjectRef("apps/v1", "StatefulSet", scenario.namespace, NAME))
+
+
+def _shards(sim: EmbeddedWeaviate, collection: str) -> dict[str, tuple[int, tuple[str, ...]]]:
+    found = sim.state.collection(collection)
+    assert found is not None, f"{collection} is not there"
+    return {s.name: (s.objects, tuple(s.replicas)) for s in found.shards}
+
+
+def test_restore_a_dropped_collection_then_create_a_cluster_from_the_backup(
+    scenario: Scenario, real_kube: RealKube, kubelet: Kubelet, kubeconfig: Path
+) -> None:
+    backup = {"type": "aws", "region": "us-east-1", "aws": {"backup": {"bucket": "backups"}}}
+    create(scenario, 2, cloudProvider=backup)
+    before = {c: _shards(scenario.sim, c) for c in ("Articles", "Products")}
+    with open_backend(f"kubeconfig:{scenario.kubeconfig}") as backend:
+        backup_id = request_backup(
+            backend.kube, namespace=scenario.namespace, name=NAME, now=scenario.clock()
+        )
+    scenario.passes_until(
+        lambda: scenario.status()["backups"][-1]["status"] == "SUCCESS", what="the backup"
+    )
+    scenario.sim.drop_collection("Products")
+
+    # as the signed /restore route does: check, record, one pass; then the schedule's passes
+    request = RestoreRequest(
+        cluster=scenario.key, backup=backup_id, event_id="e2e", include=("Products",)
+    )
+    scenario.act()
+    with open_backend(f"kubeconfig:{scenario.kubeconfig}") as backend:
+        service: Service = build_runtime(backend, clock=scenario.clock).service
+        outcome = service.restore(request, deadline=time.monotonic() + 20)
+    assert outcome.ok, outcome
+    scenario.passes_until(
+        lambda: (scenario.status().get("lastOperation") or {}).get("kind") == "Restore",
+        what="the restore",
+    )
+    last = scenario.status()["lastOperation"]
+    assert last["phase"] == "Succeeded", last
+    assert {c: _shards(scenario.sim, c) for c in before} == before
+
+    # a new cluster, created from that backup once its pods are Ready
+    copy = Scenario(
+        admin=real_kube,
+        kubelet=kubelet,
+        namespace=scenario.namespace,
+        name="copy",
+        sim=EmbeddedWeaviate(timing=FAST, storage=scenario.sim.storage),
+        kubeconfig=kubeconfig,
+        clock=scenario.clock,
+    )
+    try:
+        mapping = {f"{NAME}-{i}": f"copy-{i}" for i in range(2)}
+        spec = manifest(scenario.namespace, replicas=2, cloudProvider=backup)
+        spec["metadata"]["name"] = "copy"
+        spec["spec"]["restoreFrom"] = {"backend": "s3", "id": backup_id, "nodeMapping": mapping}
+        copy.apply(spec)
+        copy.passes_until(
+            lambda: (copy.status().get("lastOperation") or {}).get("kind") == "Restore",
+            what="the restore into the new cluster",
+        )
+        assert copy.status()["lastOperation"]["phase"] == "Succeeded"
+        assert copy.status()["restoredFrom"]["id"] == backup_id
+        assert {c: _shards(copy.sim, c) for c in before} == {
+            c: {s: (n, tuple(mapping[r] for r in nodes)) for s, (n, nodes) in v.items()}
+            for c, v in before.items()
+        }
+    finally:
+        copy.stop()
