@@ -19,7 +19,7 @@ import pytest
 from weavefn.errors import WeavefnError
 from weavefn.local.kube import ManualClock
 from weavefn.local.weaviate.cluster import EmbeddedWeaviate
-from weavefn.local.weaviate.state import PodNode, SimTiming
+from weavefn.local.weaviate.state import BackupFailure, PodNode, SimTiming
 from weavefn.weaviate.http import WeaviateHttpApi
 from weavefn.weaviate.port import ReplicationKind
 
@@ -137,6 +137,18 @@ def _every_call(api: WeaviateHttpApi, sim: EmbeddedWeaviate, clock: ManualClock)
     for _ in range(8):
         api.restore_status("s3", backup)
         clock.advance(1)
+    # on 1.36 a restore can be cancelled: one that succeeded is refused (422), a running one
+    # ends CANCELED (204), and cancelling it again is no error (204)
+    sim.sync_nodes([PodNode(f"weaviate-{i}", True, "1.36.2") for i in range(3)])
+    with pytest.raises(WeavefnError):
+        api.cancel_restore("s3", backup)
+    sim.drop_collection(collections[1])
+    sim.fail_next_restore(BackupFailure.STUCK)
+    api.restore_backup("s3", backup, include=collections[1:])
+    api.restore_status("s3", backup)
+    for _ in range(2):
+        api.cancel_restore("s3", backup)
+        api.restore_status("s3", backup)
     sim.set_shard_readonly(collections[0], shard.shard)
     api.set_shard_ready(collections[0], shard.shard)
     # answers that are refusals
@@ -170,7 +182,7 @@ def test_every_exchange_of_client_and_fake_is_in_weaviates_spec(
     _every_call(WeaviateHttpApi(fake.url, timeout=5.0), sim, clock)
 
     seen = {(e.method, spec.operation(e.method, e.path)[0]) for e in fake.exchanges}
-    assert len(seen) == 12, sorted(seen)  # every endpoint the client has
+    assert len(seen) == 13, sorted(seen)  # every endpoint the client has
     problems = [f"{e}: {p}" for e in fake.exchanges for p in spec.problems(e)]
     assert problems == [], "\n".join(problems)
     restores = [e for e in fake.exchanges if e.path.endswith("/restore")]
@@ -180,7 +192,9 @@ def test_every_exchange_of_client_and_fake_is_in_weaviates_spec(
         "TRANSFERRING",
         "SUCCESS",
         "FAILED",
+        "CANCELED",
     }
+    assert {e.status for e in restores if e.method == "DELETE"} == {204, 422}
 
 
 @pytest.mark.parametrize(

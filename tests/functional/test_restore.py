@@ -204,6 +204,33 @@ def test_a_restore_that_hangs_is_given_up_after_two_hours(clock: ManualClock) ->
     assert conditions(final)["RestoreSucceeded"]["reason"] == "TimedOut"
 
 
+def test_from_1_36_a_restore_given_up_is_cancelled_on_weaviate(clock: ManualClock) -> None:
+    run = running_cluster(clock, version="1.36.2")
+    backup_id = backed_up(run)
+    drop(run, "Collection3")
+    with edit_sim(run.kube, KEY) as sim:
+        sim.fail_next_restore(BackupFailure.STUCK)
+    ask(run, backup_id, include=("Collection3",))
+    run.invoke()
+
+    clock.advance(121 * 60)
+    final = run.invoke()
+
+    assert final["lastOperation"]["phase"] == "Failed"
+    message = final["lastOperation"]["message"]
+    assert "still STARTED after 120m: given up, and Weaviate's restore cancelled" in message
+    assert final["lastOperation"]["details"]["weaviateStatus"] == "CANCELED"
+    with edit_sim(run.kube, KEY) as sim:
+        seen = sim.restore_status("s3", backup_id)
+        assert (seen.status, seen.error) == ("CANCELED", "restore canceled by user")
+        assert "Collection3" not in [c.name for c in sim.state.collections]
+    # nothing runs on Weaviate any more: the same restore can be asked for again, and succeeds
+    ask(run, backup_id, include=("Collection3",))
+    run.invoke()
+    clock.advance(30)
+    assert run.invoke()["lastOperation"]["phase"] == "Succeeded"
+
+
 def test_while_a_restore_runs_no_scale_nor_scheduled_backup_starts(clock: ManualClock) -> None:
     run = running_cluster(clock)
     backup_id = backed_up(run)

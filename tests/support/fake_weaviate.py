@@ -258,6 +258,12 @@ def _restore_status(fake: FakeWeaviate, req: _Request) -> tuple[int, Any]:
     return 200, wire.encode_backup(info, classes=False)
 
 
+@_route("DELETE", "/v1/backups/{backend}/{id}/restore")
+def _cancel_restore(fake: FakeWeaviate, req: _Request) -> tuple[int, Any]:
+    fake.sim.cancel_restore(req.params["backend"], req.params["id"], via=fake.node)
+    return 204, None
+
+
 @_route("GET", "/v1/schema")
 def _schema(fake: FakeWeaviate, req: _Request) -> tuple[int, Any]:
     return 200, wire.encode_schema(fake.sim.collections(via=fake.node))

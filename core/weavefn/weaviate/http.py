@@ -119,6 +119,11 @@ class WeaviateHttpApi:
         path = f"/v1/backups/{_seg(backend)}/{_seg(backup_id)}/restore"
         return wire.decode_backup(self._call("GET", path), backend=backend)
 
+    def cancel_restore(self, backend: str, backup_id: str) -> None:
+        require_names(backend=backend)
+        validate_backup_id(backup_id)
+        self._call("DELETE", f"/v1/backups/{_seg(backend)}/{_seg(backup_id)}/restore")
+
     # WeaviateReplication
 
     def collections(self) -> list[str]:

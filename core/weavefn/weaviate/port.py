@@ -254,6 +254,11 @@ class WeaviateRestores(Protocol):
         """The restore of ``backup_id`` running here, else the last one the backend records."""
         ...
 
+    def cancel_restore(self, backend: str, backup_id: str) -> None:
+        """Cancel the restore of ``backup_id`` running here: it ends CANCELED. Needs 1.36+
+        (``releases.cancels_restores``); one already CANCELED is no error, a SUCCESS is (422)."""
+        ...
+
 
 class WeaviateReplication(Protocol):
     """Where shard replicas live, and moving them (Weaviate 1.32+)."""

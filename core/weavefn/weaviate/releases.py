@@ -38,6 +38,10 @@ INTEGRATING_SINCE: Line = (1, 38)
 _BACKUP_LIST_FROM: dict[Line, int] = {(1, 30): 12, (1, 31): 5}
 _BACKUP_LIST_LINE: Line = (1, 32)
 
+RESTORE_CANCEL_SINCE: Line = (1, 36)
+"""DELETE /v1/backups/{backend}/{id}/restore (backups.restore.cancel): a running restore ends
+CANCELED (usecases/backup/scheduler.go, CancelRestore); earlier releases have no such route."""
+
 MOVEMENT_DISABLED_VAR = "REPLICA_MOVEMENT_DISABLED"
 MOVEMENT_ENABLED_VAR = "REPLICA_MOVEMENT_ENABLED"
 # The patch where each line switched from REPLICA_MOVEMENT_DISABLED (movement on unless set)
@@ -70,6 +74,11 @@ def lists_backups(version: str) -> bool:
     if first_patch is not None:
         return parsed.patch >= first_patch
     return parsed.minor_line >= _BACKUP_LIST_LINE
+
+
+def cancels_restores(version: str) -> bool:
+    """Whether ``DELETE /v1/backups/{backend}/{id}/restore`` cancels a running restore."""
+    return at_least(version, RESTORE_CANCEL_SINCE)
 
 
 def movement_switch(version: str) -> str | None:

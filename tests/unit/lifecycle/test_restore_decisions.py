@@ -11,6 +11,7 @@ from weavefn.lifecycle.restore.decide import (
     RestorePolicy,
     Verdict,
     decide_answer,
+    decide_cancelled,
     decide_checking,
     decide_lookup,
     decide_poll,
@@ -175,6 +176,39 @@ def test_unreachable_is_tried_again_until_overdue() -> None:
     )
     late = decide_unreachable(state(RestoreStage.STARTED), error=gone, now=LATE, policy=POLICY)
     assert late is not None and late.state.phase is RestorePhase.FAILED
+
+
+@pytest.mark.parametrize(
+    ("refused", "status", "text"),
+    [
+        (None, "CANCELED", "still TRANSFERRING after 120m: given up, and Weaviate's restore"),
+        (
+            TerminalError("Weaviate answered 422: restore is applying schema changes"),
+            "TRANSFERRING",
+            "cancelling it failed (Weaviate answered 422: restore is applying schema changes): "
+            "Weaviate may still be restoring",
+        ),
+    ],
+    ids=["cancelled", "cancel-refused"],
+)
+def test_a_restore_given_up_says_whether_weaviate_cancelled_it(
+    refused: WeavefnError | None, status: str, text: str
+) -> None:
+    given_up = decide_poll(
+        state(RestoreStage.STARTED, weaviate_status="TRANSFERRING"),
+        seen=info(BackupStatus.TRANSFERRING),
+        collections=None,
+        now=LATE,
+        policy=POLICY,
+    )
+    assert given_up.verdict is Verdict.TIMED_OUT
+
+    decision = decide_cancelled(given_up, refused=refused, policy=POLICY)
+
+    assert decision.verdict is Verdict.TIMED_OUT
+    assert decision.state.phase is RestorePhase.FAILED
+    assert decision.state.weaviate_status == status
+    assert text in decision.state.message
 
 
 def test_a_state_round_trips_through_its_operation() -> None:

@@ -176,11 +176,39 @@ def decide_poll(
         return _fail(
             state.to(now=now, weaviate_status=status),
             Verdict.TIMED_OUT,
-            f"still {status or 'unreported'} after {_minutes(policy)}: given up (Weaviate may "
-            "still be restoring: check GET /v1/backups/{backend}/{id}/restore before retrying)",
+            f"{_given_up(status, policy)} ({_MAY_STILL_RESTORE})",
             now,
         )
     return RestoreDecision(Verdict.PROGRESS, state.to(now=now, weaviate_status=status))
+
+
+_MAY_STILL_RESTORE = (
+    "Weaviate may still be restoring: check GET /v1/backups/{backend}/{id}/restore before retrying"
+)
+
+
+def _given_up(status: str | None, policy: RestorePolicy) -> str:
+    return f"still {status or 'unreported'} after {_minutes(policy)}: given up"
+
+
+def decide_cancelled(
+    given_up: RestoreDecision, *, refused: WeavefnError | None, policy: RestorePolicy
+) -> RestoreDecision:
+    """A restore given up (overdue) was cancelled on Weaviate (1.36+), or the cancel failed.
+
+    Cancelled, Weaviate stops writing into the cluster, and retrying is safe once it reports
+    CANCELED; otherwise the operator is told it may still be restoring.
+    """
+    state = given_up.state
+    status = state.weaviate_status
+    if refused is None:
+        error = f"{_given_up(status, policy)}, and Weaviate's restore cancelled"
+        status = str(BackupStatus.CANCELED)
+    else:
+        error = (
+            f"{_given_up(status, policy)}; cancelling it failed ({refused}): {_MAY_STILL_RESTORE}"
+        )
+    return RestoreDecision(given_up.verdict, replace(state, error=error, weaviate_status=status))
 
 
 def decide_unreachable(

@@ -12,7 +12,8 @@ from weavefn.weaviate.port import BackupInfo, NodeInfo, NodeStatus, WeaviateHeal
 
 
 class RestoreReader(WeaviateHealth, Protocol):
-    """The reads and the requests of a restore: nodes, schema, the backup and its restore."""
+    """The reads and the requests of a restore: nodes, schema, the backup, its restore and
+    cancelling it (1.36+)."""
 
     def collections(self) -> list[str]: ...
 
@@ -31,6 +32,8 @@ class RestoreReader(WeaviateHealth, Protocol):
     ) -> BackupInfo: ...
 
     def restore_status(self, backend: str, backup_id: str) -> BackupInfo: ...
+
+    def cancel_restore(self, backend: str, backup_id: str) -> None: ...
 
 
 def oldest_version(nodes: list[NodeInfo]) -> str | None:

@@ -30,6 +30,7 @@ from weavefn.lifecycle.restore.decide import (
     RestorePolicy,
     Verdict,
     decide_answer,
+    decide_cancelled,
     decide_checking,
     decide_lookup,
     decide_poll,
@@ -56,6 +57,7 @@ from weavefn.model.status import BackupRecord, ConditionType, RestoredFrom
 from weavefn.providers import backup_backend, backup_problem
 from weavefn.reconcile.context import ClusterContext
 from weavefn.reconcile.summary import Observed
+from weavefn.weaviate import releases
 from weavefn.weaviate.port import BackupInfo
 
 log = logging.getLogger("weavefn")
@@ -242,7 +244,26 @@ class Restorer:
         seen = self._seen(api, state)
         done = seen is not None and seen.status.finished
         collections = tuple(api.collections()) if done else None
-        return decide_poll(state, seen=seen, collections=collections, now=now, policy=policy)
+        decision = decide_poll(state, seen=seen, collections=collections, now=now, policy=policy)
+        if decision.verdict is Verdict.TIMED_OUT:
+            return self._cancel(ctx, api, decision)
+        return decision
+
+    def _cancel(
+        self, ctx: ClusterContext, api: RestoreReader, given_up: RestoreDecision
+    ) -> RestoreDecision:
+        """Stop Weaviate restoring what weavefn has given up on, where it can (1.36+).
+
+        Cancelled before the end is written: a pass killed in between finds it CANCELED."""
+        version = ctx.status.current_version
+        if version is None or not releases.cancels_restores(version):
+            return given_up
+        ask = given_up.state.ask
+        try:
+            api.cancel_restore(ask.backend, ask.backup_id)
+        except WeavefnError as refused:
+            return decide_cancelled(given_up, refused=refused, policy=self.policy)
+        return decide_cancelled(given_up, refused=None, policy=self.policy)
 
     @staticmethod
     def _seen(api: RestoreReader, state: RestoreState) -> BackupInfo | None:

@@ -98,6 +98,11 @@ class EmbeddedWeaviateApi:
     def restore_status(self, backend: str, backup_id: str) -> BackupInfo:
         return self._run(lambda: self.sim.restore_status(backend, backup_id, via=self.node))
 
+    def cancel_restore(self, backend: str, backup_id: str) -> None:
+        require_names(backend=backend)
+        validate_backup_id(backup_id)
+        self._run(lambda: self.sim.cancel_restore(backend, backup_id, via=self.node))
+
     def collections(self) -> list[str]:
         return [name for name, _, _ in self._run(lambda: self.sim.collections(via=self.node))]
 

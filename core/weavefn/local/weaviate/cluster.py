@@ -270,6 +270,15 @@ class EmbeddedWeaviate:
         self._answering(via)
         return restores.status(self.state, self.storage, backend, backup_id, self.clock())
 
+    def cancel_restore(self, backend: str, backup_id: str, *, via: str | None = None) -> None:
+        node = self._answering(via)
+        if not releases.cancels_restores(node.version):
+            # the route has GET and POST only: go-openapi's router answers 405
+            raise SimRefusal(
+                405, "method DELETE is not allowed, but [GET,POST] are", body=RefusalBody.ROUTE
+            )
+        restores.cancel(self.state, self.storage, backend, backup_id)
+
     def collections(self, *, via: str | None = None) -> list[tuple[str, int, int]]:
         """(name, replication factor, shard count) of every collection, as the schema says."""
         self._answering(via)

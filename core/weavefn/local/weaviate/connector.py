@@ -234,6 +234,9 @@ class LocalWeaviateApi:
     def restore_status(self, backend: str, backup_id: str) -> BackupInfo:
         return self._run(lambda api: api.restore_status(backend, backup_id))
 
+    def cancel_restore(self, backend: str, backup_id: str) -> None:
+        self._run(lambda api: api.cancel_restore(backend, backup_id))
+
     def collections(self) -> list[str]:
         return self._run(lambda api: api.collections())
 

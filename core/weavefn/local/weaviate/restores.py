@@ -144,6 +144,34 @@ def status(state: SimState, store: Storage, backend: str, backup_id: str, now: f
     )
 
 
+CANCELED_MESSAGE = "restore canceled by user"
+
+
+def cancel(state: SimState, store: Storage, backend: str, backup_id: str) -> None:
+    """``DELETE .../restore`` (1.36+): a running restore ends CANCELED, nothing of it applied.
+
+    As Weaviate's CancelRestore: one already CANCELED is no error, nor is a backup never
+    restored; one that ended SUCCESS is refused (422). One that ended FAILED is marked CANCELED.
+    """
+    check_backend(state, backend)
+    running = next(
+        (
+            r
+            for r in state.backups
+            if r.restore and r.final is None and (r.backend, r.id) == (backend, backup_id)
+        ),
+        None,
+    )
+    descriptor = storage.shelf(state, store, backend).get(backup_id)
+    last = (descriptor or {}).get("restore")
+    if running is None and isinstance(last, dict) and last.get("status") == "SUCCESS":
+        raise SimRefusal(422, f"restore {backup_id!r} already succeeded")
+    if running is not None:
+        running.final, running.error = BackupStatus.CANCELED, CANCELED_MESSAGE
+    if descriptor is not None and (running is not None or isinstance(last, dict)):
+        descriptor["restore"] = {"status": str(BackupStatus.CANCELED), "error": CANCELED_MESSAGE}
+
+
 def finish(state: SimState, store: Storage, record: SimBackup, final: BackupStatus) -> None:
     """Apply a restore that reached ``final``; write its outcome beside the backup."""
     error: str | None = None

@@ -162,6 +162,32 @@ def test_one_restore_at_a_time(sim: EmbeddedWeaviate, clock: ManualClock) -> Non
         api.restore_backup("s3", "nightly", include=["Collection2"])
 
 
+def test_a_restore_is_cancelled_from_1_36_as_weaviate_cancels_it(
+    sim: EmbeddedWeaviate, clock: ManualClock
+) -> None:
+    api = EmbeddedWeaviateApi(sim)
+    backed_up(sim, clock)
+    sim.drop_collection("Collection2")
+    sim.fail_next_restore(BackupFailure.STUCK)
+    api.restore_backup("s3", "nightly", include=["Collection2"])
+    with pytest.raises(TerminalError, match="405"):  # 1.32: the route has no DELETE
+        api.cancel_restore("s3", "nightly")
+    sim.sync_nodes([PodNode(n, True, "1.36.2") for n in NODES])
+
+    api.cancel_restore("s3", "nightly")
+    api.cancel_restore("s3", "nightly")  # once CANCELED, cancelling again is no error
+    clock.advance(600)
+
+    seen = api.restore_status("s3", "nightly")
+    assert (seen.status, seen.error) == (B.CANCELED, "restore canceled by user")
+    assert "Collection2" not in api.collections(), "nothing of a cancelled restore is applied"
+    api.restore_backup("s3", "nightly", include=["Collection2"])  # no longer in progress
+    clock.advance(600)
+    assert api.restore_status("s3", "nightly").status is B.SUCCESS
+    with pytest.raises(TerminalError, match="restore 'nightly' already succeeded"):
+        api.cancel_restore("s3", "nightly")
+
+
 def test_a_new_cluster_restores_from_the_shared_bucket_onto_mapped_nodes(
     sim: EmbeddedWeaviate, clock: ManualClock
 ) -> None:
