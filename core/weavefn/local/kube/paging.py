@@ -29,7 +29,7 @@ from weavefn.local.kube.fields import copy_obj
 from weavefn.local.kube.store import Store
 
 Obj = dict[str, Any]
-TOKEN_VERSION = "meta.k8s.io/v1"
+CONTINUE_FORMAT = "meta.k8s.io/v1"
 SNAPSHOTS_KEPT = 16
 EXPIRED = (
     "The provided continue parameter is too old to display a consistent list result. You can "
@@ -48,7 +48,7 @@ class Token:
 
     def encode(self) -> str:
         body = json.dumps(
-            {"v": TOKEN_VERSION, "rv": self.revision, "start": self.start}, separators=(",", ":")
+            {"v": CONTINUE_FORMAT, "rv": self.revision, "start": self.start}, separators=(",", ":")
         )
         return base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
 
@@ -56,7 +56,7 @@ class Token:
     def decode(cls, text: str) -> Token:
         try:
             raw = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-            if raw.get("v") != TOKEN_VERSION:
+            if raw.get("v") != CONTINUE_FORMAT:
                 raise ValueError("version")
             return cls(int(raw["rv"]), str(raw["start"]))
         except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
