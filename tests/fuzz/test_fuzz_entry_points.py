@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import io
 import json
 import time
@@ -60,7 +61,15 @@ def _bodies() -> list[Any]:
                 docs.append(json.loads(body))
             except ValueError:
                 continue
-    return docs
+    # a cluster created from a backup: spec.restoreFrom through admission and validate too
+    review = copy.deepcopy(json.loads(samples()["aws/apigw-admission-review.json"]["body"]))
+    review["request"]["object"]["spec"]["restoreFrom"] = {
+        "backend": "s3",
+        "id": "weavefn-scheduled-v1-27-0-20261118t030000z",
+        "include": ["Articles"],
+        "nodeMapping": {"old-0": "production-0"},
+    }
+    return [*docs, review, review["request"]["object"]]
 
 
 BODIES = _bodies()
@@ -278,3 +287,77 @@ def test_cli_manifest_loading_exits_cleanly(
     assert "Traceback" not in err
     if code == 2:
         assert err.strip()
+
+
+@pytest.fixture(scope="module")
+def backed_up_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """A local cluster file holding the example cluster and one finished backup of it."""
+    from weavefn.local.kube import ManualClock, open_local
+    from weavefn.local.weaviate.api import EmbeddedWeaviateApi
+    from weavefn.local.weaviate.connector import edit_sim
+
+    path = Path(tmp_path_factory.mktemp("restore")) / "cluster.json"
+    clock = ManualClock(1_795_000_000.0)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("weavefn.local.kube.persist.wall_clock", clock)
+        setting = f"local:{path}"
+        assert (
+            cli_main(
+                ["apply", "-f", str(ROOT / "examples/production-aws.yaml"), "--cluster", setting]
+            )
+            == 0
+        )
+        assert cli_main(["reconcile", "--cluster", setting]) == 0
+        backup = "weavefn-on-demand-v1-27-0-20261118t110640z"
+        with open_local(path) as kube, edit_sim(kube, "weaviate/production") as sim:
+            EmbeddedWeaviateApi(sim).create_backup("s3", backup)
+        clock.advance(60)
+        with open_local(path) as kube, edit_sim(kube, "weaviate/production") as sim:
+            sim.drop_collection(sim.state.collections[0].name)
+        yield path, backup
+
+
+OPTION_TEXT = st.one_of(
+    st.none(),
+    st.text(max_size=40),
+    st.lists(st.sampled_from(["Articles", "x", "", " ", "=", "a=b", "production-0"])).map(",".join),
+)
+
+
+@FUZZ
+@given(
+    backup=st.one_of(st.text(max_size=80), st.just("weavefn-on-demand-v1-27-0-20261118t110640z")),
+    options=st.fixed_dictionaries(
+        {
+            "--include": OPTION_TEXT,
+            "--node-mapping": OPTION_TEXT,
+            "--version": OPTION_TEXT,
+            "--backend": st.sampled_from([None, "s3", "gcs", "filesystem", "ftp"]),
+        }
+    ),
+)
+def test_cli_restore_refuses_bad_options_by_name_and_changes_nothing(
+    backed_up_file: tuple[Path, str],
+    tmp_path_factory: pytest.TempPathFactory,
+    backup: str,
+    options: dict[str, str | None],
+) -> None:
+    source, _ = backed_up_file
+    path = Path(tmp_path_factory.mktemp("restore-try")) / "cluster.json"
+    pristine = source.read_bytes()
+    path.write_bytes(pristine)
+    argv = ["restore", "production", "--backup", backup, "--cluster", f"local:{path}"]
+    argv += [f"{option}={value}" for option, value in options.items() if value is not None]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli_main(argv)
+        except WeavefnError as escaped:
+            pytest.fail(f"an error escaped main: {escaped}")
+        except SystemExit as usage:  # argparse's refusal (an unknown --backend)
+            code = int(usage.code or 0)
+    assert code in (0, 1, 2), err.getvalue()
+    assert "Traceback" not in err.getvalue()
+    if code == 2:
+        assert err.getvalue().strip()
+        assert path.read_bytes() == pristine, "a refused restore changed the cluster"

@@ -93,6 +93,15 @@ TARGET = Target(name="wv", replicas=3, backend="s3")
         ),
         pytest.param(RestoreAsk("s3", TAKEN, include=("A", "A")), TARGET, ["include"], id="twice"),
         pytest.param(
+            RestoreAsk("s3", TAKEN, include=("Articles", "articles", "Art*")),
+            TARGET,
+            ["include"],
+            id="not-collection-names",
+        ),
+        pytest.param(
+            RestoreAsk("s3", TAKEN, exclude=("A" * 256,)), TARGET, ["exclude"], id="name-too-long"
+        ),
+        pytest.param(
             RestoreAsk("s3", TAKEN, node_mapping={"old-0": "wv-3"}),
             TARGET,
             ["nodeMapping"],
@@ -108,6 +117,14 @@ TARGET = Target(name="wv", replicas=3, backend="s3")
 )
 def test_ask_errors(ask: RestoreAsk, target: Target, paths: list[str]) -> None:
     assert [e.path for e in ask_errors(ask, target, path=body_path)] == paths
+
+
+def test_a_name_that_is_no_collection_is_named_and_cut_short() -> None:
+    ask = RestoreAsk("s3", TAKEN, include=("articles", "X" * 300, "Art*", "a b", "Fine"))
+    (error,) = ask_errors(ask, TARGET, path=body_path)
+    assert error.message.startswith("'articles', 'XXXX")
+    assert "...', 'Art*' and 1 more: not a Weaviate collection name" in error.message
+    assert len(error.message) < 200
 
 
 @pytest.mark.parametrize(

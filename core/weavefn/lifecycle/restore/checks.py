@@ -15,6 +15,7 @@ taken on a newer Weaviate than the cluster runs (Weaviate only refuses a newer b
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -27,6 +28,11 @@ from weavefn.weaviate.port import BackupStatus
 
 if TYPE_CHECKING:  # the status models load only where a status is read (not in validate)
     from weavefn.model.status import BackupRecord
+
+
+COLLECTION_NAME = re.compile(r"[A-Z][_0-9A-Za-z]{0,254}")
+"""A Weaviate class name (entities/schema/validation.go, ClassNameRegexCore). weavefn compares
+names exactly, so the wildcards newer releases expand in include/exclude are not taken."""
 
 
 class AskField(StrEnum):
@@ -104,14 +110,28 @@ def known_version(ask: RestoreAsk, records: list[BackupRecord]) -> str | None:
     return None
 
 
+def _asked_version_errors(ask: RestoreAsk, where: str) -> list[FieldError]:
+    """A version given must be one, and agree with the backup's id where that says one."""
+    if not ask.version:
+        return []
+    try:
+        asked = Version.parse(ask.version)
+    except ValueError as exc:  # the CLI's --version arrives unparsed
+        return [FieldError(where, str(exc))]
+    named = version_of(ask.backup_id)
+    if named is not None and asked != named:
+        return [FieldError(where, f"{ask.version} contradicts the backup's id, which says {named}")]
+    return []
+
+
 def version_errors(
     ask: RestoreAsk, *, backup: str | None, cluster: str | None, path: PathOf
 ) -> list[FieldError]:
     """The backup's version must be known, agree with its id, and not be newer than ``cluster``."""
     where = path(AskField.VERSION)
-    named = version_of(ask.backup_id)
-    if ask.version and named is not None and Version.parse(ask.version) != named:
-        return [FieldError(where, f"{ask.version} contradicts the backup's id, which says {named}")]
+    asked = _asked_version_errors(ask, where)
+    if asked:
+        return asked
     if backup is None:
         return [
             FieldError(
@@ -175,8 +195,25 @@ def ask_errors(ask: RestoreAsk, target: Target, *, path: PathOf) -> list[FieldEr
         errors.append(
             FieldError(path(AskField.INCLUDE), f"lists {', '.join(repeated)} more than once")
         )
+    for part, names in ((AskField.INCLUDE, ask.include), (AskField.EXCLUDE, ask.exclude)):
+        errors.extend(_name_errors(names, path(part)))
     errors.extend(mapping_errors(ask.node_mapping, target, path=path))
     return errors
+
+
+def _name_errors(names: tuple[str, ...], where: str) -> list[FieldError]:
+    bad = [n for n in names if not COLLECTION_NAME.fullmatch(n)]
+    if not bad:
+        return []
+    shown = ", ".join(repr(n if len(n) <= 40 else n[:40] + "...") for n in bad[:3])
+    more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
+    return [
+        FieldError(
+            where,
+            f"{shown}{more}: not a Weaviate collection name ([A-Z][_0-9A-Za-z]{{0,254}}, "
+            "no wildcards)",
+        )
+    ]
 
 
 def node_names(target: Target) -> list[str]:
