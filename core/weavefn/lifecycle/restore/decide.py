@@ -28,8 +28,6 @@ class RestorePolicy:
     timeout: timedelta = RESTORE_TIMEOUT
     max_attempts: int = 3
     """Server errors answering the request before it counts as refused."""
-    follow_up_seconds: float = 15.0
-    """How soon a restore under way wants to be looked at again."""
 
 
 class Verdict(StrEnum):
