@@ -93,6 +93,7 @@ def test_a_refused_restore_names_the_option_and_changes_nothing(
         (["--backup", backup, "--node-mapping", "old-0"], "--node-mapping: 'old-0' is not"),
         (["--backup", backup, "--include", "A", "--exclude", "B"], "not allowed with argument"),
         (["--backup", backup, "--version", "0"], "--version: '0' is not a Weaviate version"),
+        (["--backup", "BAD ID"], "--backup: 'BAD ID' is not a backup id"),
         (["--backup", backup, "--include", "articles"], "--include: 'articles': not a Weaviate"),
     ]
     for argv, message in cases:

@@ -101,6 +101,8 @@ TARGET = Target(name="wv", replicas=3, backend="s3")
         pytest.param(
             RestoreAsk("s3", TAKEN, exclude=("A" * 256,)), TARGET, ["exclude"], id="name-too-long"
         ),
+        pytest.param(RestoreAsk("s3", "Nightly Run"), TARGET, ["backup"], id="not-a-backup-id"),
+        pytest.param(RestoreAsk("s3", "a" * 129), TARGET, ["backup"], id="backup-id-too-long"),
         pytest.param(
             RestoreAsk("s3", TAKEN, node_mapping={"old-0": "wv-3"}),
             TARGET,

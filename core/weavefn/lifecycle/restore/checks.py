@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # the status models load only where a status is read (not in 
     from weavefn.model.status import BackupRecord
 
 
+BACKUP_ID = re.compile(r"[a-z0-9_-]{1,128}")
+"""Weaviate's backup ids (usecases/backup validateID), as long as weavefn's other doors take."""
 COLLECTION_NAME = re.compile(r"[A-Z][_0-9A-Za-z]{0,254}")
 """A Weaviate class name (entities/schema/validation.go, ClassNameRegexCore). weavefn compares
 names exactly, so the wildcards newer releases expand in include/exclude are not taken."""
@@ -162,6 +164,14 @@ def version_errors(
 def ask_errors(ask: RestoreAsk, target: Target, *, path: PathOf) -> list[FieldError]:
     """What is wrong with the request itself, for this cluster, before Weaviate is asked."""
     errors: list[FieldError] = []
+    if not BACKUP_ID.fullmatch(ask.backup_id):
+        shown = ask.backup_id if len(ask.backup_id) <= 40 else ask.backup_id[:40] + "..."
+        errors.append(
+            FieldError(
+                path(AskField.BACKUP),
+                f"{shown!r} is not a backup id: up to 128 lowercase letters, digits, '_' or '-'",
+            )
+        )
     if target.backend is None:
         errors.append(
             FieldError(
