@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import warnings
 from datetime import UTC, datetime
 
 import pytest
@@ -11,10 +13,10 @@ from weavefn.errors import InvalidInputError, UnavailableError
 from weavefn.kube.port import ObjectRef
 from weavefn.local.kube import Fault, LocalKube
 from weavefn.observe.calls import MeteredKube, counting
-from weavefn.observe.catalog import BY_NAME, Scope
-from weavefn.observe.emf import EmfEmitter
+from weavefn.observe.catalog import BY_NAME, CATALOG, Scope, Unit
+from weavefn.observe.emf import LINES_PER_WRITE, EmfEmitter
 from weavefn.observe.emitters import MetricsObserver, Sink, detect, emitter_factory, parse_sink
-from weavefn.observe.points import fleet_points
+from weavefn.observe.points import Point, fleet_points
 from weavefn.reconcile.fleet import FleetReport
 from weavefn.reconcile.reconciler import ClusterReport
 
@@ -74,9 +76,10 @@ def test_bad_settings_name_the_variable() -> None:
 
 
 def test_the_fleet_scope_keeps_only_fleet_metrics() -> None:
-    lines: list[str] = []
-    observer = MetricsObserver(lambda: EmfEmitter(write=lines.append), scope=Scope.FLEET)
+    blocks: list[str] = []
+    observer = MetricsObserver(lambda: EmfEmitter(write=blocks.append), scope=Scope.FLEET)
     observer(FleetReport(clusters={"a/b": ClusterReport("a/b", ok=True, phase="Running")}))
+    lines = "".join(blocks).splitlines()
     names = {
         m["Name"]
         for line in lines
@@ -165,3 +168,67 @@ def test_readme_documents_every_metric_with_its_dimensions() -> None:
         assert f"| `{metric.name}` |" in readme, metric.name
         row = next(line for line in readme.splitlines() if line.startswith(f"| `{metric.name}` |"))
         assert f"| {dims} |" in row, (metric.name, row)
+
+
+def _powertools_line(dimensions: tuple[tuple[str, str], ...], points: list[Point]) -> dict:
+    """What Powertools' EMF provider writes for one dimension set: the encoder's oracle."""
+    from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
+        AmazonCloudWatchEMFProvider,
+    )
+
+    provider = AmazonCloudWatchEMFProvider(
+        namespace="weavefn", service="", metric_set={}, dimension_set={}, metadata_set={}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # an empty dimension value is dropped with a warning
+        for key, value in dimensions:
+            provider.add_dimension(name=key, value=value)
+    for point in points:
+        provider.add_metric(name=point.name, unit=point.unit.value, value=point.value)
+    provider.set_timestamp(AT)
+    return dict(provider.serialize_metric_set())
+
+
+AT = datetime(2026, 11, 30, 5, 0, 0, 123000, tzinfo=UTC)
+
+
+def test_every_emf_line_is_what_powertools_would_write_for_the_same_points() -> None:
+    base = (("namespace", "a"), ("cluster", "b"))
+    points = [
+        Point(d.name, 1.5, d.unit or Unit.PERCENT, (*base, *((k, "x") for k in d.extra)))
+        for d in CATALOG
+        if d.scope is Scope.CLUSTER
+    ]
+    points += [Point(d.name, 7, d.unit or Unit.NONE) for d in CATALOG if d.scope is Scope.FLEET]
+    points += [
+        Point("scale_events", 2, Unit.COUNT, (*base, ("direction", "up"))),  # a second value
+        Point("decision", 1, Unit.COUNT, (*base, ("action", "scale-up"), ("rule", ""))),
+    ]
+    lines = [json.loads(line) for line in EmfEmitter().lines(points, at=AT)]
+    groups: dict[tuple[tuple[str, str], ...], list[Point]] = {}
+    for point in points:
+        groups.setdefault(point.dimensions, []).append(point)
+    assert lines == [_powertools_line(dims, group) for dims, group in groups.items()]
+    assert all(emf_problems(json.dumps(line)) == [] for line in lines)
+
+
+def test_emf_lines_keep_to_100_metrics_and_values_and_drop_what_is_not_a_number() -> None:
+    many = [Point(f"m{i}", i, Unit.COUNT) for i in range(150)]
+    repeated = [Point("api_calls", 1, Unit.COUNT, (("cluster", "c"),))] * 120
+    broken = [Point("api_errors", math.nan, Unit.COUNT, (("cluster", "d"),))]
+    lines = EmfEmitter().lines([*many, *repeated, *broken], at=AT)
+    assert [emf_problems(line) for line in lines] == [[]] * 4
+    sizes = [len(json.loads(line)["_aws"]["CloudWatchMetrics"][0]["Metrics"]) for line in lines]
+    assert sizes == [100, 50, 1, 1]
+    assert [len(json.loads(line)["api_calls"]) for line in lines[2:]] == [100, 20]
+
+
+def test_a_pass_is_written_a_block_of_lines_at_a_time() -> None:
+    blocks: list[str] = []
+    keys = [f"a/c{i}" for i in range(600)]
+    report = FleetReport(clusters={k: ClusterReport(k, ok=True, phase="Running") for k in keys})
+    MetricsObserver(lambda: EmfEmitter(write=blocks.append))(report)
+    sizes = [len(block.splitlines()) for block in blocks]
+    assert sizes == [LINES_PER_WRITE, 600 + 1 - LINES_PER_WRITE]  # a line a cluster, the fleet
+    assert all(block.endswith("\n") for block in blocks)
+    assert all(emf_problems(line) == [] for line in "".join(blocks).splitlines())

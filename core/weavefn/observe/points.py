@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from weavefn.model.keys import split_key
-from weavefn.observe.catalog import BY_NAME, Unit
+from weavefn.observe.catalog import CATALOG, Unit
 from weavefn.observe.record import MetricObservation
 from weavefn.reconcile.fleet import FleetReport
 from weavefn.reconcile.reconciler import ClusterReport
 
 Dimensions = tuple[tuple[str, str], ...]
 _TARGET_UNITS = {"cpu": Unit.PERCENT, "memory": Unit.PERCENT, "qps": Unit.PER_SECOND}
+_UNITS = {d.name: d.unit or Unit.NONE for d in CATALOG}
 
 
-@dataclass(frozen=True)
-class Point:
+class Point(NamedTuple):
+    """One value of one metric. A tuple: a fleet's pass makes some 20 a cluster, 200,000 for
+    10,000 clusters, and a tuple is built in a fraction of a frozen dataclass's time."""
+
     name: str
     value: float
     unit: Unit
@@ -27,8 +30,8 @@ class Point:
 
 
 def _point(name: str, value: float, dims: Dimensions, *, unit: Unit | None = None) -> Point:
-    known = BY_NAME[name]  # a name outside the catalog is a bug, caught by the tests
-    return Point(name, float(value), unit or known.unit or Unit.NONE, dims)
+    # a name outside the catalog is a bug (KeyError), caught by the tests
+    return Point(name, float(value), unit or _UNITS[name], dims)
 
 
 def _readings(reading: MetricObservation, base: Dimensions) -> Iterator[Point]:
