@@ -30,6 +30,10 @@ class ConflictError(RetryableError):
     """A write lost a race (stale resourceVersion, field-manager conflict): re-read and retry."""
 
 
+class AlreadyExistsError(ConflictError):
+    """A create found an object of that name: 409 with reason AlreadyExists."""
+
+
 class UnavailableError(RetryableError):
     """A dependency (API server, Weaviate, a metric source) did not answer in time."""
 

@@ -47,6 +47,14 @@ class EventReason(StrEnum):
     RESTORE_STARTED = "RestoreStarted"
     RESTORE_SUCCEEDED = "RestoreSucceeded"
     RESTORE_FAILED = "RestoreFailed"
+    RESTART_PENDING = "PodRestartPending"
+    TEMPLATE_ROLLOUT_STARTED = "PodTemplateRolloutStarted"
+    TEMPLATE_ROLLOUT_PROGRESS = "PodTemplateRolloutProgress"
+    TEMPLATE_ROLLOUT_HELD = "PodTemplateRolloutHeld"
+    TEMPLATE_ROLLOUT_SUCCEEDED = "PodTemplateRolloutSucceeded"
+    CLUSTER_AUTH_GENERATED = "ClusterAuthSecretCreated"
+    CLUSTER_AUTH_PENDING = "ClusterAuthRolloutRequired"
+    CLUSTER_AUTH_MISSING = "ClusterAuthSecretMissing"
 
 
 @dataclass(frozen=True)

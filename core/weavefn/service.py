@@ -16,7 +16,9 @@ from weavefn.autoscale.spec_replicas import SpecReplicasStep
 from weavefn.errors import NotFoundError, TerminalError
 from weavefn.kube.port import ClusterStore, KubeApi, Obj
 from weavefn.lifecycle.backup import BackupScheduler
+from weavefn.lifecycle.cluster_auth import ClusterAuthStep
 from weavefn.lifecycle.restore.step import Restorer
+from weavefn.lifecycle.template.step import TemplateRollouter, template_pin
 from weavefn.lifecycle.upgrade.start import start_upgrade
 from weavefn.lifecycle.upgrade.step import Upgrader, upgrade_pin
 from weavefn.model.keys import object_key, split_key
@@ -25,6 +27,7 @@ from weavefn.reconcile.context import ClusterContext
 from weavefn.reconcile.fleet import Fleet, FleetReport, refs_and_kinds
 from weavefn.reconcile.live import LiveIndex
 from weavefn.reconcile.reconciler import Reconciler
+from weavefn.reconcile.template import Pin
 from weavefn.triggers.model import (
     AlarmState,
     AlarmTrigger,
@@ -43,6 +46,11 @@ log = logging.getLogger("weavefn")
 DEFAULT_BUDGET = 50.0
 PassObserver = Callable[[FleetReport], None]
 """Told of every pass (the metric emitters); it must not raise."""
+
+
+def operation_pin(ctx: ClusterContext) -> Pin | None:
+    """What the one operation in flight holds the StatefulSet to, if it rolls pods."""
+    return upgrade_pin(ctx) or template_pin(ctx)
 
 
 def find_clusters(kube: ClusterStore, *, namespace: str | None, name: str | None) -> list[Obj]:
@@ -100,10 +108,13 @@ class Service:
                 event_id=event_id,
             )
 
-        if self.weaviate is None:  # no way to reach Weaviate: no upgrades, backups or drains
+        if self.weaviate is None:
+            # No way to reach Weaviate: no upgrades, backups, drains or pod-template rollouts
+            # (a changed template is held); new clusters still get their internal auth Secret.
             return Reconciler(
                 self.kube,
                 clock=self.clock,
+                before=[ClusterAuthStep(can_switch=False)],
                 after=[SpecReplicasStep(self.scale_in), autoscale(self.scale_in)],
                 pause=self.pause,
             )
@@ -118,11 +129,19 @@ class Service:
         return Reconciler(
             self.kube,
             clock=self.clock,
-            # the operations that act before objects are applied: the pin follows the upgrade;
-            # an asked restore is taken up before another operation can begin
-            before=[Restorer(api_for), Upgrader(api_for), BackupScheduler(api_for), drain],
+            # the operations that act before objects are applied: the pin follows the upgrade or
+            # the pod-template rollout in flight (one at a time); an asked restore is taken up
+            # before another operation can begin
+            before=[
+                Restorer(api_for),
+                Upgrader(api_for),
+                ClusterAuthStep(),
+                TemplateRollouter(api_for),
+                BackupScheduler(api_for),
+                drain,
+            ],
             after=[SpecReplicasStep(scale_in), autoscale(scale_in), Rebalancer(api_for)],
-            pin=upgrade_pin,
+            pin=operation_pin,
             pause=self.pause,
         )
 

@@ -21,6 +21,7 @@ from weavefn.local.kube import ManualClock
 from weavefn.local.weaviate.cluster import EmbeddedWeaviate
 from weavefn.local.weaviate.state import BackupFailure, PodNode, SimTiming
 from weavefn.weaviate.http import WeaviateHttpApi
+from weavefn.weaviate.internal_api import internal_route
 from weavefn.weaviate.port import ReplicationKind
 
 from tests.contract.openapi import Exchange, Spec, load
@@ -195,6 +196,23 @@ def test_every_exchange_of_client_and_fake_is_in_weaviates_spec(
         "CANCELED",
     }
     assert {e.status for e in restores if e.method == "DELETE"} == {204, 422}
+
+
+# The releases around each move of Weaviate's Raft membership routes (internal_api.py).
+_ROUTING_RELEASES = ("1.25.0", "1.31.20", "1.31.21", "1.34.4", "1.34.5", "1.35.20", "1.39.0")
+
+
+def test_no_call_of_weavefn_reaches_the_internal_cluster_api(
+    served: tuple[EmbeddedWeaviate, RecordingWeaviate], clock: ManualClock
+) -> None:
+    """With CLUSTER_BASIC_AUTH_* set, weavefn's calls still work: each is a public endpoint
+    guarded by the API key only, never one Weaviate routes to its internal handlers."""
+    sim, fake = served
+    _every_call(WeaviateHttpApi(fake.url, api_key="k" * 16, timeout=5.0), sim, clock)
+    paths = {e.path for e in fake.exchanges}
+    assert "/v1/cluster/statistics" in paths
+    reached = [(p, v) for p in sorted(paths) for v in _ROUTING_RELEASES if internal_route(p, v)]
+    assert reached == []
 
 
 @pytest.mark.parametrize(

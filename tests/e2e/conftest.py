@@ -1,4 +1,5 @@
-"""Real local services for end-to-end tests: the Pub/Sub emulator, a functions-framework server.
+"""Real local services for end-to-end tests: the Pub/Sub emulator, a functions-framework server,
+and a WeaviateCluster scenario on the real API server as weavefn's ServiceAccount.
 
 Each service runs as its own process group on a free port and is torn down with the test. A
 missing tool skips the test on a workstation but fails it in CI (env ``CI`` set), so CI never
@@ -17,12 +18,19 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import pytest
+from weavefn.kube.real import RealKube
+from weavefn.local.weaviate.cluster import EmbeddedWeaviate
+
+from tests.e2e.real_cluster import FAST, NAME, Scenario, service_account_kubeconfig
+from tests.support.kubelet import Kubelet
+from tests.support.realk8s import ControlPlane
 
 ROOT = Path(__file__).resolve().parents[2]
 EMULATOR_START_SECONDS = 60.0
@@ -226,3 +234,31 @@ def gcp_function_server(tmp_path: Path) -> Iterator[Callable[..., FunctionServer
     finally:
         for process in started:
             process.stop()
+
+
+# weavefn on the real API server (tests/e2e/real_cluster.py)
+
+
+@pytest.fixture(scope="module")
+def kubeconfig(
+    control_plane: ControlPlane, real_kube: RealKube, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    target = tmp_path_factory.mktemp("weavefn") / "kubeconfig"
+    return service_account_kubeconfig(control_plane, real_kube, target)
+
+
+@pytest.fixture
+def scenario(real_kube: RealKube, kubelet: Kubelet, kubeconfig: Path) -> Iterator[Scenario]:
+    found = Scenario(
+        admin=real_kube,
+        kubelet=kubelet,
+        namespace=f"e2e-{uuid.uuid4().hex[:8]}",
+        name=NAME,
+        sim=EmbeddedWeaviate(timing=FAST),
+        kubeconfig=kubeconfig,
+    )
+    try:
+        yield found
+    finally:
+        kubelet.failing_images.clear()
+        found.stop()

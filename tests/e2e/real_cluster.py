@@ -20,6 +20,7 @@ from kubernetes.client import CoreV1Api
 from weavefn.kube.port import ObjectRef
 from weavefn.kube.real import RealKube
 from weavefn.local.weaviate.cluster import EmbeddedWeaviate
+from weavefn.local.weaviate.state import SimTiming
 from weavefn.reconcile.reconciler import ClusterReport
 from weavefn.runtime import build_runtime, open_backend
 from weavefn.service import Service
@@ -31,6 +32,17 @@ from tests.support.weaviate_pods import WeaviatePods
 Obj = dict[str, Any]
 SYSTEM_NAMESPACE = "weavefn-system"
 ACCOUNT = "weavefn"
+NAME = "search"
+FAST = SimTiming(
+    backup_started_s=0.2,
+    backup_transferring_s=0.3,
+    restore_started_s=0.2,
+    restore_transferring_s=0.3,
+    replication_registered_s=0.1,
+    replication_hydrating_s=0.3,
+    replication_finalizing_s=0.1,
+    replication_dehydrating_s=0.1,
+)
 
 
 def service_account_kubeconfig(plane: ControlPlane, admin: RealKube, target: Path) -> Path:

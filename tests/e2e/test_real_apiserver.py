@@ -10,38 +10,23 @@ removes the ones the controllers deleted; a fake Weaviate listens on each pod's 
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from weavefn.kube.port import ObjectRef
 from weavefn.kube.real import RealKube
 from weavefn.lifecycle.backup import request_backup
 from weavefn.local.weaviate.cluster import EmbeddedWeaviate
-from weavefn.local.weaviate.state import BackupFailure, SimTiming
+from weavefn.local.weaviate.state import BackupFailure
 from weavefn.runtime import build_runtime, open_backend
 from weavefn.service import Service
 from weavefn.triggers.model import RestoreRequest
 from weavefn.weaviate.port import BackupStatus
 
-from tests.e2e.real_cluster import Scenario, service_account_kubeconfig
+from tests.e2e.real_cluster import FAST, NAME, Scenario
 from tests.support.kubelet import Kubelet
-from tests.support.realk8s import ControlPlane
 
-NAME = "search"
-FAST = SimTiming(
-    backup_started_s=0.2,
-    backup_transferring_s=0.3,
-    restore_started_s=0.2,
-    restore_transferring_s=0.3,
-    replication_registered_s=0.1,
-    replication_hydrating_s=0.3,
-    replication_finalizing_s=0.1,
-    replication_dehydrating_s=0.1,
-)
 SELECTOR = (
     f"app.kubernetes.io/component=database,app.kubernetes.io/instance={NAME},"
     "app.kubernetes.io/name=weaviate"
@@ -62,31 +47,6 @@ def manifest(namespace: str, *, replicas: int, version: str = "1.32.5", **spec: 
             **spec,
         },
     }
-
-
-@pytest.fixture(scope="module")
-def kubeconfig(
-    control_plane: ControlPlane, real_kube: RealKube, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    target = tmp_path_factory.mktemp("weavefn") / "kubeconfig"
-    return service_account_kubeconfig(control_plane, real_kube, target)
-
-
-@pytest.fixture
-def scenario(real_kube: RealKube, kubelet: Kubelet, kubeconfig: Path) -> Iterator[Scenario]:
-    found = Scenario(
-        admin=real_kube,
-        kubelet=kubelet,
-        namespace=f"e2e-{uuid.uuid4().hex[:8]}",
-        name=NAME,
-        sim=EmbeddedWeaviate(timing=FAST),
-        kubeconfig=kubeconfig,
-    )
-    try:
-        yield found
-    finally:
-        kubelet.failing_images.clear()
-        found.stop()
 
 
 def create(scenario: Scenario, replicas: int, *, version: str = "1.32.5", **spec: Any) -> None:

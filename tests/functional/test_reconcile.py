@@ -120,25 +120,13 @@ def test_creation_waits_for_pods_before_running(kube: LocalKube, clock: ManualCl
             id="service-port-edited",
         ),
         pytest.param(
-            lambda k: k.apply(
-                {
-                    "apiVersion": "apps/v1",
-                    "kind": "StatefulSet",
-                    "metadata": {"name": NAME, "namespace": NS},
-                    "spec": {"template": {"spec": {"terminationGracePeriodSeconds": 5}}},
-                },
-                field_manager="kubectl",
-                force=True,
-            ),
-            id="statefulset-template-edited",
-        ),
-        pytest.param(
             lambda k: k.delete(ObjectRef("policy/v1", "PodDisruptionBudget", NS, NAME)),
             id="pdb-deleted",
         ),
     ],
 )
 def test_drift_is_repaired(kube: LocalKube, service: Service, production, vandalise):
+    # a hand edit of the pod template is repaired by a rollout: test_template_rollout.py
     service.reconcile()
     before = copy.deepcopy(kube.get(STS))
     vandalise(kube)

@@ -24,7 +24,7 @@ EXPECTED_RULES = {
     ("", "serviceaccounts"): {"list", "create", "patch"},
     ("", "pods"): {"list"},
     ("", "persistentvolumeclaims"): {"list", "patch"},
-    ("", "secrets"): {"get"},
+    ("", "secrets"): {"get", "create"},
     ("", "services/proxy"): {"get", "create", "update", "delete"},
     ("policy", "poddisruptionbudgets"): {"list", "create", "patch"},
     ("storage.k8s.io", "storageclasses"): {"get", "list", "create", "patch"},
@@ -99,8 +99,9 @@ def test_cluster_role_has_no_wildcards_secrets_or_watch(
     for rule in rendered["ClusterRole"]["rules"]:
         for field in ("apiGroups", "resources", "verbs"):
             assert not any("*" in item for item in rule[field]), rule
-        # the API-key Secret is read by name only (weaviate.connect.read_api_key)
-        assert "secrets" not in rule["resources"] or rule["verbs"] == ["get"]
+        # the API-key Secret is read by name only (weaviate.connect.read_api_key); the
+        # internal-auth Secret is created once: never listed, updated, patched or deleted
+        assert "secrets" not in rule["resources"] or rule["verbs"] == ["get", "create"]
         assert "watch" not in rule["verbs"]
         assert "nonResourceURLs" not in rule and "resourceNames" not in rule
 

@@ -182,6 +182,7 @@ def _replay(kube: RealKube, verb: Verb, kind: str) -> None:
         Verb.GET: lambda: kube.get(ref),
         Verb.LIST: lambda: kube.list_objects(version, kind, namespace=scoped, selector={"a": "b"}),
         Verb.APPLY: lambda: kube.apply(obj),
+        Verb.CREATE: lambda: kube.create(obj),
         Verb.DELETE: lambda: kube.delete(ref, propagation="Orphan"),
     }[verb]()
 
@@ -251,6 +252,8 @@ def test_no_wildcards_and_no_secret_listing() -> None:
     role = granted()
     assert not any("*" in part for grant in role for part in grant)
     secrets = {verb for group, resource, verb in role if resource == "secrets"}
-    # the Weaviate API key is read by name (weaviate.connect.read_api_key): get, never list/watch
-    assert secrets <= {"get"}
+    # the Weaviate API key is read by name (weaviate.connect.read_api_key) and each cluster's
+    # internal-auth Secret created once (lifecycle/cluster_auth.py): never listed, watched,
+    # updated, patched or deleted
+    assert secrets <= {"get", "create"}
     assert not any(verb == "watch" for _, _, verb in role)

@@ -128,6 +128,15 @@ class ObjectApi(Protocol):
         ...
 
 
+class CreateApi(Protocol):
+    """Creating an object that must never be overwritten once it exists (a generated Secret)."""
+
+    def create(self, obj: Obj) -> bool:
+        """POST ``obj``: True when created, False when an object of its name already exists
+        (left exactly as it is). Server-side apply would overwrite what it holds."""
+        ...
+
+
 class ScaleApi(Protocol):
     """The StatefulSet scale subresource: the only path that changes replicas."""
 
@@ -154,5 +163,7 @@ class EventApi(Protocol):
     def create_event(self, event: Obj) -> None: ...
 
 
-class KubeApi(ClusterStore, ClusterWriter, ObjectApi, ScaleApi, PodApi, EventApi, Protocol):
+class KubeApi(
+    ClusterStore, ClusterWriter, ObjectApi, CreateApi, ScaleApi, PodApi, EventApi, Protocol
+):
     """Everything weavefn needs from one Kubernetes API server."""

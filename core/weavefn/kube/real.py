@@ -11,7 +11,13 @@ import urllib3
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
-from weavefn.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
+from weavefn.errors import (
+    AlreadyExistsError,
+    ConflictError,
+    FieldError,
+    InvalidInputError,
+    NotFoundError,
+)
 from weavefn.kube.paging import DEFAULT_PAGE_SIZE, list_all
 from weavefn.kube.port import FIELD_MANAGER, LabelSelector, Obj, ObjectRef, Page, Scale
 from weavefn.kube.proxy import ProxyAccess
@@ -155,6 +161,21 @@ class RealKube:
             body=body,
             content_type=ContentType.APPLY,
         )
+
+    def create(self, obj: Obj) -> bool:
+        ref = ref_of_object(obj)
+        resource = resource_of(ref)
+        meta = {k: v for k, v in obj["metadata"].items() if k not in _SERVER_METADATA}
+        try:
+            self._send(
+                _call(RbacVerb.CREATE, resource, ref.name),
+                "POST",
+                resource.collection(),
+                body={**obj, "metadata": meta},
+            )
+        except AlreadyExistsError:
+            return False
+        return True
 
     def delete(self, ref: ObjectRef, *, propagation: str = "Background") -> Obj | None:
         try:

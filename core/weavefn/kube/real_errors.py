@@ -9,6 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from weavefn.errors import (
+    AlreadyExistsError,
     ConflictError,
     FieldError,
     InvalidInputError,
@@ -70,6 +71,8 @@ def error_for_status(call: ApiRequest, status: int, body: bytes) -> WeavefnError
         return ListExpiredError(
             f"{call.target()}: {message}", continue_token=token if isinstance(token, str) else None
         )
+    if status == 409 and answer.get("reason") == "AlreadyExists":
+        return AlreadyExistsError(f"{call.target()} already exists")
     if status in _BY_STATUS:
         return _BY_STATUS[status](call, message)
     if status == 429 or status >= 500:

@@ -6,9 +6,10 @@ from typing import Any
 
 from weavefn.errors import FieldError
 from weavefn.model.manifest import SKIP_BACKUP_ANNOTATION, ClusterManifest
+from weavefn.model.pods import ServiceType
 from weavefn.model.units import parse_quantity
 from weavefn.providers import backup_problem
-from weavefn.weaviate import releases
+from weavefn.weaviate import internal_api, releases
 from weavefn.weaviate.module_catalog import MODULE_SINCE, NEWEST_KNOWN_LINE, modules_of
 
 MAX_WARNING = 119
@@ -121,6 +122,28 @@ def _release_warnings(cluster: ClusterManifest) -> list[str]:
     return warnings
 
 
+def _pod_warnings(cluster: ClusterManifest) -> list[str]:
+    spec = cluster.spec
+    warnings: list[str] = []
+    if spec.vm_max_map_count.set_by is None:
+        warnings.append(
+            "spec.vmMaxMapCount.setBy is unset: nodes keep vm.max_map_count 65530, too few maps "
+            "for large shards (README)"
+        )
+    if not spec.internal_auth.enabled:
+        warnings.append(
+            "spec.internalAuth.enabled is false: any pod reaching port 7001 reads and writes "
+            "shards without an API key"
+        )
+    exposed = spec.service.type is not ServiceType.CLUSTER_IP
+    if exposed and internal_api.raft_routes_on_public_port(spec.version):
+        warnings.append(
+            f"spec.service.type {spec.service.type.value}: Weaviate {spec.version} serves "
+            "/v1/cluster/remove on 8080 with no auth; upgrade"
+        )
+    return warnings
+
+
 def spec_warnings(cluster: ClusterManifest, *, old: dict[str, Any] | None) -> list[str]:
     """Allowed but risky choices, each one short line for ``kubectl`` to print."""
     spec = cluster.spec
@@ -137,6 +160,7 @@ def spec_warnings(cluster: ClusterManifest, *, old: dict[str, Any] | None) -> li
         warnings.append(
             "spec.replication.factor is below 2: rolling upgrades are not zero-downtime"
         )
+    warnings += _pod_warnings(cluster)
     scaling = spec.auto_scaling
     raw_spec = {"voters": spec.voters, "replicas": spec.replicas}
     voters = voters_in_effect(spec=raw_spec, status=_dict((old or {}).get("status")))

@@ -31,6 +31,7 @@ class OperationKind(StrEnum):
     VOLUME_EXPANSION = "VolumeExpansion"
     REBALANCE = "Rebalance"
     RESTORE = "Restore"
+    POD_TEMPLATE_ROLLOUT = "PodTemplateRollout"
 
 
 class UpgradePhase(StrEnum):
@@ -84,6 +85,20 @@ class RestoreStage(StrEnum):
     """Weaviate accepted the request; its restore status is polled to the end."""
 
 
+class TemplateRolloutPhase(StrEnum):
+    ROLLING_OUT = "RollingOut"
+    """The partition steps down, each pod proven Ready (and healthy in Weaviate) first."""
+    VERIFYING = "Verifying"
+    """Every pod rolled: waiting for Weaviate to report every node healthy and in sync."""
+    HELD = "Held"
+    """A pod was not proven in time: nothing more restarts until it is (or the spec changes)."""
+    SUCCEEDED = "Succeeded"
+
+    @property
+    def finished(self) -> bool:
+        return self is TemplateRolloutPhase.SUCCEEDED
+
+
 class MoveStage(StrEnum):
     PENDING = "Pending"
     STARTING = "Starting"
@@ -108,6 +123,10 @@ class UpgradeDetails(StatusModel):
     error: str | None = None
     generation: int | None = None
     """The spec generation the upgrade ended at (lastOperation only)."""
+    template: str | None = None
+    """The hash of the pod template it rolls (RollingOut, Verifying: the target's; RollingBack:
+    the source's). A later spec change of the template waits for the upgrade to end. None in
+    statuses written before template holding: it rolls whatever renders."""
 
 
 class MoveDetails(StatusModel):
@@ -138,6 +157,30 @@ class VolumeExpansionDetails(StatusModel):
     from_size: str = Field(alias="fromSize")
     to_size: str = Field(alias="toSize")
     replicas: int
+
+
+class AuthSwitch(StatusModel):
+    """A rollout that switches the internal cluster API's basic auth (on, off or to another
+    Secret): new and old pods refuse each other until it ends."""
+
+    source: str | None = Field(default=None, alias="from")
+    """The Secret the pods read before (None: no auth)."""
+    target: str | None = Field(default=None, alias="to")
+
+
+class TemplateRolloutDetails(StatusModel):
+    template: str
+    """The hash of the rendered pod template being rolled (the revision to approve)."""
+    changes: list[str] = Field(default_factory=list)
+    """What differs from the pods' template: field paths and env variable names, never values."""
+    replicas: int
+    partition: int
+    """Pods with ordinal >= partition run (or are getting) the new template."""
+    step_started_at: str | None = Field(default=None, alias="stepStartedAt")
+    auth: AuthSwitch | None = None
+    reason: str = ""
+    """Why it runs: the spec changed, approved by annotation, or resuming a held partition."""
+    error: str | None = None
 
 
 class RebalanceDetails(StatusModel):
@@ -200,12 +243,19 @@ class RestoreOperation(_Envelope):
     details: RestoreDetails
 
 
+class TemplateRolloutOperation(_Envelope):
+    kind: Literal[OperationKind.POD_TEMPLATE_ROLLOUT] = OperationKind.POD_TEMPLATE_ROLLOUT
+    phase: TemplateRolloutPhase
+    details: TemplateRolloutDetails
+
+
 KnownOperation = Annotated[
     UpgradeOperation
     | DrainOperation
     | VolumeExpansionOperation
     | RebalanceOperation
-    | RestoreOperation,
+    | RestoreOperation
+    | TemplateRolloutOperation,
     Field(discriminator="kind"),
 ]
 
@@ -267,6 +317,7 @@ _MEMBERS = (
     VolumeExpansionOperation,
     RebalanceOperation,
     RestoreOperation,
+    TemplateRolloutOperation,
     UnreadableOperation,
 )
 
@@ -311,6 +362,7 @@ Operation = Annotated[
     | VolumeExpansionOperation
     | RebalanceOperation
     | RestoreOperation
+    | TemplateRolloutOperation
     | UnreadableOperation,
     PlainValidator(read_operation, json_schema_input_type=OperationEnvelope),
     PlainSerializer(_write),

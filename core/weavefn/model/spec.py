@@ -8,6 +8,13 @@ from pydantic import Field, field_validator
 
 from weavefn.model.autoscaling import AutoScalingSpec
 from weavefn.model.base import DNS_LABEL, Quantity, SpecModel, WeaviateVersion
+from weavefn.model.pods import (
+    ClientServiceSpec,
+    InternalAuthSpec,
+    PodRestarts,
+    VmMaxMapCountSpec,
+    ZoneSpreadSpec,
+)
 from weavefn.model.restore_from import RestoreFrom
 
 DEFAULT_REPOSITORY = "cr.weaviate.io/semitechnologies/weaviate"
@@ -57,6 +64,13 @@ class StorageSpec(SpecModel):
         default=False,
         alias="provisionStorageClass",
         description="Render the cloud provider's StorageClass under storageClassName.",
+    )
+    scratch_size_limit: Quantity = Field(
+        default="10Gi",
+        alias="scratchSizeLimit",
+        description="sizeLimit and ephemeral-storage request of the scratch emptyDir (TMPDIR) "
+        "that cloudProvider.aws.useLocalNVMe or gcp.useLocalSSD add: past it the kubelet "
+        "evicts the pod, before the node's disk fills up and evicts others.",
     )
 
 
@@ -203,7 +217,15 @@ class AuthSpec(SpecModel):
 
 class ReplicationSpec(SpecModel):
     factor: int = Field(default=1, ge=1, le=10, description="Default collection replication.")
-    async_enabled: bool = Field(default=False, alias="asyncEnabled")
+    async_enabled: bool | None = Field(
+        default=None,
+        alias="asyncEnabled",
+        description="false: ASYNC_REPLICATION_DISABLED=true, a cluster-wide kill switch that "
+        "turns async replication (background repair between replicas) off for every "
+        "collection, whatever its replicationConfig.asyncEnabled says (read by Weaviate "
+        "1.26.14+, 1.27.11+, 1.28.5+, 1.29+; ignored before). Absent or true: each "
+        "collection's own setting decides (1.26+).",
+    )
     replica_movement: bool = Field(
         default=False, alias="replicaMovement", description="REPLICA_MOVEMENT_ENABLED (1.32+)."
     )
@@ -259,8 +281,33 @@ class WeaviateClusterSpec(SpecModel):
     termination_grace_period_seconds: int = Field(
         default=600, ge=30, le=3600, alias="terminationGracePeriodSeconds"
     )
-    pod_annotations: dict[str, str] = Field(default_factory=dict, alias="podAnnotations")
     restore_from: RestoreFrom | None = Field(default=None, alias="restoreFrom")
+    pod_annotations: dict[str, str] = Field(
+        default_factory=dict,
+        alias="podAnnotations",
+        description="Added to the pods' annotations; they win over weavefn's (e.g. "
+        'prometheus.io/scrape: "false").',
+    )
+    internal_auth: InternalAuthSpec = Field(default_factory=InternalAuthSpec, alias="internalAuth")
+    vm_max_map_count: VmMaxMapCountSpec = Field(
+        default_factory=VmMaxMapCountSpec, alias="vmMaxMapCount"
+    )
+    zone_spread: ZoneSpreadSpec = Field(default_factory=ZoneSpreadSpec, alias="zoneSpread")
+    service: ClientServiceSpec = Field(default_factory=ClientServiceSpec)
+    pod_restarts: PodRestarts = Field(
+        default=PodRestarts.AUTOMATIC,
+        alias="podRestarts",
+        description="How a spec change of the pod template reaches running pods: Automatic "
+        "(one pod at a time, each proven Ready and healthy in Weaviate before the next) or "
+        "Supervised (the same, once annotated weaviate.io/approve-restart with the revision "
+        "the PodTemplateCurrent condition names). Changes that come from a new weavefn "
+        "release, not from the spec, always wait for that annotation or the next upgrade.",
+    )
+
+    @property
+    def zone_spread_on(self) -> bool:
+        enabled = self.zone_spread.enabled
+        return self.replication.factor >= 2 if enabled is None else enabled
 
     @property
     def enabled_modules(self) -> list[ModuleSpec]:

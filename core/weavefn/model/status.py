@@ -15,6 +15,8 @@ class Phase(StrEnum):
     RUNNING = "Running"
     SCALING = "Scaling"
     UPGRADING = "Upgrading"
+    RESTARTING = "Restarting"
+    """A pod-template rollout replaces the pods one at a time (same version)."""
     DEGRADED = "Degraded"
     INVALID = "Invalid"
     RESTORING = "Restoring"
@@ -31,6 +33,8 @@ class ConditionType(StrEnum):
     BACKUP = "BackupSucceeded"
     UPGRADE = "UpgradeSucceeded"
     RESTORE = "RestoreSucceeded"
+    POD_TEMPLATE = "PodTemplateCurrent"
+    INTERNAL_AUTH = "InternalAuthCurrent"
 
 
 class Condition(StatusModel):
@@ -97,6 +101,31 @@ class RestoredFrom(StatusModel):
     started_at: str = Field(alias="startedAt")
 
 
+class PodTemplateRecord(StatusModel):
+    """Which rendering of the pod template the pods run, or wait for.
+
+    ``applied``: the live StatefulSet carries the rendering ``hash`` made at spec generation
+    ``generation``. Otherwise that rendering differs from the live template and is held back
+    (a change from a new weavefn release, or one awaiting approval), so a later spec change
+    can be told from it.
+    """
+
+    generation: int | None = None
+    hash: str
+    applied: bool = True
+    asked: bool = False
+    """Held only: the spec asked for it (waiting for approval), not a new weavefn release."""
+
+
+class ClusterAuthStatus(StatusModel):
+    """The internal cluster API's basic auth as the pods run it."""
+
+    secret: str | None = None
+    """The Secret the pods read CLUSTER_BASIC_AUTH_* from; None: the API is open."""
+    created: str | None = None
+    """The Secret weavefn generated for this cluster (created once, never rewritten)."""
+
+
 class WeaviateClusterStatus(StatusModel):
     observed_generation: int | None = Field(default=None, alias="observedGeneration")
     phase: Phase = Phase.PENDING
@@ -111,6 +140,8 @@ class WeaviateClusterStatus(StatusModel):
     last_operation: Operation | None = Field(default=None, alias="lastOperation")
     backups: list[BackupRecord] = Field(default_factory=list)
     restored_from: RestoredFrom | None = Field(default=None, alias="restoredFrom")
+    pod_template: PodTemplateRecord | None = Field(default=None, alias="podTemplate")
+    cluster_auth: ClusterAuthStatus | None = Field(default=None, alias="clusterAuth")
 
     def condition(self, kind: ConditionType | str) -> Condition | None:
         return next((c for c in self.conditions if c.type == kind), None)

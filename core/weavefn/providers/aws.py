@@ -40,7 +40,9 @@ class AwsProfile:
             env=env,
             modules=modules,
         )
-        return with_scratch(settings) if aws.use_local_nvme else settings
+        if not aws.use_local_nvme:
+            return settings
+        return with_scratch(settings, size_limit=cluster.spec.storage.scratch_size_limit)
 
     def storage_class(self, cluster: ClusterManifest) -> StorageClassParams:
         aws = _spec(cluster)

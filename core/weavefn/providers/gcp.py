@@ -45,7 +45,9 @@ class GcpProfile:
             env=env,
             modules=modules,
         )
-        return with_scratch(settings) if gcp.use_local_ssd else settings
+        if not gcp.use_local_ssd:
+            return settings
+        return with_scratch(settings, size_limit=cluster.spec.storage.scratch_size_limit)
 
     def storage_class(self, cluster: ClusterManifest) -> StorageClassParams:
         return StorageClassParams(PD_CSI, {"type": _spec(cluster).disk_type})

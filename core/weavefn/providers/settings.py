@@ -30,9 +30,11 @@ class PodSettings:
     modules: tuple[str, ...] = ()
     volumes: tuple[dict[str, Any], ...] = ()
     volume_mounts: tuple[dict[str, Any], ...] = ()
+    scratch_size: str | None = None
+    """The scratch emptyDir's sizeLimit, also requested as ephemeral storage (None: no scratch)."""
 
 
-def with_scratch(settings: PodSettings) -> PodSettings:
+def with_scratch(settings: PodSettings, *, size_limit: str) -> PodSettings:
     """``settings`` plus an emptyDir on the node's local disk, used as TMPDIR.
 
     Weaviate keeps all durable data (LSM segments, HNSW commit logs, Raft state) under
@@ -41,11 +43,18 @@ def with_scratch(settings: PodSettings) -> PodSettings:
     can do is host temporary files (Go's TMPDIR). The emptyDir lands on local NVMe only when the
     node pool puts kubelet ephemeral storage there (EKS instance-store RAID0, GKE
     ephemeral-storage-local-ssd).
+
+    The emptyDir is bounded (``size_limit``) and requested as ephemeral storage: unbounded, a
+    large temporary file would fill the node's disk and the kubelet would evict every pod there
+    under disk pressure; bounded, only this pod is evicted past its limit, and the scheduler
+    places it on a node with the room.
     """
+    scratch = {"name": SCRATCH_VOLUME, "emptyDir": {"sizeLimit": size_limit}}
     return replace(
         settings,
         env={**settings.env, "TMPDIR": SCRATCH_PATH},
-        volumes=(*settings.volumes, {"name": SCRATCH_VOLUME, "emptyDir": {}}),
+        scratch_size=size_limit,
+        volumes=(*settings.volumes, scratch),
         volume_mounts=(
             *settings.volume_mounts,
             {"name": SCRATCH_VOLUME, "mountPath": SCRATCH_PATH},

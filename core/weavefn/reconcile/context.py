@@ -43,6 +43,9 @@ class ClusterContext:
     writes: int = 0
     pause: Callable[[float], None] = field(default=time.sleep, repr=False)
     """Waits within the pass (bounded by the caller): real time, or a test's clock."""
+    rendered: dict[tuple[str, int, str | None], Obj] = field(default_factory=dict, repr=False)
+    """StatefulSets rendered this pass, by (version, partition, internal-auth Secret): the
+    steps and the apply share one rendering."""
     decision: ScaleDecision | None = field(default=None, repr=False)
     snapshot: MetricSnapshot | None = field(default=None, repr=False)
     """The autoscaling decision of this pass and the readings it rests on (for metrics)."""

@@ -59,6 +59,13 @@ def _walk(desired: Any, live: Any, path: str, out: list[Drift]) -> None:
         out.append(Drift(path, desired, live))
 
 
+def compare(desired: Any, live: Any, path: str = "") -> list[Drift]:
+    """Every field of ``desired`` (any value, at ``path``) whose live value differs."""
+    drifts: list[Drift] = []
+    _walk(desired, live, path, drifts)
+    return drifts
+
+
 # Server-managed or informational metadata never counts as drift.
 _IGNORED_METADATA = ("resourceVersion", "uid", "generation", "creationTimestamp", "managedFields")
 

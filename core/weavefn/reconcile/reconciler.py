@@ -12,20 +12,20 @@ from weavefn.autoscale.spec_replicas import ReplicaSource, desired_replicas
 from weavefn.conditions import ConditionReason, set_condition
 from weavefn.errors import InvalidInputError, RetryableError, WeavefnError
 from weavefn.events import ClusterEvent, EventReason, EventType, event_object
-from weavefn.kube.port import KubeApi, Obj, ObjectRef
+from weavefn.kube.port import KubeApi, Obj
 from weavefn.model.keys import object_key
 from weavefn.model.resource import WeaviateCluster, parse_cluster
 from weavefn.model.status import ConditionType, Phase, WeaviateClusterStatus
 from weavefn.observe.record import ClusterObservation, observe_context
 from weavefn.reconcile.context import ClusterContext, log, status_dict
+from weavefn.reconcile.desired import desired_objects, statefulset_ref
 from weavefn.reconcile.live import LiveState
 from weavefn.reconcile.objects import apply_objects, plan_objects
 from weavefn.reconcile.storage import advance_expansion, check_storage
 from weavefn.reconcile.summary import summarize
+from weavefn.reconcile.template import Pin
 from weavefn.render import (
-    Rollout,
     default_voters,
-    render_all,
     selector_labels,
     selector_string,
 )
@@ -37,7 +37,8 @@ class Step(Protocol):
     def __call__(self, ctx: ClusterContext) -> None: ...
 
 
-RolloutPin = Callable[[ClusterContext], Rollout | None]
+RolloutPin = Callable[[ClusterContext], Pin | None]
+"""What the operation in flight holds the StatefulSet to (its version, partition, template)."""
 
 
 @dataclass(frozen=True)
@@ -64,30 +65,6 @@ class ClusterReport:
         if self.error:
             return f"{self.phase}: {self.error}"
         return f"{self.phase}: " + ("; ".join(self.actions) if self.actions else "no change")
-
-
-def desired_objects(ctx: ClusterContext, pin: Rollout | None) -> list[Obj]:
-    """Everything the cluster should have; the StatefulSet pinned by an in-flight upgrade.
-
-    Without a pin the pods keep the version they run (an upgrade, not the renderer, moves
-    them to spec.version).
-    """
-    # What the pods run, not what the spec asks: only the StatefulSet moves at the upgrade's pace.
-    running = ctx.status.current_version or ctx.cluster.spec.version
-    if pin is None:
-        pin = Rollout(running)
-    return render_all(
-        ctx.cluster,
-        voters=ctx.status.voters,
-        include_replicas=False,
-        rollout=pin,
-        version=running,
-    )
-
-
-def statefulset_ref(ctx: ClusterContext) -> ObjectRef:
-    meta = ctx.cluster.metadata
-    return ObjectRef("apps/v1", "StatefulSet", meta.namespace, meta.name)
 
 
 def plan_replicas(ctx: ClusterContext) -> list[str]:

@@ -16,6 +16,7 @@ _OPERATION_PHASES = {
     OperationKind.VOLUME_EXPANSION: Phase.RUNNING,
     OperationKind.REBALANCE: Phase.RUNNING,
     OperationKind.RESTORE: Phase.RESTORING,
+    OperationKind.POD_TEMPLATE_ROLLOUT: Phase.RESTARTING,
 }
 
 

@@ -15,6 +15,7 @@ from weavefn.render.config import (
 from weavefn.render.env import plain_settings, weaviate_env
 from weavefn.render.labels import (
     client_service_name,
+    cluster_auth_secret_name,
     headless_service_name,
     selector_labels,
     selector_string,
@@ -24,11 +25,13 @@ from weavefn.render.mesh import mesh_objects
 from weavefn.render.modules import inference_objects
 from weavefn.render.raft import default_voters
 from weavefn.render.services import client_service, headless_service
-from weavefn.render.statefulset import Rollout, render_statefulset, statefulset_stub
+from weavefn.render.statefulset import PodAuth, Rollout, render_statefulset, statefulset_stub
 
 __all__ = [
+    "PodAuth",
     "Rollout",
     "client_service_name",
+    "cluster_auth_secret_name",
     "default_voters",
     "headless_service_name",
     "render_all",
@@ -54,6 +57,7 @@ def render_all(
     include_replicas: bool = True,
     rollout: Rollout | None = None,
     version: str | None = None,
+    auth: PodAuth | None = None,
 ) -> list[dict[str, Any]]:
     """Every object of the cluster in apply order; the StatefulSet last, once all it needs exists.
 
@@ -65,11 +69,12 @@ def render_all(
     With ``include_replicas=False`` the StatefulSet carries no ``spec.replicas``: the reconcile
     path must never write them, the scaling path owns them through the scale subresource.
     ``rollout`` pins its image and partition while an upgrade is in flight (default: the
-    version rendered for, partition 0).
+    version rendered for, partition 0). ``auth``: whether the pods guard the internal cluster
+    API (default: as a new cluster would, from spec.internalAuth).
     """
     cluster = _as_running(cluster, version)
     statefulset = render_statefulset(
-        cluster, voters=voters, include_replicas=include_replicas, rollout=rollout
+        cluster, voters=voters, include_replicas=include_replicas, rollout=rollout, auth=auth
     )
     return [*render_supporting(cluster, voters=voters), statefulset]
 

@@ -16,7 +16,7 @@ from weavefn.render.modules import (
     weaviate_module_env,
 )
 from weavefn.render.raft import raft_env
-from weavefn.weaviate.releases import movement_env
+from weavefn.weaviate.releases import ASYNC_REPLICATION_SWITCH_VAR, movement_env, needs_gomaxprocs
 
 DATA_PATH = "/var/lib/weaviate"
 GOSSIP_PORT = 7000
@@ -24,6 +24,9 @@ DATA_PORT = 7001
 # Leave the Go runtime 10% below the container limit so it collects garbage before the kernel
 # OOM-kills the pod.
 _GOMEMLIMIT_SHARE = Decimal("0.9")
+CLUSTER_AUTH_KEYS = {f"CLUSTER_BASIC_AUTH_{key.upper()}": key for key in ("username", "password")}
+"""The Secret key each internal-auth variable (CLUSTER_BASIC_AUTH_USERNAME, _PASSWORD) is read
+from."""
 
 
 def _flag(value: bool) -> str:
@@ -43,12 +46,15 @@ def _cluster_env(cluster: WeaviateCluster) -> dict[str, str]:
 
 def _replication_env(cluster: WeaviateCluster, version: str) -> dict[str, str]:
     replication = cluster.spec.replication
-    return {
+    env = {
         "REPLICATION_MINIMUM_FACTOR": str(replication.factor),
-        "ASYNC_REPLICATION_DISABLED": _flag(not replication.async_enabled),
         # The switch's name and sense depend on the patch release the pod runs.
         **movement_env(version, enabled=replication.replica_movement),
     }
+    # A kill switch over every collection's own asyncEnabled: only on an explicit opt-out.
+    if replication.async_enabled is False:
+        env[ASYNC_REPLICATION_SWITCH_VAR] = _flag(True)
+    return env
 
 
 def _auth_env(cluster: WeaviateCluster) -> list[EnvVar]:
@@ -74,15 +80,40 @@ def _memory_env(cluster: WeaviateCluster) -> dict[str, str]:
     return {"GOMEMLIMIT": f"{mebibytes}MiB"}
 
 
+def _cpu_env(cluster: WeaviateCluster, version: str) -> list[EnvVar]:
+    """GOMAXPROCS from the CPU limit, for releases whose Go runtime would use the node's CPUs.
+
+    The downward API rounds limits.cpu up with divisor 1 (4000m -> 4, 500m -> 1); without it a
+    4-CPU pod on a 16-CPU node runs 16 threads against its quota and is throttled.
+    """
+    limit = cluster.spec.resources.limits.cpu
+    if not limit or parse_quantity(limit) <= 0 or not needs_gomaxprocs(version):
+        return []
+    field = {"resource": "limits.cpu", "divisor": "1"}
+    return [{"name": "GOMAXPROCS", "valueFrom": {"resourceFieldRef": field}}]
+
+
+def cluster_auth_env(secret: str | None) -> list[EnvVar]:
+    """The internal cluster API's basic auth, read from ``secret`` (None: the API stays open)."""
+    if secret is None:
+        return []
+    return [
+        {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
+        for name, key in CLUSTER_AUTH_KEYS.items()
+    ]
+
+
 def weaviate_env(
     cluster: WeaviateCluster,
     *,
     voters: list[str],
     settings: PodSettings,
     version: str | None = None,
+    auth_secret: str | None = None,
 ) -> list[EnvVar]:
     """Every variable for a pod running ``version`` (default spec.version), sorted by name;
-    spec.env comes last and overrides ours by name."""
+    spec.env comes last and overrides ours by name. ``auth_secret`` holds the internal
+    cluster API's credentials when the pods guard it."""
     plain: dict[str, str] = {
         **_cluster_env(cluster),
         **raft_env(voters),
@@ -104,7 +135,14 @@ def weaviate_env(
         # The pod name is the Weaviate node name: it must never drift across restarts.
         "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}},
     }
-    for var in [*weaviate_module_env(cluster), *_auth_env(cluster)]:
+    running = version or cluster.spec.version
+    extra = [
+        *weaviate_module_env(cluster),
+        *_auth_env(cluster),
+        *_cpu_env(cluster, running),
+        *cluster_auth_env(auth_secret),
+    ]
+    for var in extra:
         env[var["name"]] = var
     user = [var.model_dump(by_alias=True, exclude_none=True) for var in cluster.spec.env]
     overridden = {var["name"] for var in user}

@@ -49,6 +49,11 @@ def config_map_name(cluster: WeaviateCluster) -> str:
     return f"{cluster.metadata.name}-config"
 
 
+def cluster_auth_secret_name(cluster: WeaviateCluster) -> str:
+    """The Secret weavefn generates for the internal cluster API's basic auth."""
+    return dns_name(f"{cluster.metadata.name}-cluster-auth")
+
+
 def service_account_name(cluster: WeaviateCluster) -> str:
     return cluster.metadata.name
 

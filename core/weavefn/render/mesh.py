@@ -1,4 +1,8 @@
-"""Service mesh integration: Istio PeerAuthentication/DestinationRules or Linkerd injection."""
+"""Service mesh integration: Istio PeerAuthentication/DestinationRules or Linkerd injection.
+
+Either way Prometheus may run outside the mesh: under Istio STRICT the metrics port keeps a
+port-level PERMISSIVE exception, under Linkerd it bypasses the proxy.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from weavefn.render.labels import (
     object_meta,
     selector_labels,
 )
+from weavefn.render.services import METRICS_PORT
 
 ISTIO_SECURITY = "security.istio.io/v1"
 ISTIO_NETWORKING = "networking.istio.io/v1"
@@ -23,7 +28,11 @@ def pod_annotations(cluster: WeaviateCluster) -> dict[str, str]:
     if not mesh.enabled:
         return {}
     if mesh.type == "linkerd":
-        return {"linkerd.io/inject": "enabled"}
+        # A scrape from outside the mesh must work whatever the default inbound policy.
+        return {
+            "linkerd.io/inject": "enabled",
+            "config.linkerd.io/skip-inbound-ports": str(METRICS_PORT),
+        }
     # Weaviate dials its peers as soon as it starts; without the proxy up, the joins fail.
     return {"proxy.istio.io/config": '{"holdApplicationUntilProxyStarts": true}'}
 
@@ -47,16 +56,20 @@ def mesh_objects(cluster: WeaviateCluster) -> list[dict[str, Any]]:
     mesh = cluster.spec.service_mesh
     if not mesh.enabled or mesh.type != "istio":
         return []
+    policy: dict[str, Any] = {
+        "selector": {"matchLabels": selector_labels(cluster)},
+        "mtls": {"mode": "STRICT" if mesh.mtls else "PERMISSIVE"},
+    }
+    if mesh.mtls:
+        # A Prometheus outside the mesh scrapes in plain text; everything else stays STRICT.
+        policy["portLevelMtls"] = {str(METRICS_PORT): {"mode": "PERMISSIVE"}}
     peer_authentication = {
         "apiVersion": ISTIO_SECURITY,
         "kind": "PeerAuthentication",
         "metadata": object_meta(
             cluster, cluster.metadata.name, common_labels(cluster, Component.MESH)
         ),
-        "spec": {
-            "selector": {"matchLabels": selector_labels(cluster)},
-            "mtls": {"mode": "STRICT" if mesh.mtls else "PERMISSIVE"},
-        },
+        "spec": policy,
     }
     if not mesh.mtls:
         return [peer_authentication]

@@ -12,6 +12,7 @@ from weavefn.render import mesh
 from weavefn.render.env import DATA_PATH, DATA_PORT, GOSSIP_PORT, weaviate_env
 from weavefn.render.labels import (
     Component,
+    cluster_auth_secret_name,
     common_labels,
     headless_service_name,
     object_meta,
@@ -19,6 +20,7 @@ from weavefn.render.labels import (
     service_account_name,
     statefulset_name,
 )
+from weavefn.render.podparts import SCRAPE_ANNOTATIONS, affinity, spread, sysctl_containers
 from weavefn.render.services import (
     GRPC_PORT,
     HTTP_PORT,
@@ -30,8 +32,15 @@ from weavefn.render.services import (
 DATA_VOLUME = "weaviate-data"
 CONTAINER = "weaviate"
 USER_ID = 1000
-HOSTNAME_TOPOLOGY = "kubernetes.io/hostname"
-# WAL recovery on a large node can take long; allow an hour before the kubelet gives up.
+# What the probes allow, as Weaviate 1.25+ answers them (adapters/handlers/rest/middlewares.go,
+# addLiveAndReadyness): /v1/.well-known/live is 200 once the HTTP server listens, seconds after
+# start, because Raft and shard loading (WAL recovery included) run in the background
+# (configure_api.go opens the cluster service in a goroutine). /v1/.well-known/ready is 503
+# until this node's Raft store is ready, memberlist sees the cluster healthy and the modules
+# answer; it keeps the pod out of the Services and holds every rollout (the StatefulSet
+# controller's and weavefn's), however long loading takes. So the startup probe's hour only
+# bounds a process that never starts listening, liveness restarts a node whose HTTP server has
+# stopped answering for three minutes, and a long recovery restarts nothing.
 STARTUP_PERIOD_SECONDS = 10
 STARTUP_FAILURE_THRESHOLD = 360
 
@@ -46,6 +55,25 @@ class Rollout:
 
     version: str
     partition: int = 0
+
+
+@dataclass(frozen=True)
+class PodAuth:
+    """Whether the pods guard Weaviate's internal cluster API, and with which Secret.
+
+    A new cluster's pods do from the start (spec.internalAuth); a running cluster's follow
+    status.clusterAuth, which changes only through the rollout that switches them all.
+    """
+
+    secret: str | None
+
+    @classmethod
+    def for_new(cls, cluster: WeaviateCluster) -> PodAuth:
+        """What a cluster created now runs: spec.internalAuth."""
+        wanted = cluster.spec.internal_auth
+        if not wanted.enabled:
+            return cls(None)
+        return cls(wanted.secret_name or cluster_auth_secret_name(cluster))
 
 
 def _probe(path: str, *, period: int, timeout: int, failures: int) -> dict[str, Any]:
@@ -71,34 +99,20 @@ def _container_ports() -> list[dict[str, Any]]:
     return [{"name": n, "containerPort": p, "protocol": proto} for n, p, proto in ports]
 
 
-def _affinity(cluster: WeaviateCluster) -> dict[str, Any]:
-    """Spread pods over nodes (preferred), keeping whatever affinity the spec adds."""
-    affinity = copy.deepcopy(cluster.spec.affinity or {})
-    anti = affinity.setdefault("podAntiAffinity", {})
-    preferred = anti.setdefault("preferredDuringSchedulingIgnoredDuringExecution", [])
-    if not any(
-        term.get("podAffinityTerm", {}).get("topologyKey") == HOSTNAME_TOPOLOGY
-        for term in preferred
-    ):
-        preferred.append(
-            {
-                "weight": 100,
-                "podAffinityTerm": {
-                    "topologyKey": HOSTNAME_TOPOLOGY,
-                    "labelSelector": {"matchLabels": selector_labels(cluster)},
-                },
-            }
-        )
-    return affinity
-
-
-def _resources(cluster: WeaviateCluster) -> dict[str, Any]:
+def _resources(cluster: WeaviateCluster, settings: PodSettings) -> dict[str, Any]:
     resources = cluster.spec.resources.model_dump(exclude_none=True)
+    if settings.scratch_size:  # the scheduler must place the scratch emptyDir where it fits
+        resources.setdefault("requests", {})["ephemeral-storage"] = settings.scratch_size
     return {k: v for k, v in resources.items() if v}
 
 
 def _container(
-    cluster: WeaviateCluster, *, voters: list[str], settings: PodSettings, version: str
+    cluster: WeaviateCluster,
+    *,
+    voters: list[str],
+    settings: PodSettings,
+    version: str,
+    auth_secret: str | None,
 ) -> dict[str, Any]:
     container: dict[str, Any] = {
         "name": CONTAINER,
@@ -107,7 +121,9 @@ def _container(
         "ports": _container_ports(),
         # Rendered for the image's own version: a pod gets its revision's whole template, so
         # across an upgrade each pod reads the variables its release knows.
-        "env": weaviate_env(cluster, voters=voters, settings=settings, version=version),
+        "env": weaviate_env(
+            cluster, voters=voters, settings=settings, version=version, auth_secret=auth_secret
+        ),
         "volumeMounts": [
             {"name": DATA_VOLUME, "mountPath": DATA_PATH},
             *settings.volume_mounts,
@@ -128,14 +144,19 @@ def _container(
             "runAsUser": USER_ID,
         },
     }
-    resources = _resources(cluster)
+    resources = _resources(cluster, settings)
     if resources:
         container["resources"] = resources
     return container
 
 
 def _pod_spec(
-    cluster: WeaviateCluster, *, voters: list[str], settings: PodSettings, version: str
+    cluster: WeaviateCluster,
+    *,
+    voters: list[str],
+    settings: PodSettings,
+    version: str,
+    auth_secret: str | None,
 ) -> dict[str, Any]:
     spec = cluster.spec
     pod: dict[str, Any] = {
@@ -153,11 +174,23 @@ def _pod_spec(
             "fsGroupChangePolicy": "OnRootMismatch",
             "seccompProfile": {"type": "RuntimeDefault"},
         },
-        "affinity": _affinity(cluster),
+        "affinity": affinity(cluster),
         "containers": [
-            _container(cluster, voters=voters, settings=settings, version=version),
+            _container(
+                cluster,
+                voters=voters,
+                settings=settings,
+                version=version,
+                auth_secret=auth_secret,
+            ),
         ],
     }
+    init = sysctl_containers(cluster)
+    if init:
+        pod["initContainers"] = init
+    constraints = spread(cluster)
+    if constraints:
+        pod["topologySpreadConstraints"] = constraints
     node_selector = {**settings.node_selector, **spec.node_selector}
     if node_selector:
         pod["nodeSelector"] = dict(sorted(node_selector.items()))
@@ -193,15 +226,18 @@ def render_statefulset(
     voters: list[str],
     include_replicas: bool = True,
     rollout: Rollout | None = None,
+    auth: PodAuth | None = None,
 ) -> dict[str, Any]:
-    """The StatefulSet; ``rollout`` pins the image and partition (default: spec.version, 0)."""
+    """The StatefulSet; ``rollout`` pins the image and partition (default: spec.version, 0);
+    ``auth`` says whether the pods guard the internal cluster API (default: as a new cluster)."""
     spec = cluster.spec
     version = rollout.version if rollout is not None else spec.version
+    auth_secret = (auth or PodAuth.for_new(cluster)).secret
     partition = rollout.partition if rollout is not None else 0
     settings = pod_settings(cluster)
     labels = common_labels(cluster, Component.DATABASE, version=version)
     pod_labels = {**labels, **settings.pod_labels, **mesh.pod_labels(cluster)}
-    annotations = {**spec.pod_annotations, **mesh.pod_annotations(cluster)}
+    annotations = {**SCRAPE_ANNOTATIONS, **spec.pod_annotations, **mesh.pod_annotations(cluster)}
     template_meta: dict[str, Any] = {"labels": dict(sorted(pod_labels.items()))}
     if annotations:
         template_meta["annotations"] = dict(sorted(annotations.items()))
@@ -223,7 +259,13 @@ def render_statefulset(
             },
             "template": {
                 "metadata": template_meta,
-                "spec": _pod_spec(cluster, voters=voters, settings=settings, version=version),
+                "spec": _pod_spec(
+                    cluster,
+                    voters=voters,
+                    settings=settings,
+                    version=version,
+                    auth_secret=auth_secret,
+                ),
             },
             "volumeClaimTemplates": [_claim_template(cluster)],
         }

@@ -41,6 +41,19 @@ _BACKUP_LIST_LINE: Line = (1, 32)
 RESTORE_CANCEL_SINCE: Line = (1, 36)
 """DELETE /v1/backups/{backend}/{id}/restore (backups.restore.cancel): a running restore ends
 CANCELED (usecases/backup/scheduler.go, CancelRestore); earlier releases have no such route."""
+GO_CGROUP_CPU_SINCE: Line = (1, 35)
+"""The first line built with Go 1.25 (Dockerfile ``golang:1.25-alpine``, go.mod ``go 1.25``), whose
+runtime sizes GOMAXPROCS to the container's CPU limit by default. Earlier lines (Go 1.21-1.24)
+use the node's CPU count unless GOMAXPROCS is set; Weaviate sets it itself only with
+LIMIT_RESOURCES=true (adapters/handlers/rest/configure_api.go, limitResources)."""
+
+ASYNC_REPLICATION_SWITCH_VAR = "ASYNC_REPLICATION_DISABLED"
+# ASYNC_REPLICATION_DISABLED turns async replication off whatever a collection's own
+# replicationConfig.asyncEnabled says: read in adapters/repos/db/index.go
+# (asyncReplicationGloballyDisabled) from these patches, and from 1.30 on through
+# usecases/config/environment.go (Replication.AsyncReplicationDisabled). Older releases ignore it.
+_ASYNC_SWITCH_FROM: dict[Line, int] = {(1, 26): 14, (1, 27): 11, (1, 28): 5}
+_ASYNC_SWITCH_LINE: Line = (1, 29)
 
 MOVEMENT_DISABLED_VAR = "REPLICA_MOVEMENT_DISABLED"
 MOVEMENT_ENABLED_VAR = "REPLICA_MOVEMENT_ENABLED"
@@ -114,3 +127,20 @@ def movement_on(version: str, env: Mapping[str, str]) -> bool:
     if switch == MOVEMENT_ENABLED_VAR:
         return _enabled(env.get(switch))
     return False
+
+
+def reads_async_replication_switch(version: str) -> bool:
+    """Whether a node running ``version`` honours ASYNC_REPLICATION_DISABLED."""
+    parsed = parse(version)
+    if parsed is None:
+        return False
+    first_patch = _ASYNC_SWITCH_FROM.get(parsed.minor_line)
+    if first_patch is not None:
+        return parsed.patch >= first_patch
+    return parsed.minor_line >= _ASYNC_SWITCH_LINE
+
+
+def needs_gomaxprocs(version: str) -> bool:
+    """Whether a node running ``version`` needs GOMAXPROCS set to follow its CPU limit."""
+    parsed = parse(version)
+    return parsed is None or parsed.minor_line < GO_CGROUP_CPU_SINCE

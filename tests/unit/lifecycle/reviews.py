@@ -21,6 +21,7 @@ def cluster(
         "replicas": 3,
         "storage": {"size": "100Gi", "storageClassName": "gp3"},
         "replication": {"factor": 2},
+        "vmMaxMapCount": {"setBy": "NodePool"},
     }
     body.update(spec)
     meta: dict[str, Any] = {"name": name, "annotations": annotations or {}}

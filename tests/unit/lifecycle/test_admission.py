@@ -267,6 +267,37 @@ CASES = [
         ),
         id="warn-replication-factor",
     ),
+    pytest.param(
+        Case(
+            admission("CREATE", cluster(vmMaxMapCount={})),
+            enqueue="prod/wv",
+            warns=("spec.vmMaxMapCount.setBy is unset",),
+        ),
+        id="warn-max-map-count-left-to-the-node",
+    ),
+    pytest.param(
+        Case(
+            admission("CREATE", cluster(internalAuth={"enabled": False})),
+            enqueue="prod/wv",
+            warns=("port 7001",),
+        ),
+        id="warn-internal-api-open",
+    ),
+    pytest.param(
+        Case(
+            admission("CREATE", cluster(service={"type": "LoadBalancer"})),
+            enqueue="prod/wv",
+            warns=("Weaviate 1.27.3 serves /v1/cluster/remove on 8080 with no auth",),
+        ),
+        id="warn-raft-routes-behind-a-load-balancer",
+    ),
+    pytest.param(
+        Case(
+            admission("CREATE", cluster(version="1.34.5", service={"type": "LoadBalancer"})),
+            enqueue="prod/wv",
+        ),
+        id="load-balancer-on-a-release-without-public-raft-routes",
+    ),
     pytest.param(Case(admission("CREATE", BASE, dry_run=True)), id="dry-run-not-enqueued"),
     pytest.param(Case(admission("DELETE", None, BASE)), id="delete-untouched"),
     pytest.param(Case(admission("CONNECT", None)), id="unknown-operation-untouched"),

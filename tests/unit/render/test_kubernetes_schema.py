@@ -33,6 +33,11 @@ _SELECTOR = {
     "properties": {"matchLabels": {"type": "object", "additionalProperties": {"type": "string"}}},
     "additionalProperties": False,
 }
+_MTLS = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {"mode": {"enum": ["UNSET", "DISABLE", "PERMISSIVE", "STRICT"]}},
+}
 ISTIO_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
     ("security.istio.io/v1", "PeerAuthentication"): {
         "type": "object",
@@ -46,12 +51,12 @@ ISTIO_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
                 "additionalProperties": False,
                 "properties": {
                     "selector": _SELECTOR,
-                    "mtls": {
+                    "mtls": _MTLS,
+                    # keyed by container port (Istio: map<uint32, MutualTLS>)
+                    "portLevelMtls": {
                         "type": "object",
-                        "additionalProperties": False,
-                        "properties": {
-                            "mode": {"enum": ["UNSET", "DISABLE", "PERMISSIVE", "STRICT"]}
-                        },
+                        "propertyNames": {"pattern": "^[1-9][0-9]{0,4}$"},
+                        "additionalProperties": _MTLS,
                     },
                 },
             },

@@ -58,16 +58,46 @@ def test_headless_and_client_services() -> None:
     headless = objects[("Service", "demo-headless")]["spec"]
     assert headless["clusterIP"] == "None"
     assert headless["publishNotReadyAddresses"] is True
-    assert {("gossip", 7000, "TCP"), ("data", 7001, "TCP"), ("raft", 8300, "TCP")} <= _ports(
-        objects[("Service", "demo-headless")]
-    )
+    # each name says its protocol (Istio's <protocol>[-suffix]): nothing is sniffed
+    assert _ports(objects[("Service", "demo-headless")]) == {
+        ("tcp-gossip", 7000, "TCP"),
+        ("udp-gossip", 7000, "UDP"),
+        ("tcp-data", 7001, "TCP"),
+        ("tcp-raft", 8300, "TCP"),
+        ("grpc-raft-rpc", 8301, "TCP"),
+        ("http-metrics", 2112, "TCP"),
+    }
     client = objects[("Service", "demo")]
     assert _ports(client) == {
         ("http", 8080, "TCP"),
         ("grpc", 50051, "TCP"),
         ("metrics", 2112, "TCP"),
     }
+    assert {p["name"]: p["appProtocol"] for p in client["spec"]["ports"]} == {
+        "http": "http",
+        "grpc": "grpc",
+        "metrics": "http",
+    }
     assert client["spec"]["selector"] == selector_labels(build())
+    assert client["spec"]["type"] == "ClusterIP"
+    assert "annotations" not in client["metadata"]
+
+
+def test_client_service_type_and_annotations_from_the_spec() -> None:
+    internal = {"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"}
+    spec = {
+        "service": {
+            "type": "LoadBalancer",
+            "annotations": internal,
+            "loadBalancerSourceRanges": ["10.0.0.0/8"],
+        }
+    }
+    client = _by_kind_name(render_all(build(spec), voters=["demo-0"]))[("Service", "demo")]
+    assert client["spec"]["type"] == "LoadBalancer"
+    assert client["metadata"]["annotations"] == internal
+    assert client["spec"]["loadBalancerSourceRanges"] == ["10.0.0.0/8"]
+    # metrics are never published on a load balancer: the headless Service carries them
+    assert _ports(client) == {("http", 8080, "TCP"), ("grpc", 50051, "TCP")}
 
 
 def test_disruption_budget_lets_one_pod_go_at_a_time() -> None:
@@ -119,6 +149,11 @@ def test_istio_gets_strict_mtls_and_mutual_tls_destination_rules() -> None:
     mesh = [o for o in objects if o["apiVersion"].endswith("istio.io/v1")]
     peer = next(o for o in mesh if o["kind"] == "PeerAuthentication")
     assert peer["spec"]["mtls"] == {"mode": "STRICT"}
+    # a Prometheus outside the mesh can scrape; Istio applies this only to a port a Service
+    # binds, which the headless Service's http-metrics port always does
+    assert peer["spec"]["portLevelMtls"] == {"2112": {"mode": "PERMISSIVE"}}
+    headless = next(o for o in objects if o["metadata"]["name"] == "production-headless")
+    assert 2112 in {p["targetPort"] for p in headless["spec"]["ports"]}
     rules = [o for o in mesh if o["kind"] == "DestinationRule"]
     assert {r["spec"]["host"] for r in rules} == {
         "production.weaviate.svc.cluster.local",
@@ -130,11 +165,16 @@ def test_istio_gets_strict_mtls_and_mutual_tls_destination_rules() -> None:
 def test_linkerd_is_an_annotation_not_objects() -> None:
     objects = render_all(load_example("azure.yaml"), voters=["catalog-0"])
     assert not [o for o in objects if "istio" in o["apiVersion"]]
-    sts = objects[-1]
-    assert sts["spec"]["template"]["metadata"]["annotations"]["linkerd.io/inject"] == "enabled"
+    annotations = objects[-1]["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["linkerd.io/inject"] == "enabled"
+    # the metrics port bypasses the proxy: a scrape from outside the mesh works under any
+    # default inbound policy
+    assert annotations["config.linkerd.io/skip-inbound-ports"] == "2112"
+    assert annotations["prometheus.io/port"] == "2112"
 
 
 def test_no_mesh_means_no_mesh_objects_or_annotations() -> None:
     objects = render_all(build(), voters=["demo-0"])
     assert not [o for o in objects if "istio" in o["apiVersion"]]
-    assert "annotations" not in objects[-1]["spec"]["template"]["metadata"]
+    annotations = objects[-1]["spec"]["template"]["metadata"]["annotations"]
+    assert not [a for a in annotations if "istio" in a or "linkerd" in a]

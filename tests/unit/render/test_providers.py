@@ -201,7 +201,23 @@ def test_local_nvme_is_scratch_space_not_data() -> None:
     mounts = {m["name"]: m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
     assert mounts["weaviate-data"] == "/var/lib/weaviate"
     assert mounts["local-scratch"] == env_of(sts)["TMPDIR"]
-    assert pod["volumes"] == [{"name": "local-scratch", "emptyDir": {}}]
+    # bounded and requested, so a full scratch evicts this pod, not the node's others
+    assert pod["volumes"] == [{"name": "local-scratch", "emptyDir": {"sizeLimit": "10Gi"}}]
+    assert pod["containers"][0]["resources"]["requests"]["ephemeral-storage"] == "10Gi"
+
+
+def test_scratch_size_is_the_spec_s() -> None:
+    provider = {"type": "gcp", "gcp": {"useLocalSSD": True}}
+    sts = _render(provider, storage={"size": "10Gi", "scratchSizeLimit": "50Gi"})["StatefulSet"]
+    pod = sts["spec"]["template"]["spec"]
+    assert pod["volumes"][0]["emptyDir"] == {"sizeLimit": "50Gi"}
+    assert pod["containers"][0]["resources"]["requests"] == {"ephemeral-storage": "50Gi"}
+
+
+def test_no_scratch_no_ephemeral_request() -> None:
+    pod = _render({"type": "aws"})["StatefulSet"]["spec"]["template"]["spec"]
+    assert "volumes" not in pod
+    assert "resources" not in pod["containers"][0]
 
 
 AZURE_BACKUP = {"storageAccount": "acct1", "container": "bk-1"}

@@ -202,7 +202,7 @@ def test_api_key_auth_and_replication_settings() -> None:
     assert env["AUTHENTICATION_APIKEY_USERS"] == "app,admin"
     assert env["AUTHENTICATION_ANONYMOUS_ACCESS_ENABLED"] == "false"
     assert env["REPLICATION_MINIMUM_FACTOR"] == "2"
-    assert env["ASYNC_REPLICATION_DISABLED"] == "false"
+    assert "ASYNC_REPLICATION_DISABLED" not in env
 
 
 @pytest.mark.parametrize(
@@ -274,7 +274,12 @@ def test_placement_image_and_pod_metadata_from_the_spec() -> None:
     assert pod["imagePullSecrets"] == [{"name": "regcred"}]
     assert pod["nodeSelector"] == {"pool": "db"}
     assert pod["tolerations"] == [{"key": "db", "operator": "Exists", "effect": "NoSchedule"}]
-    assert sts["spec"]["template"]["metadata"]["annotations"] == {"example.com/team": "search"}
+    assert sts["spec"]["template"]["metadata"]["annotations"] == {
+        "example.com/team": "search",
+        "prometheus.io/path": "/metrics",
+        "prometheus.io/port": "2112",
+        "prometheus.io/scrape": "true",
+    }
     assert container["resources"] == {"requests": {"cpu": "1"}, "limits": {"memory": "4Gi"}}
     # Go's GC aims below the container limit instead of being OOM-killed at it.
     assert env_of(sts)["GOMEMLIMIT"] == "3686MiB"

@@ -11,6 +11,8 @@ from weavefn.reconcile.summary import pod_ready, pod_version
 from weavefn.weaviate.port import WeaviateHealth
 
 log = logging.getLogger("weavefn")
+REVISION_LABEL = "controller-revision-hash"
+"""The StatefulSet controller's label: which revision of the template made the pod."""
 
 
 def pod_views(ctx: ClusterContext) -> list[PodView]:
@@ -19,8 +21,15 @@ def pod_views(ctx: ClusterContext) -> list[PodView]:
     for pod in ctx.live.pods:
         suffix = pod["metadata"]["name"].removeprefix(prefix)
         if suffix.isdigit():
+            labels = pod["metadata"].get("labels") or {}
             views.append(
-                PodView(int(suffix), pod["metadata"]["name"], pod_ready(pod), pod_version(pod))
+                PodView(
+                    int(suffix),
+                    pod["metadata"]["name"],
+                    pod_ready(pod),
+                    pod_version(pod),
+                    labels.get(REVISION_LABEL),
+                )
             )
     return sorted(views, key=lambda p: p.ordinal)
 

@@ -4,6 +4,10 @@ The state lives in ``status.operation`` (an UpgradeOperation) and is written bef
 is done about it, so a function killed at any point resumes from the last write. Every
 decision is a value: the performer (step.py) saves the new state, then acts. The StatefulSet
 follows the saved state through ``pinned_rollout``.
+
+What proves a rolled pod (``proven``: Ready on its target, HEALTHY in ``/v1/nodes`` on that
+version, every node healthy and Raft in sync) is shared with the pod-template rollout
+(lifecycle/template/), which steps the same partition with the version unchanged.
 """
 
 from __future__ import annotations
@@ -53,6 +57,20 @@ class PodView:
     name: str
     ready: bool
     version: str | None
+    revision: str | None = None
+    """The StatefulSet revision the pod was made from (its controller-revision-hash label)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a rolled pod must run: an image version and, when the template is what changes,
+    the StatefulSet's update revision."""
+
+    version: str
+    revision: str | None = None
+    weaviate_gated: bool = True
+    """False: Ready alone proves a pod (while nodes cannot vouch for each other, see
+    lifecycle/template/decide.py); Weaviate's health is then checked once every pod rolled."""
 
 
 @dataclass(frozen=True)
@@ -131,8 +149,15 @@ def _unhealthy(health: Health) -> str | None:
 
 def _pod_on(pods: list[PodView], ordinal: int, version: str) -> PodView | None:
     """The pod at ``ordinal`` when it is Ready on ``version``, else None."""
+    return pod_on(pods, ordinal, Target(version))
+
+
+def pod_on(pods: list[PodView], ordinal: int, target: Target) -> PodView | None:
+    """The pod at ``ordinal`` when it is Ready on ``target``, else None."""
     pod = _pod(pods, ordinal)
-    return pod if pod is not None and pod.ready and pod.version == version else None
+    if pod is None or not pod.ready or pod.version != target.version:
+        return None
+    return pod if target.revision is None or pod.revision == target.revision else None
 
 
 def _node_on(health: Health, name: str, version: str) -> bool:
@@ -144,6 +169,27 @@ def _all_healthy(health: Health) -> bool:
     return health.synchronized and all(
         v.status is NodeStatus.HEALTHY for v in health.nodes.values()
     )
+
+
+def all_healthy(health: Health) -> bool:
+    """Every node HEALTHY and Raft in sync."""
+    return _all_healthy(health)
+
+
+def unhealthy_nodes(health: Health) -> str | None:
+    """The nodes reporting UNHEALTHY, comma-separated, or None."""
+    return _unhealthy(health)
+
+
+def proven(pods: list[PodView], health: Health, ordinal: int, target: Target) -> PodView | None:
+    """The pod at ``ordinal`` when a rollout may step past it: Ready on ``target`` and, when
+    gated on Weaviate, HEALTHY on the target version with every node healthy and in sync."""
+    pod = pod_on(pods, ordinal, target)
+    if pod is None or not target.weaviate_gated:
+        return pod
+    if _node_on(health, pod.name, target.version) and _all_healthy(health):
+        return pod
+    return None
 
 
 def _rollback(
@@ -180,8 +226,8 @@ def decide_rollout(
                 state.to(UpgradePhase.SUCCEEDED, now),
             )
         return _timeout_or_wait(state, now, policy, "waiting for every node to agree")
-    pod = _pod_on(pods, state.partition, state.target)
-    if pod is not None and _node_on(health, pod.name, state.target) and _all_healthy(health):
+    pod = proven(pods, health, state.partition, Target(state.target))
+    if pod is not None:
         done = state.replicas - state.partition
         if state.partition == 0:
             return UpgradeDecision(
@@ -195,7 +241,8 @@ def decide_rollout(
             f"{done}/{state.replicas} pods on {state.target}",
             replace(state, partition=below, lowest_rolled=below, step_started_at=now),
         )
-    name = pod.name if pod else f"pod {state.partition}"
+    waiting = _pod(pods, state.partition)
+    name = waiting.name if waiting else f"pod {state.partition}"
     return _timeout_or_wait(state, now, policy, f"waiting for {name} on {state.target}")
 
 
@@ -271,6 +318,10 @@ def decide(
             return decide_rollback(state, pods=pods, health=seen, now=now, policy=policy)
         return decide_rollout(state, pods=pods, health=seen, now=now, policy=policy)
     return UpgradeDecision(Verdict.WAITING, f"{state.phase}")
+
+
+def minutes(delta: timedelta) -> str:
+    return _minutes(delta)
 
 
 def _minutes(delta: timedelta) -> str:

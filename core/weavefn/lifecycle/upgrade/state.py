@@ -40,6 +40,8 @@ class UpgradeState:
     """The lowest ordinal that was given the target image (what a rollback must revert)."""
     step_started_at: datetime | None = None
     error: str | None = None
+    template: str | None = None
+    """The hash of the pod template being rolled (see UpgradeDetails.template)."""
 
     @classmethod
     def of(cls, operation: UpgradeOperation) -> UpgradeState:
@@ -57,6 +59,7 @@ class UpgradeState:
             lowest_rolled=details.lowest_rolled,
             step_started_at=parse_time(step) if step else None,
             error=details.error,
+            template=details.template,
         )
 
     def operation(self, *, started_at: str, message: str) -> UpgradeOperation:
@@ -71,6 +74,7 @@ class UpgradeState:
             lowest_rolled=self.lowest_rolled,
             step_started_at=stamp(self.step_started_at) if self.step_started_at else None,
             error=self.error,
+            template=self.template,
         )
         return UpgradeOperation(
             phase=self.phase,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from enum import StrEnum
 from typing import Protocol
 
@@ -29,14 +30,16 @@ from weavefn.lifecycle.upgrade.rollout import (
 from weavefn.lifecycle.upgrade.start import StartRefusal, check_start
 from weavefn.lifecycle.upgrade.state import UpgradeState, progress_text, upgrade_state
 from weavefn.model.operations import (
+    Operation,
     OperationKind,
     UnreadableOperation,
     UpgradeOperation,
     UpgradePhase,
 )
-from weavefn.model.status import ConditionType
+from weavefn.model.status import ConditionType, PodTemplateRecord
 from weavefn.reconcile.context import ClusterContext
-from weavefn.render import Rollout
+from weavefn.reconcile.desired import rendered_hash
+from weavefn.reconcile.template import Pin
 from weavefn.weaviate.port import BackupStatus, WeaviateBackups, WeaviateHealth
 
 log = logging.getLogger("weavefn")
@@ -72,11 +75,44 @@ class UpgradeConditionReason(StrEnum):
     WAITING = "WaitingForBackup"
     ROLLED_BACK = "RolledBack"
     FAILED = "Failed"
+    WAITING_FOR_OPERATION = "WaitingForOperation"
 
 
-def upgrade_pin(ctx: ClusterContext) -> Rollout | None:
-    """The reconciler's RolloutPin: what the saved upgrade state holds the StatefulSet to."""
-    return pinned_rollout(upgrade_state(ctx.status.operation))
+_STEPPING = (UpgradePhase.ROLLING_OUT, UpgradePhase.VERIFYING, UpgradePhase.ROLLING_BACK)
+
+
+def upgrade_pin(ctx: ClusterContext) -> Pin | None:
+    """The reconciler's RolloutPin: what the saved upgrade state holds the StatefulSet to.
+
+    Before its backup is done an upgrade restarts nothing; from RollingOut on it owns the pod
+    template it recorded, so a spec change made meanwhile waits for it to end.
+    """
+    state = upgrade_state(ctx.status.operation)
+    rollout = pinned_rollout(state)
+    if state is None or rollout is None:
+        return None
+    return Pin(rollout, template=state.template, stepping=state.phase in _STEPPING)
+
+
+LIVE_TEMPLATE = "live"
+"""Recorded by an upgrade already rolling when weavefn learned to hold templates: it keeps the
+template the StatefulSet has (already on its image) instead of re-rolling the pods it did."""
+
+
+def _owning(ctx: ClusterContext, state: UpgradeState) -> UpgradeState:
+    """``state`` with the hash of the template it rolls, recorded as it starts rolling one."""
+    rollout = pinned_rollout(state)
+    if state.phase not in _STEPPING or rollout is None:
+        return state
+    previous = upgrade_state(ctx.status.operation)
+    backwards = state.phase is UpgradePhase.ROLLING_BACK
+    if (
+        previous is not None
+        and previous.phase in _STEPPING
+        and (previous.phase is UpgradePhase.ROLLING_BACK) == backwards
+    ):
+        return replace(state, template=previous.template or LIVE_TEMPLATE)
+    return replace(state, template=rendered_hash(ctx, rollout))
 
 
 class Upgrader:
@@ -94,7 +130,8 @@ class Upgrader:
         state = upgrade_state(operation)
         if state is None:
             if operation is not None:
-                return  # one operation at a time
+                self._wait(ctx, operation)  # one operation at a time
+                return
             state = self._start(ctx)
             if state is None:
                 return
@@ -127,6 +164,20 @@ class Upgrader:
                 self._save(ctx, state, message=progress_text(state, self._backup_text(ctx, state)))
                 return
             state = self._advance(ctx, decision)
+
+    @staticmethod
+    def _wait(ctx: ClusterContext, operation: Operation) -> None:
+        """Say why a new spec.version waits, when a pod-template rollout holds the pods."""
+        target = ctx.cluster.spec.version
+        source = ctx.status.current_version
+        if operation.kind is OperationKind.POD_TEMPLATE_ROLLOUT and source not in (None, target):
+            ctx.condition(
+                ConditionType.UPGRADE,
+                status=False,
+                reason=UpgradeConditionReason.WAITING_FOR_OPERATION,
+                message=f"upgrade {source} -> {target} waits for the pod-template rollout in "
+                f"flight ({operation.phase})",
+            )
 
     # transitions
 
@@ -233,6 +284,7 @@ class Upgrader:
             ctx.status.current_version = state.target
         elif state.phase is UpgradePhase.ROLLED_BACK:
             ctx.status.current_version = state.source
+        self._record_template(ctx, state)
         reason = {
             UpgradePhase.SUCCEEDED: UpgradeConditionReason.SUCCEEDED,
             UpgradePhase.ROLLED_BACK: UpgradeConditionReason.ROLLED_BACK,
@@ -243,11 +295,23 @@ class Upgrader:
         ctx.condition(ConditionType.UPGRADE, status=ok, reason=reason, message=message)
         ctx.save_status()
 
+    @staticmethod
+    def _record_template(ctx: ClusterContext, state: UpgradeState) -> None:
+        """The pods run the template the upgrade rolled. A spec change of the template made
+        meanwhile (held back) shows as a rendering that differs: marked as a spec change."""
+        if state.phase is UpgradePhase.FAILED or state.template in (None, LIVE_TEMPLATE):
+            return
+        assert state.template is not None
+        now = rendered_hash(ctx)
+        generation = ctx.generation if now == state.template else None
+        ctx.status.pod_template = PodTemplateRecord(generation=generation, hash=state.template)
+
     # status
 
     def _save(
         self, ctx: ClusterContext, state: UpgradeState, *, message: str, started: bool = False
     ) -> None:
+        state = _owning(ctx, state)
         current = ctx.status.operation
         ctx.status.operation = state.operation(
             started_at=stamp(ctx.now) if started or current is None else current.started_at,

@@ -97,6 +97,20 @@ class ObjectEndpoints(ServerCore):
                 new["metadata"]["namespace"] = namespace
             return copy_obj(self._write(new, live, now=now))
 
+    def create(self, obj: Obj) -> bool:
+        """POST: True when created, False when one of that name exists (left untouched)."""
+        api_version, kind, namespace, name = identity(obj)
+        with self._op(Verb.CREATE, kind, namespace, name) as now:
+            if self._store.get(api_version, kind, namespace, name) is not None:
+                return False
+            new = copy_obj(obj)
+            new.pop("status", None)
+            new["metadata"].pop("resourceVersion", None)
+            if namespace is not None:
+                new["metadata"]["namespace"] = namespace
+            self._write(new, None, now=now)
+            return True
+
     def delete(self, ref: ObjectRef, *, propagation: str = "Background") -> Obj | None:
         """Delete ``ref``: what is left while finalizers hold it, else None (also when absent).
 

@@ -11,6 +11,7 @@ from typing import Any
 from weavefn.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from weavefn.local.kube.clock import Clock, ManualClock
 from weavefn.local.kube.collector import Collector, check_finalizers
+from weavefn.local.kube.configdata import check_immutable_data, fold_string_data
 from weavefn.local.kube.controllers import Simulation
 from weavefn.local.kube.faults import CallLog, RecordedCall, Verb
 from weavefn.local.kube.fields import copy_obj
@@ -123,8 +124,10 @@ class ServerCore:
         is then the object as it was last seen, as the API server's is.
         """
         default_and_validate(new)
+        fold_string_data(new)
         if old is not None:
             check_statefulset_update(old, new)
+            check_immutable_data(old, new)
             check_finalizers(old, new)
         stored = self._store.put(new, now=now)
         meta = stored["metadata"]
