@@ -8,12 +8,24 @@ every part simulated). The service sees only these ports, never which kind it ru
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from weavefn.autoscale.metrics.port import Registry
     from weavefn.kube.port import KubeApi
     from weavefn.weaviate.connect import WeaviateConnector
+
+
+class Access(StrEnum):
+    """What a command may do to where the clusters live."""
+
+    READ = "read"
+    """Look only (status, plan, top). The local cluster's file must exist and is neither
+    created, locked nor saved; a real API server is only read by the commands that ask this."""
+    WRITE = "write"
+    """Change things (apply, reconcile, upgrade, ...): the local cluster's file is created
+    when missing and saved after a command that succeeds."""
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -33,6 +34,35 @@ class ConditionReason(StrEnum):
     AUTOSCALING_PAUSED = "Paused"
     AUTOSCALING_WAITING = "WaitingForOperation"
     AUTOSCALING_DISABLED = "Disabled"
+
+
+class UpgradeConditionReason(StrEnum):
+    """Reasons of the UpgradeSucceeded condition that the upgrade Step sets."""
+
+    SUCCEEDED = "Succeeded"
+    IN_PROGRESS = "InProgress"
+    WAITING = "WaitingForBackup"
+    ROLLED_BACK = "RolledBack"
+    FAILED = "Failed"
+    WAITING_FOR_OPERATION = "WaitingForOperation"
+
+
+_SHOWN_ELSEWHERE = frozenset({ConditionType.READY, ConditionType.PROGRESSING})
+_UNDER_WAY = frozenset({UpgradeConditionReason.IN_PROGRESS, ConditionReason.AUTOSCALING_DISABLED})
+
+
+def blocking(conditions: Iterable[Condition]) -> list[Condition]:
+    """The conditions that say something is held back or failed, whatever their type.
+
+    Any condition in its abnormal state (see ``Condition.abnormal``) except Ready and
+    Progressing, which the ready count and the operation already show, and except the reasons
+    that only say work is under way or was switched off on purpose.
+    """
+    return [
+        c
+        for c in conditions
+        if c.abnormal and c.type not in _SHOWN_ELSEWHERE and c.reason not in _UNDER_WAY
+    ]
 
 
 def timestamp(now: datetime) -> str:

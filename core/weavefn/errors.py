@@ -38,6 +38,16 @@ class UnavailableError(RetryableError):
     """A dependency (API server, Weaviate, a metric source) did not answer in time."""
 
 
+class ApiServerUnreachableError(UnavailableError):
+    """No HTTP answer from the Kubernetes API server (refused, timed out): where weavefn looked
+    matters, so the code that opened the connection adds it."""
+
+
+class ApiServerRefusedError(TerminalError):
+    """The Kubernetes API server would not let weavefn in (TLS failed, credentials rejected):
+    the cluster setting is at fault, so the code that opened the connection names it."""
+
+
 @dataclass(frozen=True)
 class FieldError:
     """One problem with an input, located by a dotted field path."""
@@ -50,11 +60,15 @@ class FieldError:
 
 
 class InvalidInputError(TerminalError):
-    """Bad input: every problem found, each with its field path."""
+    """Bad input: every problem found, each with its field path, and what to do about it."""
 
-    def __init__(self, errors: Iterable[FieldError], *, what: str = "input") -> None:
+    def __init__(
+        self, errors: Iterable[FieldError], *, what: str = "input", hint: str | None = None
+    ) -> None:
         self.errors: tuple[FieldError, ...] = tuple(errors)
         self.what = what
+        self.hint = hint
+        """The way out, for people (the CLI prints it after the problems)."""
         lines = "; ".join(str(e) for e in self.errors) or "invalid"
         super().__init__(f"invalid {what}: {lines}")
 

@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from weavefn.backend import Backend
+from weavefn.backend import Access, Backend
 from weavefn.kube.access import AccessKind, ClusterSetting, connect, parse_setting
 from weavefn.kube.port import KubeApi
 from weavefn.observe.calls import MeteredKube
@@ -43,14 +43,18 @@ def build_runtime(
     return Runtime(kube=backend.kube, service=service)
 
 
-def open_backend(setting: str) -> AbstractContextManager[Backend]:
-    """The backend a cluster setting names, open until the context exits."""
+def open_backend(setting: str, *, access: Access = Access.WRITE) -> AbstractContextManager[Backend]:
+    """The backend a cluster setting names, open until the context exits.
+
+    ``access`` READ keeps a local cluster's file as it is (and requires it to exist); a real
+    API server is the same either way.
+    """
     parsed = parse_setting(setting)
     if parsed.kind is AccessKind.LOCAL:
         # The only door into the simulations: a real setting never loads weavefn.local.
         from weavefn.local.backend import open_local_backend
 
-        return open_local_backend(parsed)
+        return open_local_backend(parsed, access=access)
     return open_real_backend(parsed)
 
 
@@ -70,7 +74,9 @@ def open_real_backend(parsed: ClusterSetting) -> Iterator[Backend]:
 
 
 @contextmanager
-def open_runtime_for(setting: str, *, observer: PassObserver | None = None) -> Iterator[Runtime]:
+def open_runtime_for(
+    setting: str, *, observer: PassObserver | None = None, access: Access = Access.WRITE
+) -> Iterator[Runtime]:
     """Open the backend ``setting`` names and wire the service to it."""
-    with open_backend(setting) as backend:
+    with open_backend(setting, access=access) as backend:
         yield build_runtime(backend, observer=observer)

@@ -17,6 +17,7 @@ from weavefn.errors import NotFoundError, TerminalError
 from weavefn.kube.port import ClusterStore, KubeApi, Obj
 from weavefn.lifecycle.backup import BackupScheduler
 from weavefn.lifecycle.cluster_auth import ClusterAuthStep
+from weavefn.lifecycle.plan import plan_operations
 from weavefn.lifecycle.restore.step import Restorer
 from weavefn.lifecycle.template.step import TemplateRollouter, template_pin
 from weavefn.lifecycle.upgrade.start import start_upgrade
@@ -142,6 +143,7 @@ class Service:
             ],
             after=[SpecReplicasStep(scale_in), autoscale(scale_in), Rebalancer(api_for)],
             pin=operation_pin,
+            planners=[plan_operations],
             pause=self.pause,
         )
 

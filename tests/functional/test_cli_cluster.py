@@ -78,6 +78,7 @@ def test_status_json_prints_the_custom_resources(target: str, capsys) -> None:
     ],
 )
 def test_errors_exit_with_a_message_and_no_traceback(target, capsys, argv, code, message) -> None:
+    run(capsys, "apply", "-f", PRODUCTION)
     result, _, err = run(capsys, *argv)
 
     assert result == code

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from weavefn.cli.io import load_yaml_file
+from weavefn.cli.io import load_manifests
 from weavefn.errors import InvalidInputError
 from weavefn.lifecycle.admission import review
 from weavefn.triggers.detect import detect
@@ -58,8 +58,18 @@ def test_a_manifest_nested_past_the_stack_is_invalid_input(tmp_path: Path) -> No
     manifest = tmp_path / "deep.yaml"
     manifest.write_text("[" * 2_000)
     with pytest.raises(InvalidInputError) as refused:
-        load_yaml_file(str(manifest))
+        load_manifests(str(manifest))
     assert "nested too deeply" in str(refused.value)
+
+
+def test_a_manifest_with_a_control_character_is_invalid_input(tmp_path: Path) -> None:
+    manifest = tmp_path / "control.yaml"
+    manifest.write_text("\x08")  # found by the fuzzer: the reader refuses it on construction
+    with pytest.raises(InvalidInputError) as refused:
+        load_manifests(str(manifest))
+    assert refused.value.errors[0].message == (
+        "unacceptable character #x0008: special characters are not allowed at character 1"
+    )
 
 
 LONG_PROFILE_CASES: dict[str, Any] = {

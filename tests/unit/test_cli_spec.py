@@ -21,7 +21,9 @@ AZURE = str(ROOT / "examples" / "azure.yaml")
 
 def test_validate_reports_a_valid_manifest(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "-f", PRODUCTION]) == 0
-    assert "weaviate/production is valid" in capsys.readouterr().err
+    captured = capsys.readouterr()
+    assert captured.out == f"{PRODUCTION}: WeaviateCluster weaviate/production is valid\n"
+    assert "is valid" not in captured.err  # warnings only
 
 
 def test_render_prints_every_object_as_yaml(capsys: pytest.CaptureFixture[str]) -> None:
@@ -138,6 +140,6 @@ def test_validate_warns_about_an_azure_backup_that_cannot_authenticate(
 
     assert main(["validate", "-f", str(path)]) == 0
 
-    err = capsys.readouterr().err
-    assert "is valid" in err
-    assert "warning: spec.cloudProvider.azure.backup: no credential" in err
+    captured = capsys.readouterr()
+    assert "is valid" in captured.out
+    assert "warning: spec.cloudProvider.azure.backup: no credential" in captured.err

@@ -24,7 +24,14 @@ from weavefn.autoscale.behavior import (
     stabilize,
 )
 from weavefn.autoscale.metrics.port import MetricName, MetricSnapshot, MissingReason
-from weavefn.autoscale.proposals import Proposal, format_value, observed_values, propose, targets
+from weavefn.autoscale.proposals import (
+    Proposal,
+    format_value,
+    observed_values,
+    overruled_alarm,
+    propose,
+    targets,
+)
 from weavefn.model.autoscaling import AutoScalingSpec
 
 
@@ -157,6 +164,7 @@ def evaluate(inputs: DecisionInput) -> ScaleDecision:
             up_tolerance=up.tolerance,
             down_tolerance=down.tolerance,
             hinted=hinted,
+            overruled=overruled_alarm(inputs.snapshot, metric, current=current),
         )
         for metric, (value, hinted) in values.items()
     )
@@ -274,9 +282,15 @@ def _no_metrics(
 
 
 def _describe(p: Proposal) -> str:
-    hinted = " (from alarm)" if p.hinted else ""
+    if p.hinted:
+        where = " (from alarm)"
+    elif p.overruled_alarm is not None:
+        alarm = format_value(p.metric, p.overruled_alarm)
+        where = f" (measured by its source, not the alarm's {alarm})"
+    else:
+        where = ""
     return (
-        f"{p.metric.value} {format_value(p.metric, p.observed)}{hinted} "
+        f"{p.metric.value} {format_value(p.metric, p.observed)}{where} "
         f"vs target {format_value(p.metric, p.target)}"
     )
 

@@ -26,6 +26,9 @@ class Proposal:
     replicas: int
     within_tolerance: bool
     hinted: bool = False
+    overruled_alarm: float | None = None
+    """The alarm's own figure, in the same units, when the metric source's reading was used
+    instead (a source is read now; the alarm saw the past): said in the decision's message."""
 
 
 def targets(spec: AutoScalingSpec) -> dict[MetricName, float]:
@@ -40,6 +43,16 @@ def targets(spec: AutoScalingSpec) -> dict[MetricName, float]:
     if spec.target_latency is not None:
         found[MetricName.LATENCY] = parse_duration(spec.target_latency)
     return found
+
+
+def overruled_alarm(snapshot: MetricSnapshot, metric: MetricName, *, current: int) -> float | None:
+    """The alarm's figure for ``metric`` in target units, when its source had a reading."""
+    hint, reading = snapshot.hint, snapshot.get(metric)
+    if hint is None or hint.metric != metric or not _usable(hint.value):
+        return None
+    if reading is None or reading.value is None or not _usable(reading.value):
+        return None  # the alarm's value is the one used
+    return hint.value / current if metric == MetricName.QPS and current else hint.value
 
 
 def observed_values(
@@ -75,6 +88,7 @@ def propose(
     up_tolerance: float,
     down_tolerance: float,
     hinted: bool = False,
+    overruled: float | None = None,
 ) -> Proposal:
     observed = value / current if metric == MetricName.QPS else value
     ratio = observed / target
@@ -83,7 +97,7 @@ def propose(
     else:
         within = 1 - ratio <= down_tolerance + EPSILON
     replicas = current if within else max(1, math.ceil(current * ratio - EPSILON))
-    return Proposal(metric, observed, target, ratio, replicas, within, hinted)
+    return Proposal(metric, observed, target, ratio, replicas, within, hinted, overruled)
 
 
 def format_value(metric: MetricName, value: float) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from weavefn.backend import Access
 from weavefn.cli.options import add_target_options, open_runtime
-from weavefn.errors import FieldError, InvalidInputError
 from weavefn.lifecycle.backup import request_backup
 from weavefn.lifecycle.upgrade.start import start_upgrade
 from weavefn.model.resource import parse_cluster
@@ -17,15 +17,13 @@ from weavefn.triggers.model import UpgradeRequest
 
 def configure(name: str, parser: Any) -> None:
     """The arguments of ``upgrade`` or ``backup``."""
-    add_target_options(parser)
+    add_target_options(parser, one=True)
     if name == "upgrade":
         parser.add_argument("--to", required=True, metavar="VERSION", help="e.g. 1.27.3")
     parser.set_defaults(run={"upgrade": _upgrade, "backup": _backup}[name])
 
 
 def _one(runtime: Runtime, args: argparse.Namespace) -> tuple[str, str]:
-    if not args.name:
-        raise InvalidInputError([FieldError("name", "name the WeaviateCluster")], what="command")
     (raw,) = find_clusters(runtime.kube, namespace=args.namespace, name=args.name)
     return raw["metadata"]["namespace"], raw["metadata"]["name"]
 
@@ -39,7 +37,7 @@ def _progress(runtime: Runtime, namespace: str, name: str) -> str:
 
 
 def _upgrade(args: argparse.Namespace) -> int:
-    with open_runtime(args) as runtime:
+    with open_runtime(args, access=Access.WRITE) as runtime:
         namespace, name = _one(runtime, args)
         request = UpgradeRequest(cluster=f"{namespace}/{name}", version=args.to, event_id="cli")
         print(start_upgrade(runtime.kube, request))
@@ -49,7 +47,7 @@ def _upgrade(args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
-    with open_runtime(args) as runtime:
+    with open_runtime(args, access=Access.WRITE) as runtime:
         namespace, name = _one(runtime, args)
         backup_id = request_backup(
             runtime.kube, namespace=namespace, name=name, now=runtime.service.clock()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from weavefn.backend import Access
 from weavefn.cli.options import add_target_options, open_runtime
 from weavefn.errors import FieldError, InvalidInputError, TerminalError
 from weavefn.lifecycle.restore.checks import AskField
@@ -69,7 +70,7 @@ def _restore(args: argparse.Namespace) -> int:
     mapping = _mapping(args.node_mapping)
     from weavefn.lifecycle.restore.request import request_restore
 
-    with open_runtime(args) as runtime:
+    with open_runtime(args, access=Access.WRITE) as runtime:
         (raw,) = find_clusters(runtime.kube, namespace=args.namespace, name=args.name)
         namespace, name = raw["metadata"]["namespace"], raw["metadata"]["name"]
         request = RestoreRequest(

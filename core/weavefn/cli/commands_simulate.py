@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from weavefn.cli.io import load_cluster_file
+from weavefn.cli.io import add_file_option, load_one_cluster
 from weavefn.errors import FieldError, InvalidInputError
 
 
 def configure(name: str, simulate: Any) -> None:
     """The arguments of ``simulate``."""
-    simulate.add_argument("-f", "--file", required=True, help="WeaviateCluster manifest")
+    add_file_option(simulate)
     simulate.add_argument("--trace", required=True, help="CSV: time,qps[,cpu]")
     simulate.add_argument("--plot", help="write a PNG of load, replicas and latency here")
     simulate.add_argument(
@@ -40,7 +40,7 @@ def _simulate(args: argparse.Namespace) -> int:
     from weavefn.simulate.run import DEFAULT_READY_DELAY, simulate, simulation_spec
     from weavefn.simulate.trace import read_trace
 
-    cluster = load_cluster_file(args.file)
+    cluster = load_one_cluster(args.file, command="simulate")
     simulation_spec(cluster)
     trace = read_trace(args.trace)
     if args.plot:  # before a run that may take minutes, not after it

@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from weavefn.backend import Access
 from weavefn.cli.options import add_target_options, open_runtime
 from weavefn.observe.top import render, row_for
 from weavefn.service import find_clusters
@@ -32,7 +33,7 @@ def add_watch_options(parser: Any) -> None:
 def screen(args: argparse.Namespace) -> list[str]:
     """One refresh: re-read the clusters (and, for the local cluster, its saved state)."""
     now = datetime.now(UTC)
-    with open_runtime(args) as runtime:
+    with open_runtime(args, access=Access.READ) as runtime:
         clusters = find_clusters(runtime.kube, namespace=args.namespace, name=args.name)
         rows = [
             row_for(raw, kube=runtime.kube, registry=runtime.service.metrics, now=now)

@@ -10,7 +10,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from weavefn.errors import FieldError, InvalidInputError
+from weavefn.errors import (
+    ApiServerRefusedError,
+    ApiServerUnreachableError,
+    FieldError,
+    InvalidInputError,
+)
 
 if TYPE_CHECKING:
     from weavefn.kube.real import RealKube
@@ -115,8 +120,22 @@ def _real(parsed: ClusterSetting) -> Iterator[RealKube]:
     client: Any = ApiClient(configuration(parsed))
     try:
         yield RealKube(client)
+    except (ApiServerUnreachableError, ApiServerRefusedError) as exc:
+        # Which server, from which setting: the first thing to check when it cannot be reached.
+        raise type(exc)(f"{exc} [{describe(parsed, server=client.configuration.host)}]") from exc
     finally:
         client.close()
+
+
+def describe(parsed: ClusterSetting, *, server: str | None) -> str:
+    """``API server https://10.0.0.1:6443 from kubeconfig /home/me/.kube/config, context dev``."""
+    where = f"API server {server}" if server else "the API server"
+    if parsed.kind is AccessKind.KUBECONFIG:
+        context = f", context {parsed.context}" if parsed.context else ", its current context"
+        return f"{where} from kubeconfig {parsed.parts[0]}{context}"
+    if parsed.kind is AccessKind.IN_CLUSTER:
+        return f"{where} from the in-cluster service account"
+    return f"{where} of {parsed.kind}:{'/'.join(parsed.parts)}"
 
 
 def configuration(parsed: ClusterSetting) -> Any:
@@ -143,6 +162,7 @@ def configuration(parsed: ClusterSetting) -> Any:
         if parsed.kind is AccessKind.IN_CLUSTER:
             loader.load_incluster_config(client_configuration=cfg)
         else:
+            _check_kubeconfig(parsed.parts[0], parsed.context)
             loader.load_kube_config(
                 config_file=parsed.parts[0],
                 context=parsed.context,
@@ -150,8 +170,40 @@ def configuration(parsed: ClusterSetting) -> Any:
                 persist_config=False,
             )
     except (ConfigException, OSError) as exc:
-        raise _bad(str(parsed.kind), f"cannot load: {exc}") from None
+        where = parsed.parts[0] if parsed.parts else "the service account"
+        raise _unloadable(parsed, f"cannot load {where}: {exc}") from None
     return _bounded(cfg)
+
+
+def _check_kubeconfig(path: str, context: str | None) -> None:
+    """The file exists and names the context: say which, rather than the loader's words."""
+    from kubernetes import config as kube_config
+    from kubernetes.config.config_exception import ConfigException
+
+    loader: Any = kube_config  # its loaders are untyped
+    parsed = ClusterSetting(AccessKind.KUBECONFIG, (path,), context)
+    if not os.path.isfile(path):
+        raise _unloadable(parsed, f"no kubeconfig file at {path}")
+    if context is None:
+        return
+    try:
+        contexts, _ = loader.list_kube_config_contexts(config_file=path)
+    except ConfigException:
+        return  # the loader says what is wrong with the file
+    names = [c.get("name") for c in contexts or [] if isinstance(c, dict)]
+    if context not in names:
+        known = ", ".join(str(n) for n in names) or "none"
+        raise _unloadable(parsed, f"context {context!r} is not in {path} (its contexts: {known})")
+
+
+def _unloadable(parsed: ClusterSetting, why: str) -> InvalidInputError:
+    """A setting of the right form that cannot be used: its value and why, not every form."""
+    setting = str(parsed.kind)
+    if parsed.parts:
+        setting += ":" + "/".join(parsed.parts)
+    if parsed.context:
+        setting += f"#{parsed.context}"
+    return InvalidInputError([FieldError("cluster", f"{setting!r}: {why}")], what="cluster setting")
 
 
 def _bounded(cfg: Any) -> Any:

@@ -10,6 +10,8 @@ from typing import Any
 
 from weavefn.errors import (
     AlreadyExistsError,
+    ApiServerRefusedError,
+    ApiServerUnreachableError,
     ConflictError,
     FieldError,
     InvalidInputError,
@@ -81,7 +83,7 @@ def error_for_status(call: ApiRequest, status: int, body: bytes) -> WeavefnError
 
 
 _BY_STATUS: dict[int, Callable[[ApiRequest, str], WeavefnError]] = {
-    401: lambda call, _: TerminalError(
+    401: lambda call, _: ApiServerRefusedError(
         f"the API server rejected weavefn's credentials ({call.target()})"
     ),
     403: lambda call, _: TerminalError(
@@ -98,11 +100,15 @@ def error_for_transport(call: ApiRequest, exc: Exception) -> WeavefnError:
     # The client wraps TLS failures in an ApiException whose reason starts with the class name.
     names = (type(exc).__name__, type(cause).__name__, str(cause).partition("\n")[0])
     if any("SSL" in name for name in names):
-        return TerminalError(
+        return ApiServerRefusedError(
             f"TLS to the API server failed ({call.target()}): check the cluster's CA and endpoint"
         )
     kind = type(cause).__name__ if isinstance(cause, Exception) else type(exc).__name__
-    return UnavailableError(f"API server unreachable ({call.target()}): {kind}")
+    # The operating system's words when it gave some ("[Errno 111] Connection refused"): the
+    # rest of urllib3's text repeats the address the caller names anyway.
+    said = str(cause).rpartition(": ")[2] if "[Errno" in str(cause) else ""
+    detail = f"{kind}: {said}" if said else kind
+    return ApiServerUnreachableError(f"API server unreachable ({call.target()}): {detail}")
 
 
 def _status_object(body: bytes) -> dict[str, Any]:

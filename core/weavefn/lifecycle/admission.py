@@ -193,16 +193,61 @@ def _denial(obj: dict[str, Any], errors: list[FieldError]) -> str:
     return _clip(f"{_display_name(obj)} is invalid: " + "; ".join(listed) + tail, _MAX_MESSAGE)
 
 
-def _version_errors(request: ReviewRequest, obj: dict[str, Any]) -> list[FieldError]:
+@dataclass(frozen=True)
+class ChangeCheck:
+    """What the admission rules say about creating or changing one WeaviateCluster."""
+
+    cluster: ClusterManifest | None
+    """The new object as a manifest, when it parses."""
+    errors: tuple[FieldError, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def allowed(self) -> bool:
+        return self.cluster is not None and not self.errors
+
+
+def _version_errors(obj: dict[str, Any], old: dict[str, Any] | None) -> list[FieldError]:
     new = _spec(obj).get("version")
     if not isinstance(new, str):
         return []  # the model validation already reports a missing or non-text version
-    old = _spec(request.old).get("version") if request.operation == ReviewOperation.UPDATE else None
+    old_version = _spec(old).get("version") if old is not None else None
     return check_version_change(
-        old if isinstance(old, str) else None,
+        old_version if isinstance(old_version, str) else None,
         new,
         allow_downtime=allows_downtime(_meta(obj).get("annotations")),
     )
+
+
+def check_change(obj: dict[str, Any], *, old: dict[str, Any] | None) -> ChangeCheck:
+    """Every rule creating ``obj`` (``old`` None) or changing ``old`` into it breaks: the model,
+    the version rules, the fields fixed after creation, an upgrade's backup; and the warnings.
+
+    The admission webhook and ``weavefn apply`` (against the live object) both ask this.
+    """
+    errors: list[FieldError] = []
+    cluster: ClusterManifest | None = None
+    try:
+        cluster = parse_manifest(obj)
+    except InvalidInputError as invalid:
+        errors.extend(invalid.errors)
+    if not any(e.path == VERSION_PATH for e in errors):
+        errors.extend(_version_errors(obj, old))
+    if old is not None:
+        errors.extend(immutable_field_errors(old=old, new=_spec(obj)))
+        if "restoreFrom" in _spec(obj):
+            from weavefn.lifecycle.restore.rules import restore_from_change_errors
+
+            errors.extend(restore_from_change_errors(old=old, new=_spec(obj)))
+        if cluster is not None and not errors:
+            errors.extend(upgrade_backup_errors(cluster, old=old))
+    elif cluster is not None and cluster.spec.restore_from is not None:
+        # loaded only for a cluster created from a backup
+        from weavefn.lifecycle.restore.rules import restore_from_errors
+
+        errors.extend(restore_from_errors(cluster))
+    warnings = tuple(spec_warnings(cluster, old=old)) if cluster else ()
+    return ChangeCheck(cluster, tuple(errors), warnings)
 
 
 def decide(request: ReviewRequest) -> AdmissionDecision:
@@ -213,38 +258,18 @@ def decide(request: ReviewRequest) -> AdmissionDecision:
     ):
         return AdmissionDecision(allowed=True)
     obj = _with_namespace(request.obj, request.namespace)
-    errors: list[FieldError] = []
-    cluster: ClusterManifest | None = None
-    try:
-        cluster = parse_manifest(obj)
-    except InvalidInputError as invalid:
-        errors.extend(invalid.errors)
-    if not any(e.path == VERSION_PATH for e in errors):
-        errors.extend(_version_errors(request, obj))
-    if request.operation == ReviewOperation.UPDATE:
-        errors.extend(immutable_field_errors(old=request.old or {}, new=_spec(obj)))
-        if "restoreFrom" in _spec(obj):
-            from weavefn.lifecycle.restore.rules import restore_from_change_errors
-
-            errors.extend(restore_from_change_errors(old=request.old or {}, new=_spec(obj)))
-        if cluster is not None and not errors:
-            errors.extend(upgrade_backup_errors(cluster, old=request.old))
-    elif cluster is not None and cluster.spec.restore_from is not None:
-        # loaded only for a cluster created from a backup
-        from weavefn.lifecycle.restore.rules import restore_from_errors
-
-        errors.extend(restore_from_errors(cluster))
-    warnings = tuple(spec_warnings(cluster, old=request.old)) if cluster else ()
-    if errors or cluster is None:
+    old = (request.old or {}) if request.operation == ReviewOperation.UPDATE else None
+    checked = check_change(obj, old=old)
+    if not checked.allowed or checked.cluster is None:
         return AdmissionDecision(
             allowed=False,
             code=HTTPStatus.UNPROCESSABLE_ENTITY,
-            message=_denial(obj, errors),
-            warnings=warnings,
+            message=_denial(obj, list(checked.errors)),
+            warnings=checked.warnings,
         )
     changed = request.operation == ReviewOperation.CREATE or _spec(request.old) != _spec(obj)
-    enqueue = cluster.key if changed and not request.dry_run else None
-    return AdmissionDecision(allowed=True, warnings=warnings, enqueue=enqueue)
+    enqueue = checked.cluster.key if changed and not request.dry_run else None
+    return AdmissionDecision(allowed=True, warnings=checked.warnings, enqueue=enqueue)
 
 
 def _answer(

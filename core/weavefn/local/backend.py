@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from weavefn.backend import Backend
+from weavefn.backend import Access, Backend
 from weavefn.errors import FieldError, InvalidInputError
 from weavefn.kube.access import AccessKind, ClusterSetting
 from weavefn.local.kube import LocalKube, open_local
@@ -21,12 +21,15 @@ def local_backend(kube: LocalKube) -> Backend:
 
 
 @contextmanager
-def open_local_backend(setting: ClusterSetting) -> Iterator[Backend]:
-    """The local cluster saved at the setting's path (``local:PATH``), saved again on exit."""
+def open_local_backend(
+    setting: ClusterSetting, *, access: Access = Access.WRITE
+) -> Iterator[Backend]:
+    """The local cluster saved at the setting's path (``local:PATH``); saved again on exit
+    when ``access`` allows writing."""
     if setting.kind is not AccessKind.LOCAL:
         raise InvalidInputError(
             [FieldError("cluster", f"{setting.kind} is not the local cluster")],
             what="cluster setting",
         )
-    with open_local(setting.parts[0]) as kube:
+    with open_local(setting.parts[0], access=access) as kube:
         yield local_backend(kube)

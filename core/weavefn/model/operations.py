@@ -276,6 +276,11 @@ class UnreadableOperation(StatusModel):
             return None
 
     @property
+    def named_kind(self) -> str:
+        """The kind as written, known to this version or not."""
+        return str(self.raw.get("kind") or "unknown")
+
+    @property
     def phase(self) -> str:
         return str(self.raw.get("phase", ""))
 
@@ -368,3 +373,10 @@ Operation = Annotated[
     PlainSerializer(_write),
 ]
 """What ``status.operation`` and ``status.lastOperation`` hold."""
+
+
+def kind_name(operation: Operation) -> str:
+    """The operation's kind for people: as written when this version does not know it."""
+    if isinstance(operation, UnreadableOperation):
+        return operation.named_kind
+    return str(operation.kind)

@@ -37,6 +37,13 @@ class ConditionType(StrEnum):
     INTERNAL_AUTH = "InternalAuthCurrent"
 
 
+ABNORMAL_WHEN_TRUE = frozenset(
+    {ConditionType.DEGRADED, ConditionType.INVALID_SPEC, ConditionType.SCALE_IN_BLOCKED}
+)
+"""Condition types that report a problem when True; every other type reports one when False
+(Kubernetes' two polarities: ``Degraded`` against ``Ready``)."""
+
+
 class Condition(StatusModel):
     type: str
     status: Literal["True", "False", "Unknown"]
@@ -44,6 +51,12 @@ class Condition(StatusModel):
     message: str = ""
     last_transition_time: str = Field(alias="lastTransitionTime")
     observed_generation: int | None = Field(default=None, alias="observedGeneration")
+
+    @property
+    def abnormal(self) -> bool:
+        """True when this condition reports a problem, whatever its polarity."""
+        bad = "True" if self.type in ABNORMAL_WHEN_TRUE else "False"
+        return self.status == bad
 
 
 class Recommendation(StatusModel):

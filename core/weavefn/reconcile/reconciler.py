@@ -9,11 +9,12 @@ from datetime import datetime
 from typing import Protocol
 
 from weavefn.autoscale.spec_replicas import ReplicaSource, desired_replicas
-from weavefn.conditions import ConditionReason, set_condition
+from weavefn.conditions import ConditionReason, blocking, set_condition
 from weavefn.errors import InvalidInputError, RetryableError, WeavefnError
 from weavefn.events import ClusterEvent, EventReason, EventType, event_object
 from weavefn.kube.port import KubeApi, Obj
 from weavefn.model.keys import object_key
+from weavefn.model.operations import OperationKind, kind_name
 from weavefn.model.resource import WeaviateCluster, parse_cluster
 from weavefn.model.status import ConditionType, Phase, WeaviateClusterStatus
 from weavefn.observe.record import ClusterObservation, observe_context
@@ -39,6 +40,8 @@ class Step(Protocol):
 
 RolloutPin = Callable[[ClusterContext], Pin | None]
 """What the operation in flight holds the StatefulSet to (its version, partition, template)."""
+Planner = Callable[[ClusterContext], list[str]]
+"""What a step would do in a pass, as lines for ``weavefn plan``; reads only."""
 
 
 @dataclass(frozen=True)
@@ -57,14 +60,29 @@ class ClusterReport:
     seconds: float = 0.0
     api_calls: int = 0
     api_errors: int = 0
+    blocked: tuple[str, ...] = ()
+    """Each condition holding the cluster back after the pass (``Type=Status Reason: ...``)."""
     follow_up_seconds: float | None = None
     """When this cluster asked to be looked at again ("check again in N s"). Nothing sets it
     yet; once passes schedule follow-ups, the followups_scheduled metric counts them."""
 
     def summary(self) -> str:
+        """``Running: scaled 3 -> 5: ...``, or what changed nothing and why: the autoscaling
+        decision (status.autoscaling.lastDecision) when this pass made one and did not scale."""
         if self.error:
             return f"{self.phase}: {self.error}"
-        return f"{self.phase}: " + ("; ".join(self.actions) if self.actions else "no change")
+        why = self.why_unscaled()
+        if not self.actions:
+            return f"{self.phase}: no change" + (f": {why}" if why else "")
+        text = f"{self.phase}: " + "; ".join(self.actions)
+        return f"{text}; autoscaling: {why}" if why else text
+
+    def why_unscaled(self) -> str | None:
+        """The autoscaling decision of a pass that made one and did not scale."""
+        seen = self.observation
+        if seen is None or not seen.decision or seen.scaled_up or seen.scaled_down:
+            return None
+        return seen.decision
 
 
 def plan_replicas(ctx: ClusterContext) -> list[str]:
@@ -76,12 +94,21 @@ def plan_replicas(ctx: ClusterContext) -> list[str]:
     ref = statefulset_ref(ctx)
     if current is None or desired.source is not ReplicaSource.SPEC or current == desired.spec:
         return lines
-    if desired.spec > current:
+    operation = ctx.status.operation
+    if operation is not None and operation.kind is OperationKind.SCALE_IN_DRAIN:
+        return lines  # the drain in flight is this scale-in, or must end before the next
+    if operation is not None:
+        lines.append(
+            f"* scale {ref}: {current} -> {desired.spec} (spec.replicas) waits for the "
+            f"{kind_name(operation)} in flight"
+        )
+    elif desired.spec > current:
         lines.append(f"~ scale {ref}: {current} -> {desired.spec} (spec.replicas)")
     else:
+        departing = ", ".join(f"{ref.name}-{i}" for i in range(desired.spec, current))
         lines.append(
-            f"~ scale-in {ref}: {current} -> {desired.spec} (spec.replicas), after draining "
-            f"{', '.join(f'{ref.name}-{i}' for i in range(desired.spec, current))}"
+            f"+ drain {departing}: every shard replica moved off, then scale-in {ref}: "
+            f"{current} -> {desired.spec} (spec.replicas)"
         )
     return lines
 
@@ -113,6 +140,7 @@ class Reconciler:
         before: Sequence[Step] = (),
         after: Sequence[Step] = (),
         pin: RolloutPin | None = None,
+        planners: Sequence[Planner] = (),
         pause: Callable[[float], None] = time.sleep,
     ) -> None:
         self.kube = kube
@@ -121,6 +149,7 @@ class Reconciler:
         self.before = tuple(before)
         self.after = tuple(after)
         self.pin = pin or (lambda ctx: None)
+        self.planners = tuple(planners)
 
     def context(self, raw: Obj, live: LiveState) -> ClusterContext | ClusterReport:
         """A context for a valid cluster, or the report of marking an invalid one."""
@@ -180,10 +209,15 @@ class Reconciler:
             error=failure,
             writes=ctx.writes,
             observation=observation,
+            blocked=tuple(
+                f"{c.type}={c.status} {c.reason}" + (f": {c.message}" if c.message else "")
+                for c in blocking(ctx.status.conditions)
+            ),
         )
 
     def plan(self, raw: Obj, live: LiveState) -> list[str]:
-        """The changes a pass would make to objects, without writing anything."""
+        """The changes a pass would make to objects and the operations it would advance or
+        start, without writing anything."""
         try:
             cluster: WeaviateCluster = parse_cluster(raw)
         except InvalidInputError as exc:
@@ -194,7 +228,8 @@ class Reconciler:
                 cluster.metadata.name, cluster.spec.replicas, cluster.spec.voters
             )
         ctx = ClusterContext(self.kube, raw, cluster, live, self.clock(), status)
-        return plan_replicas(ctx) + plan_objects(ctx, desired_objects(ctx, self.pin(ctx)))
+        lines = plan_replicas(ctx) + plan_objects(ctx, desired_objects(ctx, self.pin(ctx)))
+        return lines + [line for planner in self.planners for line in planner(ctx)]
 
     def record_failure(self, raw: Obj, message: str) -> None:
         """Best effort, after retries ran out: say in status that the cluster is not converging."""

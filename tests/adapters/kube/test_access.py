@@ -177,10 +177,22 @@ def test_kubeconfig_setting_uses_the_chosen_context(
     assert api_server.last.headers["authorization"] == f"Bearer {token}"
 
 
-def test_missing_kubeconfig_is_invalid_input(tmp_path: Path) -> None:
+def test_missing_kubeconfig_is_invalid_input_naming_the_path(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError) as caught, connect(f"kubeconfig:{tmp_path}/none"):
         pass
-    assert caught.value.errors[0].path == "cluster"
+    (error,) = caught.value.errors
+    assert error.path == "cluster"
+    assert error.message == f"'kubeconfig:{tmp_path}/none': no kubeconfig file at {tmp_path}/none"
+
+
+def test_a_context_the_kubeconfig_lacks_is_named_with_the_ones_it_has(tmp_path: Path) -> None:
+    path = _kubeconfig(tmp_path, "https://127.0.0.1:1")
+    with pytest.raises(InvalidInputError) as caught, connect(f"kubeconfig:{path}#staging"):
+        pass
+    (error,) = caught.value.errors
+    assert error.message == (
+        f"'kubeconfig:{path}#staging': context 'staging' is not in {path} (its contexts: dev, prod)"
+    )
 
 
 def test_in_cluster_outside_a_pod_is_invalid_input(monkeypatch: pytest.MonkeyPatch) -> None:

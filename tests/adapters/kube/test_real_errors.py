@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from kubernetes.client import ApiClient, Configuration
 from weavefn.errors import (
+    ApiServerRefusedError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
@@ -59,7 +60,7 @@ STATEFULSET = {
         pytest.param(
             401,
             status_body(401, "Unauthorized", "Unauthorized"),
-            (TerminalError, False),
+            (ApiServerRefusedError, False),  # a TerminalError the CLI names the setting of
             id="401-unauthorized",
         ),
         pytest.param(

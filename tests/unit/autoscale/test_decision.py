@@ -253,6 +253,31 @@ def test_message_names_metric_values_and_counts() -> None:
     assert (decision.metric, decision.observed, decision.target) == (CPU, 91, 70)
 
 
+@pytest.mark.parametrize(
+    ("case", "text"),
+    [
+        pytest.param(
+            Case(3, {CPU: 70}, (SAME, 3, R.WITHIN_TOLERANCE), hint=Hint(CPU, 95)),
+            "cpu 70% (measured by its source, not the alarm's 95%) vs target 70%",
+            id="cpu",
+        ),
+        pytest.param(
+            Case(3, {QPS: 300}, (SAME, 3, R.WITHIN_TOLERANCE), {"targetCPU": None,
+                 "targetQPS": 100}, hint=Hint(QPS, 900)),
+            "qps 100.0 qps/replica (measured by its source, not the alarm's 300.0 qps/replica)",
+            id="qps-per-replica",
+        ),
+        pytest.param(
+            Case(3, {CPU: None}, (UP, 4, R.METRIC_ABOVE_TARGET), hint=Hint(CPU, 95)),
+            "cpu 95% (from alarm) vs target 70%",
+            id="the-alarm-used",
+        ),
+    ],
+)  # fmt: skip
+def test_an_alarm_the_source_overrules_is_named_in_the_message(case: Case, text: str) -> None:
+    assert run(case).message.startswith(text)
+
+
 def test_history_is_pruned_to_longest_window_and_records_unstabilized_desire() -> None:
     history = ((500, 9), (400, 6), (200, 4))
     decision = run(Case(4, {CPU: 35}, (SAME, 4, R.STABILIZING), history=history))

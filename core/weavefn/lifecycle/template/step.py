@@ -148,6 +148,39 @@ def start_rollout(
     return state
 
 
+def plan_rollout(ctx: ClusterContext, *, waiting_for: str | None) -> list[str]:
+    """For ``weavefn plan``: the rollout a pass would start, or why the change waits; reads
+    only (the same decision as the step's, nothing saved)."""
+    live = ctx.live.get(statefulset_ref(ctx))
+    if live is None or template_state(ctx.status.operation) is not None:
+        return []  # created with its template; a rollout in flight shows as the operation
+    rendered = rendered_statefulset(ctx)
+    template = template_hash(rendered)
+    proposal = Proposal(template, tuple(describe_changes(rendered, live)), live_partition(live))
+    if waiting_for is not None:
+        if not proposal.changes:
+            return []
+        return [f"* pod template change ({_listed(proposal.changes)}) waits for the "
+                f"{waiting_for}"]  # fmt: skip
+    decision = decide_start(
+        proposal,
+        record=ctx.status.pod_template,
+        generation=ctx.generation,
+        observed=ctx.status.observed_generation,
+        restarts=ctx.cluster.spec.pod_restarts,
+        approval=ctx.cluster.metadata.annotations.get(APPROVE_ANNOTATION),
+        repaired=_repaired(ctx, template),
+    )
+    changes = _listed(decision.changes)
+    if decision.verdict.starts:
+        return [f"+ pod-template rollout {template} ({decision.verdict}: {changes}): pods "
+                "restart one at a time, top ordinal first"]  # fmt: skip
+    if decision.verdict is StartVerdict.CURRENT:
+        return []
+    return [f"! pod template {template} ({changes}) not rolled ({decision.verdict}): annotate "
+            f"{APPROVE_ANNOTATION}={template} to restart the pods one at a time"]  # fmt: skip
+
+
 class TemplateRollouter:
     """The pod-template rollout Step; ``health_for`` gives the Weaviate of a cluster."""
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from enum import StrEnum
 from typing import Protocol
 
+from weavefn.conditions import UpgradeConditionReason
 from weavefn.events import ClusterEvent, EventReason, EventType
 from weavefn.lifecycle.backup import add_pending, advance_backups, in_progress, stamp
 from weavefn.lifecycle.backup_schedule import PENDING, BackupReason
@@ -67,15 +67,6 @@ _EVENTS: dict[Verdict, tuple[EventReason, EventType]] = {
     Verdict.ROLLED_BACK: (EventReason.ROLLED_BACK, EventType.WARNING),
     Verdict.ROLLBACK_TIMED_OUT: (EventReason.UPGRADE_FAILED, EventType.WARNING),
 }
-
-
-class UpgradeConditionReason(StrEnum):
-    SUCCEEDED = "Succeeded"
-    IN_PROGRESS = "InProgress"
-    WAITING = "WaitingForBackup"
-    ROLLED_BACK = "RolledBack"
-    FAILED = "Failed"
-    WAITING_FOR_OPERATION = "WaitingForOperation"
 
 
 _STEPPING = (UpgradePhase.ROLLING_OUT, UpgradePhase.VERIFYING, UpgradePhase.ROLLING_BACK)

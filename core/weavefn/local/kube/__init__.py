@@ -1,5 +1,6 @@
 """The local cluster: an in-memory Kubernetes API server, the default backend and the test fake."""
 
+from weavefn.backend import Access
 from weavefn.local.kube.clock import Clock, ManualClock, wall_clock
 from weavefn.local.kube.faults import Fault, FaultRule, RecordedCall, Verb
 from weavefn.local.kube.localkube import LocalKube
@@ -8,6 +9,7 @@ from weavefn.local.kube.scaling import SCALER
 
 __all__ = [
     "SCALER",
+    "Access",
     "Clock",
     "Fault",
     "FaultRule",

@@ -12,33 +12,51 @@ from typing import Any
 
 from filelock import FileLock, Timeout
 
-from weavefn.errors import FieldError, InvalidInputError, UnavailableError
+from weavefn.backend import Access
+from weavefn.errors import (
+    FieldError,
+    InvalidInputError,
+    NotFoundError,
+    TerminalError,
+    UnavailableError,
+)
 from weavefn.local.kube.clock import wall_clock
 from weavefn.local.kube.localkube import LocalKube
 
 LOCK_TIMEOUT_SECONDS = 30.0
 
 
+def start_over(path: Path) -> str:
+    return (
+        f"to start over, move {path} away or delete it; `weavefn apply -f FILE` creates a "
+        "new local cluster there"
+    )
+
+
 def _load(path: Path) -> dict[str, Any] | None:
+    """The saved state, checked whole; None when there is none."""
+    from weavefn.local.state_file import state_problems
+
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
+    except OSError as exc:
         raise InvalidInputError(
-            [
-                FieldError(
-                    str(path), f"not a local cluster state file ({exc.msg}, line {exc.lineno})"
-                )
-            ],
+            [FieldError(str(path), f"cannot read the local cluster state: {exc.strerror}")],
             what="local cluster state",
         ) from None
-    if not isinstance(data, dict):
+    problems = state_problems(raw)
+    if problems:
         raise InvalidInputError(
-            [FieldError(str(path), "expected a JSON object")], what="local cluster state"
+            [
+                FieldError(f"{path}: {p.path}" if p.path != "(root)" else str(path), p.message)
+                for p in problems
+            ],
+            what="local cluster state",
+            hint=f"{path} is not a local cluster state this weavefn can use; {start_over(path)}",
         )
+    data: dict[str, Any] = json.loads(raw)
     return data
 
 
@@ -58,27 +76,48 @@ def _save(path: Path, data: dict[str, Any]) -> None:
 
 
 @contextlib.contextmanager
-def open_local(path: str | os.PathLike[str], *, ready_delay: float = 0.0) -> Iterator[LocalKube]:
-    """The local cluster saved at ``path`` (created when missing), locked for this process.
+def open_local(
+    path: str | os.PathLike[str], *, ready_delay: float = 0.0, access: Access = Access.WRITE
+) -> Iterator[LocalKube]:
+    """The local cluster saved at ``path``, validated whole before it is used.
 
-    Uses wall-clock time, so pods started by one invocation are Ready in a later one. State is
+    Uses wall-clock time, so pods started by one invocation are Ready in a later one. With
+    WRITE access the file is created when missing and locked for this process, and state is
     saved only when the block exits normally: a failed command leaves the file as it was.
+    With READ access nothing on disk changes (saves are atomic renames, so no lock is needed
+    to read a whole file), and a missing file is a NotFoundError.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if access is Access.READ:
+        kube = LocalKube(clock=wall_clock, ready_delay=ready_delay)
+        data = _load(target)
+        if data is None:
+            raise NotFoundError(
+                f"no local cluster at {target}: `weavefn apply -f FILE` creates one there, "
+                "or name another with --cluster"
+            )
+        kube.load_json(data)
+        yield kube
+        return
     lock = FileLock(str(target) + ".lock", timeout=LOCK_TIMEOUT_SECONDS)
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         lock.acquire()
     except Timeout:
         raise UnavailableError(
             f"the local cluster {target} is locked by another process for over {LOCK_TIMEOUT_SECONDS:.0f}s"
         ) from None
+    except OSError as exc:
+        raise TerminalError(f"cannot open the local cluster at {target}: {exc}") from None
     try:
         kube = LocalKube(clock=wall_clock, ready_delay=ready_delay)
         data = _load(target)
         if data is not None:
             kube.load_json(data)
         yield kube
-        _save(target, kube.to_json())
+        try:
+            _save(target, kube.to_json())
+        except OSError as exc:
+            raise TerminalError(f"cannot save the local cluster at {target}: {exc}") from None
     finally:
         lock.release()

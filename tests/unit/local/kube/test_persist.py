@@ -21,7 +21,7 @@ def test_state_survives_between_two_opens(tmp_path: Path) -> None:
         kube.apply(statefulset())
         live = kube.apply_cluster(cluster())
         kube.replace_cluster_status(live | {"status": {"phase": "Running"}})
-        kube.extras["weaviate"] = {"docs": {"objects": 42}}
+        kube.extras["another-simulator"] = {"docs": {"objects": 42}}
         pods_before = {
             p["metadata"]["name"]: p["metadata"]["uid"] for p in kube.list_pods(NS, SELECTOR)
         }
@@ -29,7 +29,7 @@ def test_state_survives_between_two_opens(tmp_path: Path) -> None:
         restored = kube.get_cluster(NS, "docs")
         assert restored["status"] == {"phase": "Running"}
         assert restored["metadata"]["uid"] == live["metadata"]["uid"]
-        assert kube.extras == {"weaviate": {"docs": {"objects": 42}}}
+        assert kube.extras == {"another-simulator": {"docs": {"objects": 42}}}
         pods = kube.list_pods(NS, SELECTOR)
         assert {p["metadata"]["name"]: p["metadata"]["uid"] for p in pods} == pods_before
         assert all(ready(p) for p in pods)
@@ -64,9 +64,11 @@ def test_missing_file_is_created_and_failed_block_saves_nothing(tmp_path: Path) 
 def test_corrupt_file_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "cluster.json"
     path.write_text("{not json")
-    with pytest.raises(InvalidInputError, match="not a local cluster state file") as caught:
+    with pytest.raises(InvalidInputError, match="not JSON: key must be a string") as caught:
         open_local(path).__enter__()
     assert caught.value.errors[0].path == str(path)
+    assert caught.value.hint is not None and "delete it" in caught.value.hint
+    assert path.read_text() == "{not json", "a refused file is left as it was"
 
 
 def test_second_process_waits_for_the_lock(tmp_path: Path) -> None:
