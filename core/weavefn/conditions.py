@@ -97,7 +97,11 @@ def set_condition(
         last_transition_time=since,
         observed_generation=generation,
     )
-    return [c for c in conditions if c.type != kind] + [updated]
+    if previous is None:
+        return [*conditions, updated]
+    # in place, as meta.SetStatusCondition does: a condition that moved would make an
+    # unchanged status look changed, and every pass would write it
+    return [updated if c.type == kind else c for c in conditions]
 
 
 def drop_condition(conditions: list[Condition], kind: ConditionType) -> list[Condition]:

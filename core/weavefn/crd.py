@@ -120,6 +120,14 @@ CEL_RULES: dict[tuple[str, ...], list[dict[str, str]]] = {
         )
         for cloud in ("aws", "gcp", "azure")
     ],
+    ("restoreFrom",): [
+        _rule(
+            "!has(self.include) || !has(self.exclude) || size(self.include) == 0 || "
+            "size(self.exclude) == 0",
+            "set include or exclude, not both (Weaviate refuses both)",
+            ".exclude",
+        )
+    ],
 }
 
 # Extra OpenAPI keywords the model cannot express, keyed like CEL_RULES.
@@ -128,6 +136,8 @@ _EXTRAS: dict[tuple[str, ...], Schema] = {
     # Module names are unique: a list-map lets the API server enforce it and lets server-side
     # apply merge modules by name.
     ("modules",): {"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},
+    ("restoreFrom", "include"): {"x-kubernetes-list-type": "set"},
+    ("restoreFrom", "exclude"): {"x-kubernetes-list-type": "set"},
 }
 
 

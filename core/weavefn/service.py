@@ -14,11 +14,12 @@ from weavefn.autoscale.executor import AutoscaleStep, ScaleInPath, refuse_scale_
 from weavefn.autoscale.metrics.port import Hint, Registry, metric_for_alarm
 from weavefn.autoscale.rebalance import Rebalancer
 from weavefn.autoscale.spec_replicas import SpecReplicasStep
-from weavefn.errors import NotFoundError
+from weavefn.errors import NotFoundError, TerminalError
 from weavefn.kube.port import ClusterStore, KubeApi, Obj
 from weavefn.lifecycle.backup import BackupScheduler
 from weavefn.lifecycle.cluster_auth import ClusterAuthStep
 from weavefn.lifecycle.plan import plan_operations
+from weavefn.lifecycle.restore.step import Restorer
 from weavefn.lifecycle.template.step import TemplateRollouter, template_pin
 from weavefn.lifecycle.upgrade.start import start_upgrade
 from weavefn.lifecycle.upgrade.step import Upgrader, upgrade_pin
@@ -36,6 +37,7 @@ from weavefn.triggers.model import (
     AlarmTrigger,
     ClusterTrigger,
     Outcome,
+    RestoreRequest,
     ScheduleTrigger,
     Trigger,
     UpgradeRequest,
@@ -140,8 +142,10 @@ class Service:
             self.kube,
             clock=self.clock,
             # the operations that act before objects are applied: the pin follows the upgrade or
-            # the pod-template rollout in flight (one at a time)
+            # the pod-template rollout in flight (one at a time); an asked restore is taken up
+            # before another operation can begin
             before=[
+                Restorer(api_for),
                 Upgrader(api_for),
                 ClusterAuthStep(),
                 TemplateRollouter(api_for),
@@ -214,6 +218,8 @@ class Service:
             namespace, name = split_key(trigger.cluster)
             outcome = _outcome(self.reconcile(namespace=namespace, name=name, deadline=deadline))
             return replace(outcome, message=f"{message}; {outcome.message}")
+        elif isinstance(trigger, RestoreRequest):
+            return self.restore(trigger, deadline=deadline)
         else:
             raise NotImplementedError(type(trigger).__name__)
         return _outcome(report)
@@ -237,6 +243,17 @@ class Service:
             namespace=namespace, name=name, deadline=deadline, reconciler=reconciler
         )
         return _outcome(report)
+
+    def restore(self, request: RestoreRequest, *, deadline: float) -> Outcome:
+        """Check and record the restore ``request`` asks for, then run a pass that takes it up."""
+        from weavefn.lifecycle.restore.request import request_restore
+
+        if self.weaviate is None:
+            raise TerminalError("this runtime cannot reach Weaviate: no restore is possible")
+        message = request_restore(self.kube, self.weaviate, request, now=self.clock())
+        namespace, name = split_key(request.cluster)
+        outcome = _outcome(self.reconcile(namespace=namespace, name=name, deadline=deadline))
+        return replace(outcome, message=f"{message}; {outcome.message}")
 
     def clusters_for_alarm(self, alarm: AlarmTrigger) -> list[Obj]:
         """The clusters an alarm names: by its cluster dimension, or by spec.autoScaling.alarms."""

@@ -1,5 +1,5 @@
-"""The platform-neutral HTTP router: admission, upgrade requests, SNS over HTTPS, schedules and
-follow-ups (Cloud Tasks' HTTP tasks).
+"""The platform-neutral HTTP router: admission, upgrade and restore requests, SNS over HTTPS,
+schedules and follow-ups (Cloud Tasks' HTTP tasks).
 
 Each cloud adapter turns its request into a triggers.http.HttpRequest, calls ``handle_http``
 and writes the HttpResponse back. Every answer is JSON; bad input is a 4xx naming the field;
@@ -39,6 +39,7 @@ JSON_HEADERS: Mapping[str, str] = {"content-type": "application/json"}
 class Route(StrEnum):
     ADMISSION = "admission"
     UPGRADE = "upgrade"
+    RESTORE = "restore"
     SNS = "sns"
     SCHEDULE = "schedule"
     FOLLOW_UP = "followup"
@@ -115,7 +116,7 @@ def handle_http(
 
     ``queue`` overrides the queue ``settings.queue`` names; ``fetch`` is the HTTPS GET used to
     confirm SNS subscriptions (default: sns_signature.fetch_certificate_url); ``now`` (unix
-    seconds) checks upgrade request timestamps.
+    seconds) checks the timestamps of signed requests (upgrade, restore).
     """
     route = route_of(request.path)
     refused = _refusal(request, route)
@@ -250,6 +251,21 @@ def _upgrade(call: RoutedRequest) -> HttpResponse:
     return json_response(status, document)
 
 
+def _restore(call: RoutedRequest) -> HttpResponse:
+    from weavefn.webhooks_routes import restore_answer
+
+    status, document = restore_answer(
+        call.request,
+        secret=call.settings.upgrade_secret,
+        now=call.now(),
+        replay=call.replay,
+        runtime_factory=call.runtime_factory,
+        deadline=call.deadline,
+    )
+    headers = {"retry-after": "30"} if status == HTTPStatus.SERVICE_UNAVAILABLE else None
+    return json_response(status, document, headers=headers)
+
+
 def _sns(call: RoutedRequest) -> HttpResponse:
     from weavefn.webhooks_routes import sns_answer
 
@@ -323,6 +339,7 @@ def _instance(call: RoutedRequest) -> Instance:
 _ROUTES: dict[Route, Callable[[RoutedRequest], HttpResponse]] = {
     Route.ADMISSION: _admission,
     Route.UPGRADE: _upgrade,
+    Route.RESTORE: _restore,
     Route.SNS: _sns,
     Route.SCHEDULE: _schedule,
     Route.FOLLOW_UP: _follow_up,

@@ -1,6 +1,7 @@
 """Azure Functions (Python v2 programming model) entry points, mapped onto the core.
 
-HTTP: ``alert`` (action group webhook, common alert schema), ``admission``, ``upgrade``;
+HTTP: ``alert`` (action group webhook, common alert schema), ``admission``, ``upgrade``,
+``restore``;
 a one-minute timer ``schedule``; a queue trigger ``fanout``. Parsing is the core's; this module
 only runs the trigger and maps the outcome: a raised error makes the queue redeliver, a
 returned one acknowledges, an HTTP answer carries the status code.
@@ -150,6 +151,12 @@ def admission(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="upgrade", methods=["POST"])
 def upgrade(req: func.HttpRequest) -> func.HttpResponse:
     """Signed upgrade requests from CI/CD (function key plus the router's HMAC check)."""
+    return _routed(req)
+
+
+@app.route(route="restore", methods=["POST"])
+def restore(req: func.HttpRequest) -> func.HttpResponse:
+    """Signed restore requests from CI/CD (function key plus the router's HMAC check)."""
     return _routed(req)
 
 

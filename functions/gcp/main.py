@@ -1,10 +1,10 @@
 """Cloud Functions (2nd gen) entry points: Pub/Sub CloudEvents and HTTP, mapped onto the core.
 
 ``on_pubsub`` serves the alerts, ticks and fan-out topics; ``on_http`` the webhook routes
-(/admission, /upgrade, /schedule, /sns) and the follow-ups Cloud Tasks delivers (/followup).
-Parsing is the core's; this module only picks the parser, runs the trigger and maps the
-outcome to what the platform understands: returning acknowledges a message, raising makes
-Pub/Sub deliver it again.
+(/admission, /upgrade, /restore, /schedule, /sns) and the follow-ups Cloud Tasks delivers
+(/followup). Parsing is the core's; this module only picks the parser, runs the trigger and
+maps the outcome to what the platform understands: returning acknowledges a message, raising
+makes Pub/Sub deliver it again.
 """
 
 from __future__ import annotations

@@ -15,6 +15,11 @@ output "upgrade_url" {
   value       = "https://${azurerm_linux_function_app.weavefn.default_hostname}/api/upgrade"
 }
 
+output "restore_url" {
+  description = "URL CI posts signed restore requests to (with the restore function's key)."
+  value       = "https://${azurerm_linux_function_app.weavefn.default_hostname}/api/restore"
+}
+
 output "identity_principal_id" {
   description = "Object id of the functions' managed identity: add it to the Entra ID group bound in infra/k8s."
   value       = azurerm_user_assigned_identity.functions.principal_id

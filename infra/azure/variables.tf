@@ -45,7 +45,7 @@ variable "key_vault_id" {
 }
 
 variable "upgrade_secret_name" {
-  description = "Name of the Key Vault secret holding the HMAC secret for upgrade requests. Created outside Terraform so its value never enters the state."
+  description = "Name of the Key Vault secret holding the HMAC secret for upgrade and restore requests. Created outside Terraform so its value never enters the state."
   type        = string
 }
 

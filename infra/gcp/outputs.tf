@@ -1,7 +1,7 @@
 # weavefn on Google Cloud: what the Kubernetes overlay and CI need after `terraform apply`.
 
 output "http_url" {
-  description = "Base URL of the HTTP function: <url>/admission for the webhook, <url>/upgrade for CI."
+  description = "Base URL of the HTTP function: <url>/admission for the webhook, <url>/upgrade and <url>/restore for CI."
   value       = google_cloudfunctions2_function.http.url
 }
 

@@ -29,7 +29,7 @@ variable "cluster_name" {
 }
 
 variable "upgrade_secret_id" {
-  description = "Secret Manager secret id (short name) holding the HMAC secret for upgrade requests. Created outside Terraform so its value never enters the state."
+  description = "Secret Manager secret id (short name) holding the HMAC secret for upgrade and restore requests. Created outside Terraform so its value never enters the state."
   type        = string
 }
 
@@ -58,7 +58,7 @@ variable "log_level" {
 }
 
 variable "http_max_instances" {
-  description = "Upper bound of concurrent instances of the HTTP function (admission, upgrade, schedule, sns)."
+  description = "Upper bound of concurrent instances of the HTTP function (admission, upgrade, restore, schedule, sns)."
   type        = number
   default     = 10
 }

@@ -123,3 +123,48 @@ def test_a_bare_cluster_message_arrives_as_that_clouds_queue_message(
     out = capsys.readouterr().out
     assert code == 0, out
     assert "weaviate/production:" in out
+
+
+RESTORES = ["events/aws/apigw-restore-request.json", "events/gcp/http-restore-request.json"]
+RESTORES.append("events/azure/http-restore-request.json")
+
+
+@pytest.mark.parametrize("event", RESTORES, ids=["aws", "gcp", "azure"])
+def test_a_signed_restore_sample_restores_through_its_clouds_function(
+    event: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime
+
+    from weavefn.local.kube import ManualClock, open_local
+    from weavefn.local.weaviate.api import EmbeddedWeaviateApi
+    from weavefn.local.weaviate.connector import edit_sim
+
+    clock = ManualClock(1_795_000_000.0)
+    monkeypatch.setattr("weavefn.local.kube.persist.wall_clock", clock)
+    monkeypatch.setattr("weavefn.runtime.utcnow", lambda: datetime.fromtimestamp(clock(), UTC))
+    monkeypatch.delenv("WEAVEFN_UPGRADE_SECRET", raising=False)
+    path = tmp_path / "cluster.json"
+    setting = f"local:{path}"
+    assert (
+        main(["apply", "-f", str(ROOT / "examples/production-aws.yaml"), "--cluster", setting]) == 0
+    )
+    assert main(["reconcile", "--cluster", setting]) == 0
+    body = json.loads(json.loads((ROOT / event).read_text())["body"])
+    with open_local(path) as kube, edit_sim(kube, "weaviate/production") as sim:
+        sim.add_collection("Articles", shards=2, replication_factor=2)
+        EmbeddedWeaviateApi(sim).create_backup("s3", body["backup"])  # the sample's backup
+    clock.advance(60)
+    with open_local(path) as kube, edit_sim(kube, "weaviate/production") as sim:
+        sim.drop_collection("Articles")
+    capsys.readouterr()
+
+    code = main(["invoke", str(ROOT / event), "--sign", "--cluster", setting])
+    out = capsys.readouterr().out
+    clock.advance(30)
+    assert main(["reconcile", "--cluster", setting]) == 0
+
+    assert code == 0, out
+    assert "HTTP 202" in out and '"accepted":true' in out
+    assert "RestoreSucceeded: restored Articles from backup " + body["backup"] in (
+        capsys.readouterr().out
+    )

@@ -19,7 +19,7 @@ import pytest
 from weavefn.errors import WeavefnError
 from weavefn.local.kube import ManualClock
 from weavefn.local.weaviate.cluster import EmbeddedWeaviate
-from weavefn.local.weaviate.state import PodNode, SimTiming
+from weavefn.local.weaviate.state import BackupFailure, PodNode, SimTiming
 from weavefn.weaviate.http import WeaviateHttpApi
 from weavefn.weaviate.internal_api import internal_route
 from weavefn.weaviate.port import ReplicationKind
@@ -111,15 +111,45 @@ def _every_call(api: WeaviateHttpApi, sim: EmbeddedWeaviate, clock: ManualClock)
     for _ in range(12):
         api.replication_operation(op)
         clock.advance(1)
-    api.create_backup("s3", "weavefn-pre-1-33-1-20260101t000000", include=collections[:1])
+    backup = "weavefn-pre-1-33-1-v1-32-5-20260101t000000z"
+    with contextlib.suppress(WeavefnError):
+        api.restore_status("s3", backup)  # never taken: 404
+    api.create_backup("s3", backup, include=collections)
     for _ in range(8):
-        api.backup_status("s3", "weavefn-pre-1-33-1-20260101t000000")
+        api.backup_status("s3", backup)
         clock.advance(1)
-    # The collections still exist: a 422, and then no restore to report (404); both recorded.
-    with contextlib.suppress(WeavefnError):
-        api.restore_backup("s3", "weavefn-pre-1-33-1-20260101t000000")
-    with contextlib.suppress(WeavefnError):
-        api.restore_status("s3", "weavefn-pre-1-33-1-20260101t000000")
+    api.list_backups("s3")
+    # refusals of the restore request: include with exclude (422), an unknown backup (404),
+    # a node of the backup that is not in the cluster (500)
+    for call in (
+        lambda: api.restore_backup("s3", backup, include=collections, exclude=collections),
+        lambda: api.restore_backup("s3", "never-taken"),
+        lambda: api.restore_backup("s3", backup, node_mapping={"weaviate-0": "elsewhere-0"}),
+    ):
+        with pytest.raises(WeavefnError):
+            call()
+    # a restore over a collection that exists ends FAILED; one of a dropped collection succeeds
+    api.restore_backup("s3", backup, exclude=collections[1:])
+    for _ in range(8):
+        api.restore_status("s3", backup)
+        clock.advance(1)
+    sim.drop_collection(collections[1])
+    api.restore_backup("s3", backup, include=collections[1:], node_mapping={"x-0": "weaviate-0"})
+    for _ in range(8):
+        api.restore_status("s3", backup)
+        clock.advance(1)
+    # on 1.36 a restore can be cancelled: one that succeeded is refused (422), a running one
+    # ends CANCELED (204), and cancelling it again is no error (204)
+    sim.sync_nodes([PodNode(f"weaviate-{i}", True, "1.36.2") for i in range(3)])
+    with pytest.raises(WeavefnError):
+        api.cancel_restore("s3", backup)
+    sim.drop_collection(collections[1])
+    sim.fail_next_restore(BackupFailure.STUCK)
+    api.restore_backup("s3", backup, include=collections[1:])
+    api.restore_status("s3", backup)
+    for _ in range(2):
+        api.cancel_restore("s3", backup)
+        api.restore_status("s3", backup)
     sim.set_shard_readonly(collections[0], shard.shard)
     api.set_shard_ready(collections[0], shard.shard)
     # answers that are refusals
@@ -153,9 +183,19 @@ def test_every_exchange_of_client_and_fake_is_in_weaviates_spec(
     _every_call(WeaviateHttpApi(fake.url, timeout=5.0), sim, clock)
 
     seen = {(e.method, spec.operation(e.method, e.path)[0]) for e in fake.exchanges}
-    assert len(seen) == 11, sorted(seen)  # every endpoint the client has
+    assert len(seen) == 13, sorted(seen)  # every endpoint the client has
     problems = [f"{e}: {p}" for e in fake.exchanges for p in spec.problems(e)]
     assert problems == [], "\n".join(problems)
+    restores = [e for e in fake.exchanges if e.path.endswith("/restore")]
+    assert {e.status for e in restores if e.method == "POST"} == {200, 404, 422, 500}
+    assert {e.answer["status"] for e in restores if e.method == "GET" and e.status == 200} == {
+        "STARTED",
+        "TRANSFERRING",
+        "SUCCESS",
+        "FAILED",
+        "CANCELED",
+    }
+    assert {e.status for e in restores if e.method == "DELETE"} == {204, 422}
 
 
 # The releases around each move of Weaviate's Raft membership routes (internal_api.py).

@@ -1,4 +1,4 @@
-"""Reconcile, scale-out, drain, volume growth, upgrade and rollback on a real API server.
+"""Reconcile, scale-out, drain, volume growth, upgrade, rollback, restore and its cancel on a real API server.
 
 Every pass runs as a function does: ``kubeconfig:PATH`` holding the token of a ServiceAccount
 bound to the ClusterRole of infra/k8s/rbac.yaml (a missing grant is a 403 that fails the pass),
@@ -9,13 +9,23 @@ removes the ones the controllers deleted; a fake Weaviate listens on each pod's 
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from weavefn.kube.port import ObjectRef
 from weavefn.kube.real import RealKube
+from weavefn.lifecycle.backup import request_backup
+from weavefn.local.weaviate.cluster import EmbeddedWeaviate
+from weavefn.local.weaviate.state import BackupFailure
+from weavefn.runtime import build_runtime, open_backend
+from weavefn.service import Service
+from weavefn.triggers.model import RestoreRequest
+from weavefn.weaviate.port import BackupStatus
 
-from tests.e2e.real_cluster import NAME, Scenario
+from tests.e2e.real_cluster import FAST, NAME, Scenario
+from tests.support.kubelet import Kubelet
 
 SELECTOR = (
     f"app.kubernetes.io/component=database,app.kubernetes.io/instance={NAME},"
@@ -39,13 +49,13 @@ def manifest(namespace: str, *, replicas: int, version: str = "1.32.5", **spec: 
     }
 
 
-def create(scenario: Scenario, replicas: int, **spec: Any) -> None:
-    scenario.apply(manifest(scenario.namespace, replicas=replicas, **spec))
+def create(scenario: Scenario, replicas: int, *, version: str = "1.32.5", **spec: Any) -> None:
+    scenario.apply(manifest(scenario.namespace, replicas=replicas, version=version, **spec))
     first = scenario.reconcile()
     assert first.ok, first
     assert any(a.startswith("Created: created ") for a in first.actions)
     scenario.passes_until(
-        lambda: scenario.running(replicas, "1.32.5"), what=f"{replicas}/{replicas} Running"
+        lambda: scenario.running(replicas, version), what=f"{replicas}/{replicas} Running"
     )
     scenario.sim.add_collection("Articles", shards=3, replication_factor=2)
     scenario.sim.add_collection("Products", shards=2, replication_factor=2)
@@ -193,3 +203,95 @@ def test_upgrade_then_a_rollback_from_a_pod_that_cannot_pull_its_image(
     images = {c["image"] for c in scenario.statefulset()["spec"]["template"]["spec"]["containers"]}
     assert any(i.endswith(":1.32.6") for i in images)
     assert scenario.admin.get(ObjectRef("apps/v1", "StatefulSet", scenario.namespace, NAME))
+
+
+def _shards(sim: EmbeddedWeaviate, collection: str) -> dict[str, tuple[int, tuple[str, ...]]]:
+    found = sim.state.collection(collection)
+    assert found is not None, f"{collection} is not there"
+    return {s.name: (s.objects, tuple(s.replicas)) for s in found.shards}
+
+
+def test_restore_a_dropped_collection_then_create_a_cluster_from_the_backup(
+    scenario: Scenario, real_kube: RealKube, kubelet: Kubelet, kubeconfig: Path
+) -> None:
+    backup = {"type": "aws", "region": "us-east-1", "aws": {"backup": {"bucket": "backups"}}}
+    create(scenario, 2, version="1.36.2", cloudProvider=backup)
+    before = {c: _shards(scenario.sim, c) for c in ("Articles", "Products")}
+    with open_backend(f"kubeconfig:{scenario.kubeconfig}") as backend:
+        backup_id = request_backup(
+            backend.kube, namespace=scenario.namespace, name=NAME, now=scenario.clock()
+        )
+    scenario.passes_until(
+        lambda: scenario.status()["backups"][-1]["status"] == "SUCCESS", what="the backup"
+    )
+    scenario.sim.drop_collection("Products")
+
+    # as the signed /restore route does: check, record, one pass; then the schedule's passes
+    request = RestoreRequest(
+        cluster=scenario.key, backup=backup_id, event_id="e2e", include=("Products",)
+    )
+    scenario.act()
+    with open_backend(f"kubeconfig:{scenario.kubeconfig}") as backend:
+        service: Service = build_runtime(backend, clock=scenario.clock).service
+        outcome = service.restore(request, deadline=time.monotonic() + 20)
+    assert outcome.ok, outcome
+    scenario.passes_until(
+        lambda: (scenario.status().get("lastOperation") or {}).get("kind") == "Restore",
+        what="the restore",
+    )
+    last = scenario.status()["lastOperation"]
+    assert last["phase"] == "Succeeded", last
+    assert {c: _shards(scenario.sim, c) for c in before} == before
+
+    # one that hangs is given up after 2 hours and cancelled on Weaviate (1.36+): a DELETE
+    # through the service proxy, which the ClusterRole must grant
+    scenario.sim.drop_collection("Products")
+    scenario.sim.fail_next_restore(BackupFailure.STUCK)
+    with open_backend(f"kubeconfig:{scenario.kubeconfig}") as backend:
+        service = build_runtime(backend, clock=scenario.clock).service
+        hung = RestoreRequest(
+            cluster=scenario.key, backup=backup_id, event_id="e2e-hung", include=("Products",)
+        )
+        assert service.restore(hung, deadline=time.monotonic() + 20).ok
+    assert scenario.status()["operation"]["details"]["weaviateStatus"] == "STARTED"
+    scenario.clock.skipped += timedelta(minutes=121)
+    scenario.passes_until(
+        # the first restore Succeeded; both may have started within the same second
+        lambda: scenario.status()["lastOperation"]["phase"] != "Succeeded",
+        what="the hung restore given up",
+    )
+    given_up = scenario.status()["lastOperation"]
+    assert given_up["phase"] == "Failed", given_up
+    assert "given up, and Weaviate's restore cancelled" in given_up["message"]
+    seen = scenario.sim.restore_status("s3", backup_id)
+    assert (seen.status, seen.error) == (BackupStatus.CANCELED, "restore canceled by user")
+    scenario.sim.add_collection("Products", shards=2, replication_factor=2)
+
+    # a new cluster, created from that backup once its pods are Ready
+    copy = Scenario(
+        admin=real_kube,
+        kubelet=kubelet,
+        namespace=scenario.namespace,
+        name="copy",
+        sim=EmbeddedWeaviate(timing=FAST, storage=scenario.sim.storage),
+        kubeconfig=kubeconfig,
+        clock=scenario.clock,
+    )
+    try:
+        mapping = {f"{NAME}-{i}": f"copy-{i}" for i in range(2)}
+        spec = manifest(scenario.namespace, replicas=2, version="1.36.2", cloudProvider=backup)
+        spec["metadata"]["name"] = "copy"
+        spec["spec"]["restoreFrom"] = {"backend": "s3", "id": backup_id, "nodeMapping": mapping}
+        copy.apply(spec)
+        copy.passes_until(
+            lambda: (copy.status().get("lastOperation") or {}).get("kind") == "Restore",
+            what="the restore into the new cluster",
+        )
+        assert copy.status()["lastOperation"]["phase"] == "Succeeded"
+        assert copy.status()["restoredFrom"]["id"] == backup_id
+        assert {c: _shards(copy.sim, c) for c in before} == {
+            c: {s: (n, tuple(mapping[r] for r in nodes)) for s, (n, nodes) in v.items()}
+            for c, v in before.items()
+        }
+    finally:
+        copy.stop()

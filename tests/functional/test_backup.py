@@ -33,11 +33,13 @@ def test_on_demand_backup_is_recorded_then_tracked_to_success(clock: ManualClock
     (pending,) = run.status()["backups"]
     assert pending == {
         "id": backup_id,
-        "backend": "filesystem",
+        "backend": "s3",
         "status": "PENDING",
         "startedAt": pending["startedAt"],
         "reason": "on-demand",
+        "version": "1.26.5",
     }
+    assert backup_id.startswith("weavefn-on-demand-v1-26-5-")
     started = run.invoke()["backups"][0]["status"]
     clock.advance(30)
     finished = run.invoke()

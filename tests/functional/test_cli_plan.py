@@ -85,7 +85,7 @@ def test_plan_shows_the_upgrade_in_flight_and_one_queued_behind_it(
     (in_flight,) = [line for line in lines if line.startswith("= Upgrade ")]
     assert re.fullmatch(
         r"= Upgrade BackingUp in flight since \S+Z: 1\.27\.0 -> 1\.28\.0, "
-        r"backup weavefn-pre-1-28-0-\w+ STARTED",
+        r"backup weavefn-pre-1-28-0-[\w-]+ STARTED",
         in_flight,
     ), in_flight
     assert (

@@ -320,10 +320,15 @@ def test_a_hand_edit_of_the_template_is_repaired_by_a_rollout(clock: ManualClock
 
 
 def test_an_upgrade_and_a_template_change_take_turns(clock: ManualClock) -> None:
-    run = new_cluster(clock, version="1.26.5", modules=[{"name": "backup-filesystem"}])
+    # backups to S3: Weaviate refuses the filesystem backend on more than one node
+    s3 = {"type": "aws", "region": "us-east-1", "aws": {"backup": {"bucket": "backups"}}}
+    run = new_cluster(clock, version="1.26.5", cloudProvider=s3)
     run.edit(version="1.27.3")
-    while (run.invoke().get("operation") or {}).get("phase") != "RollingOut":
-        pass
+    for _ in range(20):
+        if (run.invoke().get("operation") or {}).get("phase") == "RollingOut":
+            break
+    else:
+        raise AssertionError(f"the upgrade never rolled out: {run.status().get('lastOperation')}")
     run.edit(resources={"limits": {"cpu": "2", "memory": "8Gi"}})
     status = run.invoke()
 

@@ -89,7 +89,7 @@ def test_an_upgrade_with_unreadable_details_is_abandoned_and_kept_for_reading(cl
 
 def test_an_operation_of_an_unknown_kind_is_left_to_whoever_wrote_it(clock: ManualClock):
     run = running_cluster(clock)
-    foreign = {"kind": "Restore", "phase": "Restoring", "startedAt": T, "phaseStartedAt": T}
+    foreign = {"kind": "Reshard", "phase": "Splitting", "startedAt": T, "phaseStartedAt": T}
     put_operation(run, foreign)
 
     report = run.service.reconcile(name=NAME, namespace=NS)
@@ -97,3 +97,18 @@ def test_an_operation_of_an_unknown_kind_is_left_to_whoever_wrote_it(clock: Manu
     assert report.ok
     assert run.status()["operation"] == foreign
     assert run.status()["phase"] == "Running"
+
+
+def test_a_restore_with_unreadable_details_is_ended_and_said_so(clock: ManualClock):
+    run = running_cluster(clock)
+    broken = {"kind": "Restore", "phase": "Restoring", "startedAt": T, "phaseStartedAt": T}
+    put_operation(run, broken)
+
+    report = run.service.reconcile(name=NAME, namespace=NS)
+
+    status = run.status()
+    assert report.ok, report.clusters
+    assert "operation" not in status
+    assert status["lastOperation"] == broken
+    restore = conditions(status)["RestoreSucceeded"]
+    assert restore["status"] == "False" and "unreadable status.operation" in restore["message"]

@@ -44,7 +44,12 @@ def manifest(
         "modules": [],
     }
     if backup:
-        spec["modules"].append({"name": "backup-filesystem"})
+        # Weaviate refuses the filesystem backend on more than one node: a bucket it is
+        spec["cloudProvider"] = {
+            "type": "aws",
+            "region": "us-east-1",
+            "aws": {"backup": {"bucket": "weavefn-backups"}},
+        }
     if inference:
         spec["modules"].append({"name": "qna-transformers"})
     if azure_backup is not None:

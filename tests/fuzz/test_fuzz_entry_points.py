@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import io
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,11 +25,12 @@ from hypothesis import strategies as st
 from weavefn.cli.main import main as cli_main
 from weavefn.errors import RetryableError, WeavefnError
 from weavefn.triggers.http import HttpRequest
+from weavefn.triggers.signed_upgrade import sign_upgrade
 from weavefn.webhooks import Route, handle_for
 
 from functions.aws.handlers import AlarmRetryError, AwsHandlers, LocalContext
 from tests.adapters.azure.conftest import user_code
-from tests.fuzz.rig import ROOT, Rig, as_current, build_rig
+from tests.fuzz.rig import ROOT, SECRET, Rig, as_current, build_rig
 from tests.fuzz.strategies import (
     FUZZ,
     deep_json_text,
@@ -58,7 +61,15 @@ def _bodies() -> list[Any]:
                 docs.append(json.loads(body))
             except ValueError:
                 continue
-    return docs
+    # a cluster created from a backup: spec.restoreFrom through admission and validate too
+    review = copy.deepcopy(json.loads(samples()["aws/apigw-admission-review.json"]["body"]))
+    review["request"]["object"]["spec"]["restoreFrom"] = {
+        "backend": "s3",
+        "id": "weavefn-scheduled-v1-27-0-20261118t030000z",
+        "include": ["Articles"],
+        "nodeMapping": {"old-0": "production-0"},
+    }
+    return [*docs, review, review["request"]["object"]]
 
 
 BODIES = _bodies()
@@ -88,6 +99,25 @@ def test_router_answers_4xx_or_2xx_and_refusals_write_nothing(
     rig: Rig, path: str, method: str, headers: dict[str, str], body: bytes
 ) -> None:
     request = HttpRequest(method=method, path=path, headers=headers, body=body)
+    before = rig.kube.writes
+    response = handle_for(rig.instance, request, deadline=float("inf"))
+    assert response.status != 500, response.body[:300]
+    assert isinstance(response.json(), dict)
+    if response.status >= 400:
+        assert rig.kube.writes == before
+
+
+RESTORE = json.loads(samples()["aws/apigw-restore-request.json"]["body"])
+
+
+@FUZZ
+@given(body=hostile_bytes([RESTORE]))
+def test_signed_restore_requests_answer_4xx_or_2xx_and_refusals_write_nothing(
+    rig: Rig, body: bytes
+) -> None:
+    """Past the signature: the body, the cluster and Weaviate's checks, and nothing else."""
+    headers = sign_upgrade(body, secret=SECRET, timestamp=int(time.time()))
+    request = HttpRequest(method="POST", path="/restore", headers=headers, body=body)
     before = rig.kube.writes
     response = handle_for(rig.instance, request, deadline=float("inf"))
     assert response.status != 500, response.body[:300]
@@ -189,7 +219,7 @@ def _azure(name: str) -> Any:
     return user_code(name)
 
 
-AZURE_HTTP = {name: _azure(name) for name in ("alert", "admission", "upgrade")}
+AZURE_HTTP = {name: _azure(name) for name in ("alert", "admission", "upgrade", "restore")}
 AZURE_FANOUT = _azure("fanout")
 
 
@@ -257,3 +287,77 @@ def test_cli_manifest_loading_exits_cleanly(
     assert "Traceback" not in err
     if code == 2:
         assert err.strip()
+
+
+@pytest.fixture(scope="module")
+def backed_up_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """A local cluster file holding the example cluster and one finished backup of it."""
+    from weavefn.local.kube import ManualClock, open_local
+    from weavefn.local.weaviate.api import EmbeddedWeaviateApi
+    from weavefn.local.weaviate.connector import edit_sim
+
+    path = Path(tmp_path_factory.mktemp("restore")) / "cluster.json"
+    clock = ManualClock(1_795_000_000.0)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("weavefn.local.kube.persist.wall_clock", clock)
+        setting = f"local:{path}"
+        assert (
+            cli_main(
+                ["apply", "-f", str(ROOT / "examples/production-aws.yaml"), "--cluster", setting]
+            )
+            == 0
+        )
+        assert cli_main(["reconcile", "--cluster", setting]) == 0
+        backup = "weavefn-on-demand-v1-27-0-20261118t110640z"
+        with open_local(path) as kube, edit_sim(kube, "weaviate/production") as sim:
+            EmbeddedWeaviateApi(sim).create_backup("s3", backup)
+        clock.advance(60)
+        with open_local(path) as kube, edit_sim(kube, "weaviate/production") as sim:
+            sim.drop_collection(sim.state.collections[0].name)
+        yield path, backup
+
+
+OPTION_TEXT = st.one_of(
+    st.none(),
+    st.text(max_size=40),
+    st.lists(st.sampled_from(["Articles", "x", "", " ", "=", "a=b", "production-0"])).map(",".join),
+)
+
+
+@FUZZ
+@given(
+    backup=st.one_of(st.text(max_size=80), st.just("weavefn-on-demand-v1-27-0-20261118t110640z")),
+    options=st.fixed_dictionaries(
+        {
+            "--include": OPTION_TEXT,
+            "--node-mapping": OPTION_TEXT,
+            "--version": OPTION_TEXT,
+            "--backend": st.sampled_from([None, "s3", "gcs", "filesystem", "ftp"]),
+        }
+    ),
+)
+def test_cli_restore_refuses_bad_options_by_name_and_changes_nothing(
+    backed_up_file: tuple[Path, str],
+    tmp_path_factory: pytest.TempPathFactory,
+    backup: str,
+    options: dict[str, str | None],
+) -> None:
+    source, _ = backed_up_file
+    path = Path(tmp_path_factory.mktemp("restore-try")) / "cluster.json"
+    pristine = source.read_bytes()
+    path.write_bytes(pristine)
+    argv = ["restore", "production", "--backup", backup, "--cluster", f"local:{path}"]
+    argv += [f"{option}={value}" for option, value in options.items() if value is not None]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = cli_main(argv)
+        except WeavefnError as escaped:
+            pytest.fail(f"an error escaped main: {escaped}")
+        except SystemExit as usage:  # argparse's refusal (an unknown --backend)
+            code = int(usage.code or 0)
+    assert code in (0, 1, 2), err.getvalue()
+    assert "Traceback" not in err.getvalue()
+    if code == 2:
+        assert err.getvalue().strip()
+        assert path.read_bytes() == pristine, "a refused restore changed the cluster"

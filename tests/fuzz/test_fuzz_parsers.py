@@ -37,6 +37,7 @@ from weavefn.triggers.schedules import (
     parse_cloud_scheduler_pubsub,
     parse_eventbridge_schedule,
 )
+from weavefn.triggers.signed_restore import authenticate_restore
 from weavefn.triggers.signed_upgrade import authenticate_upgrade, sign_upgrade
 
 from tests.fuzz.strategies import FUZZ, hostile_bytes, payloads, samples
@@ -61,6 +62,7 @@ SHAPE_PARSERS: dict[str, Callable[[Any], object]] = {
     "cluster_body": lambda p: cluster_from_body(p, event_id="fuzz"),
     "read_http": read_http,
     "upgrade_request": lambda p: signed_upgrade(read_http(p)),
+    "restore_request": lambda p: signed_restore(read_http(p)),
     "read_pubsub": lambda p: read_pubsub(p, what="Pub/Sub message").json(what="Pub/Sub message"),
 }
 
@@ -70,6 +72,19 @@ def signed_upgrade(request: HttpRequest) -> object:
     now = 1_764_152_400
     secret = b"fuzz-shared-secret"
     return authenticate_upgrade(
+        body=request.body,
+        headers=sign_upgrade(request.body, secret=secret, timestamp=now),
+        secret=secret,
+        now=now,
+        replay=InMemoryReplayGuard(),
+    )
+
+
+def signed_restore(request: HttpRequest) -> object:
+    """The webhook's restore route on a body CI signed."""
+    now = 1_764_152_400
+    secret = b"fuzz-shared-secret"
+    return authenticate_restore(
         body=request.body,
         headers=sign_upgrade(request.body, secret=secret, timestamp=now),
         secret=secret,
@@ -159,3 +174,42 @@ def test_signed_garbage_is_a_malformed_request_not_a_crash(body: bytes) -> None:
         assert str(refused)
     else:
         assert "/" in request.cluster and request.version
+
+
+RESTORE_BODY = {
+    "cluster": "weaviate/production",
+    "backup": "weavefn-scheduled-v1-27-0-20251126t030000z",
+    "include": ["Articles"],
+    "nodeMapping": {"old-0": "production-0"},
+}
+
+
+@FUZZ
+@given(body=hostile_bytes([RESTORE_BODY]), given_headers=headers)
+def test_unsigned_restore_requests_are_refused(body: bytes, given_headers: dict[str, str]) -> None:
+    with pytest.raises(WeavefnError):
+        authenticate_restore(
+            body=body,
+            headers=given_headers,
+            secret=SECRET,
+            now=NOW,
+            replay=InMemoryReplayGuard(clock=lambda: NOW),
+        )
+
+
+@FUZZ
+@given(body=hostile_bytes([RESTORE_BODY]))
+def test_a_signed_restore_of_garbage_is_a_malformed_request_not_a_crash(body: bytes) -> None:
+    signed = sign_upgrade(body, secret=SECRET, timestamp=NOW)
+    try:
+        request = authenticate_restore(
+            body=body,
+            headers=signed,
+            secret=SECRET,
+            now=NOW,
+            replay=InMemoryReplayGuard(clock=lambda: NOW),
+        )
+    except WeavefnError as refused:
+        assert str(refused)
+    else:
+        assert "/" in request.cluster and request.backup

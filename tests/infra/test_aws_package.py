@@ -139,7 +139,7 @@ def test_webhook_routes_are_http_api_payload_2(template: dict[str, Any]) -> None
     routes = {
         r["Properties"]["RouteKey"] for r in _of_type(template, "AWS::ApiGatewayV2::Route").values()
     }
-    assert routes == {"POST /admission", "POST /upgrade", "POST /sns"}
+    assert routes == {"POST /admission", "POST /upgrade", "POST /restore", "POST /sns"}
     integrations = _of_type(template, "AWS::ApiGatewayV2::Integration").values()
     assert {i["Properties"]["PayloadFormatVersion"] for i in integrations} == {"2.0"}
 

@@ -25,7 +25,7 @@ EXPECTED_RULES = {
     ("", "pods"): {"list"},
     ("", "persistentvolumeclaims"): {"list", "patch"},
     ("", "secrets"): {"get", "create"},
-    ("", "services/proxy"): {"get", "create", "update"},
+    ("", "services/proxy"): {"get", "create", "update", "delete"},
     ("policy", "poddisruptionbudgets"): {"list", "create", "patch"},
     ("storage.k8s.io", "storageclasses"): {"get", "list", "create", "patch"},
     ("events.k8s.io", "events"): {"create"},

@@ -72,6 +72,8 @@ REQUESTS: dict[str, tuple[str, Any]] = {
     "admission-token-as-body": ("/admission", {"authorization": f"Bearer {CANARY}x"}),
     "upgrade-wrong-signature": ("/upgrade", "sign-with-other"),
     "upgrade-signed-bad-body": ("/upgrade", "sign"),
+    "restore-wrong-signature": ("/restore", "sign-with-other"),
+    "restore-signed-bad-body": ("/restore", "sign"),
     "sns-subscription-token": ("/sns", {}),
 }
 

@@ -67,7 +67,7 @@ ENTRY_POINTS: dict[str, tuple[Callable[[Rig, str, bytes, dict[str, str]], int], 
     **{f"router-{r}": (router, f"/{r}") for r in Route},
     **{f"aws-webhook-{r}": (aws, f"/{r}") for r in Route},
     **{f"gcp-on-http-{r}": (gcp, f"/{r}") for r in Route},
-    **{f"azure-{n}": (azure, f"/{n}") for n in ("alert", "admission", "upgrade")},
+    **{f"azure-{n}": (azure, f"/{n}") for n in ("alert", "admission", "upgrade", "restore")},
 }
 
 
@@ -79,7 +79,8 @@ def test_oversize_body_is_413_and_writes_nothing(rig: Rig, case: str) -> None:
     assert rig.kube.writes == before
 
 
-def test_a_signed_upgrade_request_above_16_kib_is_413_before_hashing(rig: Rig) -> None:
+@pytest.mark.parametrize("route", ["upgrade", "restore"])
+def test_a_signed_request_above_16_kib_is_413_before_hashing(rig: Rig, route: str) -> None:
     body = b'{"cluster":"weaviate/production","version":"1.28.0","pad":"' + b"x" * UPGRADE_LIMIT
     headers: dict[str, Any] = sign_upgrade(body + b'"}', secret=SECRET, timestamp=int(rig.clock()))
-    assert router(rig, "/upgrade", body + b'"}', headers) == 413
+    assert router(rig, f"/{route}", body + b'"}', headers) == 413

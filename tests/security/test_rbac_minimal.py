@@ -226,8 +226,10 @@ def _weaviate_through_proxy(kube: RealKube) -> None:
         api.collections,
         lambda: api.create_backup("s3", "b"),
         lambda: api.backup_status("s3", "b"),
+        lambda: api.list_backups("s3"),
         lambda: api.restore_backup("s3", "b"),
         lambda: api.restore_status("s3", "b"),
+        lambda: api.cancel_restore("s3", "b"),
         lambda: api.sharding_state("C"),
         lambda: api.replication_operation("op"),
         lambda: api.replicate(

@@ -1,6 +1,6 @@
 """What authenticates each public endpoint, beyond the per-mechanism tests in tests/adapters.
 
-HMAC (tests/unit/triggers/test_signed_upgrade.py), SNS signatures
+HMAC (tests/unit/triggers/test_signed_upgrade.py, test_signed_restore.py), SNS signatures
 (tests/unit/triggers/test_sns_signature.py), the admission token
 (tests/adapters/aws/test_webhook.py) and GCP OIDC (tests/adapters/gcp/test_on_http.py) are
 tested where they live; here: Azure's function keys, and that no deployed route is open.
@@ -17,7 +17,12 @@ import yaml
 from tests.adapters.azure.conftest import built
 
 ROOT = Path(__file__).resolve().parents[2]
-AZURE_AUTH = {"alert": "function", "upgrade": "function", "admission": "anonymous"}
+AZURE_AUTH = {
+    "alert": "function",
+    "upgrade": "function",
+    "restore": "function",
+    "admission": "anonymous",
+}
 
 
 @pytest.mark.parametrize("name", sorted(AZURE_AUTH), ids=sorted(AZURE_AUTH))
@@ -38,7 +43,7 @@ def test_every_aws_http_route_is_one_the_router_authenticates() -> None:
         for event in function.get("events", [])
         if isinstance(event, dict) and isinstance(event.get("httpApi"), dict)
     }
-    assert paths == {"/admission", "/upgrade", "/sns"}
+    assert paths == {"/admission", "/upgrade", "/restore", "/sns"}
 
 
 def test_public_gcp_http_function_is_configured_to_authenticate_itself() -> None:

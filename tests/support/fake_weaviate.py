@@ -218,22 +218,50 @@ def _create_backup(fake: FakeWeaviate, req: _Request) -> tuple[int, Any]:
     return 200, wire.encode_backup(info)
 
 
+@_route("GET", "/v1/backups/{backend}")
+def _list_backups(fake: FakeWeaviate, req: _Request) -> tuple[int, Any]:
+    return 200, wire.encode_backup_list(fake.sim.list_backups(req.params["backend"], via=fake.node))
+
+
 @_route("GET", "/v1/backups/{backend}/{id}")
 def _backup_status(fake: FakeWeaviate, req: _Request) -> tuple[int, Any]:
     info = fake.sim.backup_status(req.params["backend"], req.params["id"], via=fake.node)
-    return 200, wire.encode_backup(info)
+    return 200, wire.encode_backup(info, classes=False)
 
 
 @_route("POST", "/v1/backups/{backend}/{id}/restore")
 def _restore(fake: FakeWeaviate, req: _Request) -> tuple[int, Any]:
-    info = fake.sim.restore_backup(req.params["backend"], req.params["id"], via=fake.node)
+    body = req.body if isinstance(req.body, dict) else {}
+    info = fake.sim.restore_backup(
+        req.params["backend"],
+        req.params["id"],
+        include=_names(body, "include"),
+        exclude=_names(body, "exclude"),
+        node_mapping=body.get("node_mapping") or None,
+        via=fake.node,
+    )
     return 200, wire.encode_backup(info)
+
+
+def _names(body: dict[str, Any], key: str) -> list[str] | None:
+    value = body.get(key)
+    if value is not None and not (
+        isinstance(value, list) and all(isinstance(v, str) for v in value)
+    ):
+        raise SimRefusal(422, f"{key} must be a list of class names")
+    return value or None
 
 
 @_route("GET", "/v1/backups/{backend}/{id}/restore")
 def _restore_status(fake: FakeWeaviate, req: _Request) -> tuple[int, Any]:
     info = fake.sim.restore_status(req.params["backend"], req.params["id"], via=fake.node)
-    return 200, wire.encode_backup(info)
+    return 200, wire.encode_backup(info, classes=False)
+
+
+@_route("DELETE", "/v1/backups/{backend}/{id}/restore")
+def _cancel_restore(fake: FakeWeaviate, req: _Request) -> tuple[int, Any]:
+    fake.sim.cancel_restore(req.params["backend"], req.params["id"], via=fake.node)
+    return 204, None
 
 
 @_route("GET", "/v1/schema")

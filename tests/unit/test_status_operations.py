@@ -12,6 +12,7 @@ from weavefn.model.operations import (
     MoveStage,
     OperationKind,
     RebalanceOperation,
+    RestoreOperation,
     UnreadableOperation,
     UpgradeOperation,
     UpgradePhase,
@@ -108,6 +109,26 @@ STORED: dict[str, dict[str, Any]] = {
         "message": "replicas are balanced across the nodes",
         "details": {},
     },
+    "restore-started": {
+        "kind": "Restore",
+        "phase": "Restoring",
+        "startedAt": T,
+        "phaseStartedAt": T,
+        "message": "restoring weavefn-scheduled-v1-26-5-20261118t030000z from s3: TRANSFERRING",
+        "details": {
+            "backupId": "weavefn-scheduled-v1-26-5-20261118t030000z",
+            "backend": "s3",
+            "stage": "Started",
+            "include": ["Articles"],
+            "exclude": [],
+            "nodeMapping": {"old-0": "w-0"},
+            "version": "1.26.5",
+            "source": "request",
+            "classes": ["Articles"],
+            "weaviateStatus": "TRANSFERRING",
+            "attempts": 1,
+        },
+    },
 }
 TYPES = {
     "upgrade-rolling-out": UpgradeOperation,
@@ -115,6 +136,7 @@ TYPES = {
     "drain-moving": DrainOperation,
     "volume-expansion": VolumeExpansionOperation,
     "rebalance-balanced": RebalanceOperation,
+    "restore-started": RestoreOperation,
 }
 
 
@@ -163,7 +185,7 @@ def test_typed_details_carry_their_values() -> None:
             "details.moves",
             id="rebalance-moves-not-a-list",
         ),
-        pytest.param(None, {"kind": "Restore", "phase": "Restoring"}, "", id="unknown-kind"),
+        pytest.param(None, {"kind": "Reshard", "phase": "Splitting"}, "", id="unknown-kind"),
     ],
 )
 def test_an_operation_that_does_not_validate_is_kept_as_found(

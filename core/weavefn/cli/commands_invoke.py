@@ -31,6 +31,8 @@ from weavefn.triggers.signed_upgrade import SECRET_ENV, SIGNATURE_HEADER, sign_u
 from weavefn.triggers.sns_signature import SignatureError, SnsVerifier
 
 BUDGET_SECONDS = 60.0
+SIGNED = (PayloadKind.UPGRADE_REQUEST, PayloadKind.RESTORE_REQUEST)
+"""Requests CI/CD signs with the shared secret."""
 
 
 def configure(name: str, invoke: Any) -> None:
@@ -44,7 +46,8 @@ def configure(name: str, invoke: Any) -> None:
     invoke.add_argument(
         "--sign",
         action="store_true",
-        help=f"re-sign an upgrade request with ${SECRET_ENV} (a one-off secret if unset)",
+        help=f"re-sign an upgrade or restore request with ${SECRET_ENV} (a one-off secret if "
+        "unset)",
     )
     invoke.add_argument("-o", "--output", choices=["text", "json"], default="text")
     add_target_options(invoke, names=False)
@@ -111,7 +114,7 @@ def _refuse_placeholder_certificates(url: str) -> bytes:
 
 def _instance(args: argparse.Namespace, payload: dict[str, Any], kind: PayloadKind) -> Instance:
     settings = replace(Settings.from_env(), cluster=cluster_setting(args.cluster))
-    if kind is PayloadKind.UPGRADE_REQUEST and not settings.upgrade_secret:
+    if kind in SIGNED and not settings.upgrade_secret:
         # a local run still checks signatures: against a secret that lives for this run only
         settings = replace(settings, upgrade_secret=secrets.token_bytes(32))
         if args.sign:
@@ -155,7 +158,7 @@ def _invoke(args: argparse.Namespace) -> int:
     detected = detect(payload)
     cloud = _cloud(args, detected)
     instance = _instance(args, payload, detected.kind)
-    if detected.kind is PayloadKind.UPGRADE_REQUEST and args.sign:
+    if detected.kind in SIGNED and args.sign:
         payload = _sign(payload, instance.settings.upgrade_secret)
     with _collecting() as seen:
         delivery = deliver(cloud, detected, payload, instance=instance, budget=BUDGET_SECONDS)
@@ -191,7 +194,7 @@ def _report(
         print(f"raised {result['raised']} (the platform delivers it again): {result['message']}")
     elif not seen.decisions:
         print(json.dumps(result))
-    if detected.kind is PayloadKind.UPGRADE_REQUEST and _placeholder_signature(payload):
+    if detected.kind in SIGNED and _placeholder_signature(payload):
         print(
             f"note: this sample's {SIGNATURE_HEADER} is a placeholder, so the webhook answers "
             "401; re-run with --sign to sign it",

@@ -86,7 +86,7 @@ def _aws(detected: Detected, payload: Payload, *, instance: Instance, budget: fl
         payload = {"Records": [{**record, "body": json.dumps(payload)}]}
         name = "queue"
     elif is_apigw_v2(payload) or "method" in payload:
-        name = "webhook"  # SNS over HTTPS, upgrades and admission all arrive through the API
+        name = "webhook"  # SNS over HTTPS, signed requests, admission: all through the API
     else:
         name = _AWS_HANDLER[detected.category]
     handler: Callable[[Payload, Any], dict[str, Any]] = getattr(AwsHandlers(lambda: instance), name)
@@ -158,7 +158,7 @@ def _pubsub_event(message: Payload) -> Payload:
 # -- Azure ------------------------------------------------------------------------------------
 
 
-_AZURE_HTTP = ("alert", "admission", "upgrade")
+_AZURE_HTTP = ("alert", "admission", "upgrade", "restore")
 """The HTTP functions, named like their routes."""
 
 

@@ -91,9 +91,21 @@ def all_valid(parsed: list[Parsed[T]], *, what: str, hint: str | None = None) ->
     return [p.value for p in parsed if p.value is not None]
 
 
+def _manifest(raw: Any) -> ClusterManifest:
+    cluster = parse_manifest(raw)
+    if cluster.spec.restore_from is not None:
+        # loaded only for a cluster created from a backup
+        from weavefn.lifecycle.restore.rules import restore_from_errors
+
+        errors = restore_from_errors(cluster)
+        if errors:
+            raise InvalidInputError(errors, what="WeaviateCluster")
+    return cluster
+
+
 def load_manifests(path: str) -> list[Parsed[ClusterManifest]]:
     """Each manifest, validated as the admission webhook and the CRD would check it."""
-    return parse_documents(path, parse_manifest)
+    return parse_documents(path, _manifest)
 
 
 def _cluster(raw: Any) -> WeaviateCluster:

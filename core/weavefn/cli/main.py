@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "top": ("commands_top", _SCOPE, "decision metrics, refreshed (Ctrl-C stops)"),
     "upgrade": (_LIFECYCLE, "NAME --to VERSION", "move to a version: backup, roll, roll back"),
     "backup": (_LIFECYCLE, "NAME", "take a backup of a cluster now"),
+    "restore": ("commands_restore", "NAME --backup ID", "restore a backup into a cluster"),
     "invoke": ("commands_invoke", "EVENT.json", "run a payload (see events/) through its function"),
     "simulate": (
         "commands_simulate",

@@ -235,8 +235,17 @@ def check_change(obj: dict[str, Any], *, old: dict[str, Any] | None) -> ChangeCh
         errors.extend(_version_errors(obj, old))
     if old is not None:
         errors.extend(immutable_field_errors(old=old, new=_spec(obj)))
+        if "restoreFrom" in _spec(obj):
+            from weavefn.lifecycle.restore.rules import restore_from_change_errors
+
+            errors.extend(restore_from_change_errors(old=old, new=_spec(obj)))
         if cluster is not None and not errors:
             errors.extend(upgrade_backup_errors(cluster, old=old))
+    elif cluster is not None and cluster.spec.restore_from is not None:
+        # loaded only for a cluster created from a backup
+        from weavefn.lifecycle.restore.rules import restore_from_errors
+
+        errors.extend(restore_from_errors(cluster))
     warnings = tuple(spec_warnings(cluster, old=old)) if cluster else ()
     return ChangeCheck(cluster, tuple(errors), warnings)
 

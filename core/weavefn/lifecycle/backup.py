@@ -29,6 +29,7 @@ from weavefn.lifecycle.backup_schedule import (
     BackupReason,
     backup_id,
     is_finished,
+    is_restore,
     prune,
     scheduled_due,
     started,
@@ -85,14 +86,19 @@ def add_pending(
     backend: str,
     now: datetime,
     id_: str | None = None,
+    version: str | None = None,
 ) -> BackupRecord:
-    """Record a backup to take; the caller saves status before Weaviate is asked."""
+    """Record a backup to take; the caller saves status before Weaviate is asked.
+
+    ``version`` is what the cluster runs now: the id says it, and so does the record.
+    """
     record = BackupRecord(
-        id=id_ or backup_id(reason, now),
+        id=id_ or backup_id(reason, now, version=version),
         backend=backend,
         status=PENDING,
         started_at=stamp(now),
         reason=str(reason),
+        version=version,
     )
     status.backups = [*status.backups, record]
     return record
@@ -107,7 +113,13 @@ def request_backup(kube: ClusterStore, *, namespace: str, name: str, now: dateti
     cluster = parse_cluster(raw)
     backend = require_backend(cluster)
     status = cluster.status.model_copy(deep=True)
-    record = add_pending(status, reason=BackupReason.ON_DEMAND, backend=backend, now=now)
+    record = add_pending(
+        status,
+        reason=BackupReason.ON_DEMAND,
+        backend=backend,
+        now=now,
+        version=status.current_version,
+    )
     if sum(1 for r in status.backups if r.id == record.id) > 1:
         raise ConflictError(f"backup {record.id} was already requested this second")
     kube.replace_cluster_status({**raw, "status": status_dict(status)})
@@ -115,7 +127,8 @@ def request_backup(kube: ClusterStore, *, namespace: str, name: str, now: dateti
 
 
 def in_progress(status: WeaviateClusterStatus) -> list[BackupRecord]:
-    return [r for r in status.backups if not is_finished(r)]
+    """Backups not finished yet (restore records are the restore's to track)."""
+    return [r for r in status.backups if not is_restore(r) and not is_finished(r)]
 
 
 def _finish(ctx: ClusterContext, record: BackupRecord, status: str, note: str) -> None:
@@ -170,6 +183,7 @@ def _create(ctx: ClusterContext, api: WeaviateBackups, record: BackupRecord) -> 
         _finish(ctx, record, str(BackupStatus.FAILED), f"backup {record.id} refused: {exc}")
         return
     record.status = str(info.status)
+    record.classes = list(info.classes) or None
     ctx.note(
         ClusterEvent(
             EventReason.BACKUP_STARTED,
@@ -190,7 +204,7 @@ def advance_backups(
         for record in in_progress(ctx.status):
             if record.status != PENDING:
                 _poll(ctx, api, record, timeout)
-        pending = [r for r in ctx.status.backups if r.status == PENDING]
+        pending = [r for r in in_progress(ctx.status) if r.status == PENDING]
         running = [r for r in in_progress(ctx.status) if r.status != PENDING]
         if pending and not running:
             _poll(ctx, api, pending[0], timeout)
@@ -226,7 +240,13 @@ class BackupScheduler:
                     message=f"scheduled backup not taken: {problem}",
                 )
             elif slot is not None and backend is not None and ctx.status.current_version:
-                add_pending(ctx.status, reason=BackupReason.SCHEDULED, backend=backend, now=ctx.now)
+                add_pending(
+                    ctx.status,
+                    reason=BackupReason.SCHEDULED,
+                    backend=backend,
+                    now=ctx.now,
+                    version=ctx.status.current_version,
+                )
                 ctx.save_status()
         if in_progress(ctx.status):
             advance_backups(ctx, self.api_for(ctx), timeout=self.timeout)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from weavefn.model.backup_ids import version_tag
 from weavefn.model.status import BackupRecord
 from weavefn.weaviate.port import BackupStatus
 
@@ -20,6 +21,12 @@ class BackupReason(StrEnum):
     SCHEDULED = "scheduled"
     ON_DEMAND = "on-demand"
     PRE_UPGRADE = "pre-upgrade"
+    RESTORE = "restore"
+    """Not a backup: a restore of one (lifecycle/restore), kept beside the backups."""
+
+
+def is_restore(record: BackupRecord) -> bool:
+    return record.reason == BackupReason.RESTORE
 
 
 def is_finished(record: BackupRecord) -> bool:
@@ -72,6 +79,12 @@ def prune(records: list[BackupRecord], *, retention: int | None) -> list[BackupR
     return [r for i, r in enumerate(records) if i in keep]
 
 
-def backup_id(reason: BackupReason, now: datetime) -> str:
-    """``weavefn-scheduled-20261125t030000z``; Weaviate allows ``[a-z0-9_-]`` only."""
-    return f"weavefn-{reason}-{now.astimezone(UTC).strftime('%Y%m%dt%H%M%Sz')}"
+def id_stamp(now: datetime) -> str:
+    return now.astimezone(UTC).strftime("%Y%m%dt%H%M%Sz")
+
+
+def backup_id(reason: BackupReason, now: datetime, *, version: str | None = None) -> str:
+    """``weavefn-scheduled-v1-27-3-20261125t030000z``: the version the cluster runs (see
+    model/backup_ids.py), left out when it is not known yet."""
+    tag = f"{version_tag(version)}-" if version else ""
+    return f"weavefn-{reason}-{tag}{id_stamp(now)}"

@@ -30,6 +30,7 @@ class OperationKind(StrEnum):
     SCALE_IN_DRAIN = "ScaleInDrain"
     VOLUME_EXPANSION = "VolumeExpansion"
     REBALANCE = "Rebalance"
+    RESTORE = "Restore"
     POD_TEMPLATE_ROLLOUT = "PodTemplateRollout"
 
 
@@ -67,6 +68,21 @@ class RebalancePhase(StrEnum):
     MOVED = "Moved"
     BALANCED = "Balanced"
     FAILED = "Failed"
+
+
+class RestorePhase(StrEnum):
+    RESTORING = "Restoring"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+
+
+class RestoreStage(StrEnum):
+    CHECKING = "Checking"
+    """Nothing asked yet: the backup, the schema and every node's health are checked first."""
+    REQUESTING = "Requesting"
+    """Written before Weaviate is asked: a later pass first asks whether it already began."""
+    STARTED = "Started"
+    """Weaviate accepted the request; its restore status is polled to the end."""
 
 
 class TemplateRolloutPhase(StrEnum):
@@ -174,6 +190,24 @@ class RebalanceDetails(StatusModel):
     """None once the replicas were found balanced: nothing was planned."""
 
 
+class RestoreDetails(StatusModel):
+    backup_id: str = Field(alias="backupId")
+    backend: str
+    stage: RestoreStage = RestoreStage.CHECKING
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    node_mapping: dict[str, str] = Field(default_factory=dict, alias="nodeMapping")
+    version: str | None = None
+    """The Weaviate version the backup was taken on, when known."""
+    source: str = "request"
+    classes: list[str] = Field(default_factory=list)
+    """What Weaviate said it restores."""
+    weaviate_status: str | None = Field(default=None, alias="weaviateStatus")
+    attempts: int = 0
+    """Requests Weaviate answered with a server error; a few are retried, then it fails."""
+    error: str | None = None
+
+
 class _Envelope(StatusModel):
     phase: str
     started_at: str = Field(alias="startedAt")
@@ -205,6 +239,12 @@ class RebalanceOperation(_Envelope):
     details: RebalanceDetails = Field(default_factory=RebalanceDetails)
 
 
+class RestoreOperation(_Envelope):
+    kind: Literal[OperationKind.RESTORE] = OperationKind.RESTORE
+    phase: RestorePhase
+    details: RestoreDetails
+
+
 class TemplateRolloutOperation(_Envelope):
     kind: Literal[OperationKind.POD_TEMPLATE_ROLLOUT] = OperationKind.POD_TEMPLATE_ROLLOUT
     phase: TemplateRolloutPhase
@@ -216,6 +256,7 @@ KnownOperation = Annotated[
     | DrainOperation
     | VolumeExpansionOperation
     | RebalanceOperation
+    | RestoreOperation
     | TemplateRolloutOperation,
     Field(discriminator="kind"),
 ]
@@ -282,6 +323,7 @@ _MEMBERS = (
     DrainOperation,
     VolumeExpansionOperation,
     RebalanceOperation,
+    RestoreOperation,
     TemplateRolloutOperation,
     UnreadableOperation,
 )
@@ -326,6 +368,7 @@ Operation = Annotated[
     | DrainOperation
     | VolumeExpansionOperation
     | RebalanceOperation
+    | RestoreOperation
     | TemplateRolloutOperation
     | UnreadableOperation,
     PlainValidator(read_operation, json_schema_input_type=OperationEnvelope),

@@ -15,6 +15,7 @@ from weavefn.model.pods import (
     VmMaxMapCountSpec,
     ZoneSpreadSpec,
 )
+from weavefn.model.restore_from import RestoreFrom
 
 DEFAULT_REPOSITORY = "cr.weaviate.io/semitechnologies/weaviate"
 MODULE_NAME = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -280,6 +281,7 @@ class WeaviateClusterSpec(SpecModel):
     termination_grace_period_seconds: int = Field(
         default=600, ge=30, le=3600, alias="terminationGracePeriodSeconds"
     )
+    restore_from: RestoreFrom | None = Field(default=None, alias="restoreFrom")
     pod_annotations: dict[str, str] = Field(
         default_factory=dict,
         alias="podAnnotations",

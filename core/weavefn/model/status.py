@@ -19,6 +19,7 @@ class Phase(StrEnum):
     """A pod-template rollout replaces the pods one at a time (same version)."""
     DEGRADED = "Degraded"
     INVALID = "Invalid"
+    RESTORING = "Restoring"
 
 
 class ConditionType(StrEnum):
@@ -31,6 +32,7 @@ class ConditionType(StrEnum):
     STORAGE = "StorageResizable"
     BACKUP = "BackupSucceeded"
     UPGRADE = "UpgradeSucceeded"
+    RESTORE = "RestoreSucceeded"
     POD_TEMPLATE = "PodTemplateCurrent"
     INTERNAL_AUTH = "InternalAuthCurrent"
 
@@ -77,12 +79,39 @@ class AutoscalingStatus(StatusModel):
     desired_replicas: int | None = Field(default=None, alias="desiredReplicas")
 
 
+class AskedRestore(StatusModel):
+    """What a restore record asks of the backup (reason ``restore``)."""
+
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    node_mapping: dict[str, str] = Field(default_factory=dict, alias="nodeMapping")
+    version: str | None = None
+    """The Weaviate version the backup was taken on, when known."""
+    source: str = "request"
+    """``request`` (CLI, CI/CD) or ``spec.restoreFrom``."""
+
+
 class BackupRecord(StatusModel):
+    """A backup weavefn took or asked for, or (reason ``restore``) a restore of one."""
+
     id: str
     backend: str
     status: str
     started_at: str = Field(alias="startedAt")
     reason: str | None = None
+    version: str | None = None
+    """The Weaviate version the cluster ran when the backup was asked for."""
+    classes: list[str] | None = None
+    """The collections Weaviate said it backs up (or restores)."""
+    restore: AskedRestore | None = None
+
+
+class RestoredFrom(StatusModel):
+    """spec.restoreFrom was acted on: the cluster never restores it again."""
+
+    backend: str
+    id: str
+    started_at: str = Field(alias="startedAt")
 
 
 class PodTemplateRecord(StatusModel):
@@ -131,6 +160,7 @@ class WeaviateClusterStatus(StatusModel):
     next_check_reason: str | None = Field(
         default=None, alias="nextCheckReason", description="What that pass will look at."
     )
+    restored_from: RestoredFrom | None = Field(default=None, alias="restoredFrom")
     pod_template: PodTemplateRecord | None = Field(default=None, alias="podTemplate")
     cluster_auth: ClusterAuthStatus | None = Field(default=None, alias="clusterAuth")
 

@@ -88,7 +88,7 @@ CATALOG: tuple[MetricDef, ...] = (
     _c(
         "operation_active",
         Unit.COUNT,
-        "1 while an operation (upgrade, drain, volume expansion, rebalance) is in flight",
+        "1 while an operation (upgrade, drain, volume expansion, rebalance, restore) is in flight",
     ),
     _c(
         "operation_phase_seconds",

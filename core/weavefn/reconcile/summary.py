@@ -25,6 +25,7 @@ _OPERATION_PHASES = {
     OperationKind.SCALE_IN_DRAIN: Phase.SCALING,
     OperationKind.VOLUME_EXPANSION: Phase.RUNNING,
     OperationKind.REBALANCE: Phase.RUNNING,
+    OperationKind.RESTORE: Phase.RESTORING,
     OperationKind.POD_TEMPLATE_ROLLOUT: Phase.RESTARTING,
 }
 

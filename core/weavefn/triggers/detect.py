@@ -50,6 +50,7 @@ class PayloadKind(StrEnum):
     AZURE_QUEUE_MESSAGE = "azure-queue-message"
     CLUSTER_MESSAGE = "cluster-message"
     UPGRADE_REQUEST = "upgrade-request"
+    RESTORE_REQUEST = "restore-request"
     ADMISSION_REVIEW = "admission-review"
 
     @property
@@ -147,6 +148,8 @@ def _http_kind(path: str, headers: dict[str, Any], body: object) -> PayloadKind:
     last = path.rstrip("/").rsplit("/", 1)[-1]
     if last == "upgrade":
         return PayloadKind.UPGRADE_REQUEST
+    if last == "restore":
+        return PayloadKind.RESTORE_REQUEST
     decoded = _json(body)
     if last == "admission" or (
         isinstance(decoded, dict) and decoded.get("kind") == "AdmissionReview"

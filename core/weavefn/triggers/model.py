@@ -69,6 +69,23 @@ class UpgradeRequest:
 
 
 @dataclass(frozen=True)
+class RestoreRequest:
+    """A request (authenticated CI/CD, or the CLI) to restore a backup into a cluster."""
+
+    cluster: str
+    backup: str
+    event_id: str
+    backend: str | None = None
+    """None: the backend the cluster backs up to."""
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    node_mapping: tuple[tuple[str, str], ...] = ()
+    """The backup's node names -> this cluster's, when they differ."""
+    version: str | None = None
+    """The Weaviate version the backup was taken on, when its id does not say."""
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What handling a trigger did, per cluster, for the adapter to map to a platform answer."""
 
@@ -79,4 +96,4 @@ class Outcome:
     """``namespace/name`` -> a one-line summary of what happened to it."""
 
 
-Trigger = AlarmTrigger | ScheduleTrigger | ClusterTrigger | UpgradeRequest
+Trigger = AlarmTrigger | ScheduleTrigger | ClusterTrigger | UpgradeRequest | RestoreRequest

@@ -138,7 +138,7 @@ PARSERS: dict[PayloadKind, Parser] = {
     PayloadKind.CLUSTER_MESSAGE: _bare_cluster,
 }
 """Every kind that becomes core triggers unauthenticated; SNS subscriptions, AdmissionReviews and
-upgrade requests do not (the webhook answers them)."""
+signed upgrade and restore requests do not (the webhook answers them)."""
 
 
 def parse_trigger(payload: object, *, received_at: datetime | None = None) -> list[Trigger]:
@@ -147,8 +147,9 @@ def parse_trigger(payload: object, *, received_at: datetime | None = None) -> li
     parser = PARSERS.get(detected.kind)
     if parser is None:
         why = f"a payload of kind {detected.kind} carries no trigger"
-        if detected.kind is PayloadKind.UPGRADE_REQUEST:
-            why += " until the webhook authenticates it (POST /upgrade, signed)"
+        if detected.kind in (PayloadKind.UPGRADE_REQUEST, PayloadKind.RESTORE_REQUEST):
+            route = "upgrade" if detected.kind is PayloadKind.UPGRADE_REQUEST else "restore"
+            why += f" until the webhook authenticates it (POST /{route}, signed)"
         raise InvalidInputError([FieldError("(root)", why)], what="trigger payload")
     return list(parser(payload, received_at))
 

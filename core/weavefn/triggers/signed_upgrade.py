@@ -1,5 +1,7 @@
 """CI/CD upgrade requests: HMAC authentication, replay refusal and body parsing into an UpgradeRequest.
 
+Restore requests (signed_restore.py) are authenticated by the same rules and helpers here.
+
 The shared secret is configured as the environment variable WEAVEFN_UPGRADE_SECRET; the cloud
 adapters read it and pass its bytes here. Each rejection is its own error class carrying the
 HTTP status the adapter answers with. No message ever contains the secret or the expected
@@ -84,6 +86,16 @@ class SecretNotConfiguredError(TerminalError):
     http_status: ClassVar[int] = 500
 
 
+def cluster_key(value: str) -> str:
+    """A request's ``cluster``: namespace/name, both lowercase DNS labels."""
+    namespace, slash, name = value.partition("/")
+    if not slash or not _LABEL.match(namespace) or not _LABEL.match(name):
+        raise ValueError("must be namespace/name, both lowercase DNS labels")
+    if len(namespace) > 63 or len(name) > 52:
+        raise ValueError("namespace must be at most 63 characters and name at most 52")
+    return value
+
+
 class UpgradeBody(BaseModel):
     """The JSON body of an upgrade request."""
 
@@ -95,12 +107,7 @@ class UpgradeBody(BaseModel):
     @field_validator("cluster")
     @classmethod
     def _namespace_name(cls, value: str) -> str:
-        namespace, slash, name = value.partition("/")
-        if not slash or not _LABEL.match(namespace) or not _LABEL.match(name):
-            raise ValueError("must be namespace/name, both lowercase DNS labels")
-        if len(namespace) > 63 or len(name) > 52:
-            raise ValueError("namespace must be at most 63 characters and name at most 52")
-        return value
+        return cluster_key(value)
 
     @field_validator("version")
     @classmethod
@@ -152,20 +159,56 @@ def _verified_signature(
     return match[1].lower()
 
 
+def body_errors(exc: ValidationError, *, shape: str, fields: str) -> list[FieldError]:
+    """A signed body's problems, one per field; ``shape`` and ``fields`` say what is expected."""
+    errors: dict[str, FieldError] = {}
+    for item in exc.errors(include_url=False):
+        path = ".".join(str(p) for p in item["loc"]) or "(body)"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "json_invalid":
+            message = f"not valid JSON: expected {shape}"
+        elif item["type"] == "model_type":
+            message = f"expected a JSON object with {fields}"
+        errors.setdefault(path, FieldError(path, message))
+    return list(errors.values())
+
+
 def _parse_body(body: bytes) -> UpgradeBody:
     try:
         return UpgradeBody.model_validate_json(body)
     except ValidationError as exc:
-        errors: dict[str, FieldError] = {}
-        for item in exc.errors(include_url=False):
-            path = ".".join(str(p) for p in item["loc"]) or "(body)"
-            message = item["msg"].removeprefix("Value error, ")
-            if item["type"] == "json_invalid":
-                message = 'not valid JSON: expected {"cluster": "ns/name", "version": "X.Y.Z"}'
-            elif item["type"] == "model_type":
-                message = "expected a JSON object with cluster and version"
-            errors.setdefault(path, FieldError(path, message))
-        raise MalformedRequestError(errors.values(), what="upgrade request") from None
+        errors = body_errors(
+            exc,
+            shape='{"cluster": "ns/name", "version": "X.Y.Z"}',
+            fields="cluster and version",
+        )
+        raise MalformedRequestError(errors, what="upgrade request") from None
+
+
+def verified_signature(
+    *, body: bytes, headers: Mapping[str, str], secret: bytes, now: float, what: str
+) -> str:
+    """The signature of a signed request (upgrade, restore), checked before its body is read.
+
+    Order matters: the secret and the size are checked before any hashing, the signature
+    before the body is trusted.
+    """
+    if not secret:
+        raise SecretNotConfiguredError(f"{SECRET_ENV} is empty: refusing all {what} requests")
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLargeError(f"body exceeds {MAX_BODY_BYTES} bytes")
+    return _verified_signature(body=body, headers=headers, secret=secret, now=now)
+
+
+def refuse_replay(
+    signature: str, *, headers: Mapping[str, str], replay: ReplayGuard, kind: str
+) -> str:
+    """Record a fully valid request against replays; its stable event id (``kind-<hash>``)."""
+    timestamp = int(_header(headers, TIMESTAMP_HEADER))
+    if replay.seen(signature, timestamp + MAX_SKEW_SECONDS):
+        raise ReplayedRequestError("this signed request was already received")
+    # Hashing the signature keeps the id stable across redeliveries without storing the MAC.
+    return f"{kind}-" + hashlib.sha256(signature.encode()).hexdigest()[:32]
 
 
 def authenticate_upgrade(
@@ -178,18 +221,11 @@ def authenticate_upgrade(
 ) -> UpgradeRequest:
     """Verify a signed upgrade request and return it; raise a RequestRejectedError otherwise.
 
-    Order matters: the size is checked before any hashing, the signature before the body is
-    trusted, and a request is only recorded against replays once it is fully valid.
+    A request is only recorded against replays once it is fully valid.
     """
-    if not secret:
-        raise SecretNotConfiguredError(f"{SECRET_ENV} is empty: refusing all upgrade requests")
-    if len(body) > MAX_BODY_BYTES:
-        raise PayloadTooLargeError(f"body exceeds {MAX_BODY_BYTES} bytes")
-    signature = _verified_signature(body=body, headers=headers, secret=secret, now=now)
+    signature = verified_signature(
+        body=body, headers=headers, secret=secret, now=now, what="upgrade"
+    )
     parsed = _parse_body(body)
-    timestamp = int(_header(headers, TIMESTAMP_HEADER))
-    if replay.seen(signature, timestamp + MAX_SKEW_SECONDS):
-        raise ReplayedRequestError("this signed request was already received")
-    # Hashing the signature keeps the id stable across redeliveries without storing the MAC.
-    event_id = "upgrade-" + hashlib.sha256(signature.encode()).hexdigest()[:32]
+    event_id = refuse_replay(signature, headers=headers, replay=replay, kind="upgrade")
     return UpgradeRequest(cluster=parsed.cluster, version=parsed.version, event_id=event_id)

@@ -91,17 +91,38 @@ class WeaviateHttpApi:
         answer = self._call("GET", f"/v1/backups/{_seg(backend)}/{_seg(backup_id)}")
         return wire.decode_backup(answer, backend=backend)
 
-    def restore_backup(self, backend: str, backup_id: str) -> BackupInfo:
+    # WeaviateRestores
+
+    def list_backups(self, backend: str) -> list[BackupInfo]:
+        require_names(backend=backend)
+        answer = self._call("GET", f"/v1/backups/{_seg(backend)}")
+        return wire.decode_backup_list(answer, backend=backend)
+
+    def restore_backup(
+        self,
+        backend: str,
+        backup_id: str,
+        *,
+        include: list[str] | None = None,
+        exclude: list[str] | None = None,
+        node_mapping: dict[str, str] | None = None,
+    ) -> BackupInfo:
         require_names(backend=backend)
         validate_backup_id(backup_id)
         path = f"/v1/backups/{_seg(backend)}/{_seg(backup_id)}/restore"
-        return wire.decode_backup(self._call("POST", path, body={}), backend=backend)
+        body = wire.restore_request(include=include, exclude=exclude, node_mapping=node_mapping)
+        return wire.decode_backup(self._call("POST", path, body=body), backend=backend)
 
     def restore_status(self, backend: str, backup_id: str) -> BackupInfo:
         require_names(backend=backend)
         validate_backup_id(backup_id)
         path = f"/v1/backups/{_seg(backend)}/{_seg(backup_id)}/restore"
         return wire.decode_backup(self._call("GET", path), backend=backend)
+
+    def cancel_restore(self, backend: str, backup_id: str) -> None:
+        require_names(backend=backend)
+        validate_backup_id(backup_id)
+        self._call("DELETE", f"/v1/backups/{_seg(backend)}/{_seg(backup_id)}/restore")
 
     # WeaviateReplication
 

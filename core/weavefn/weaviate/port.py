@@ -230,11 +230,34 @@ class WeaviateBackups(Protocol):
 
     def backup_status(self, backend: str, backup_id: str) -> BackupInfo: ...
 
-    def restore_backup(self, backend: str, backup_id: str) -> BackupInfo:
-        """Start restoring every collection of a finished backup; none of them may exist."""
+
+class WeaviateRestores(Protocol):
+    """Restoring a finished backup, and what a backend holds (the list needs 1.30.12, 1.31.5
+    or 1.32+: ``releases.lists_backups``)."""
+
+    def list_backups(self, backend: str) -> list[BackupInfo]: ...
+
+    def restore_backup(
+        self,
+        backend: str,
+        backup_id: str,
+        *,
+        include: list[str] | None = None,
+        exclude: list[str] | None = None,
+        node_mapping: dict[str, str] | None = None,
+    ) -> BackupInfo:
+        """Start restoring a finished backup's collections (``include`` or ``exclude`` some);
+        ``node_mapping`` renames the backup's nodes to this cluster's."""
         ...
 
-    def restore_status(self, backend: str, backup_id: str) -> BackupInfo: ...
+    def restore_status(self, backend: str, backup_id: str) -> BackupInfo:
+        """The restore of ``backup_id`` running here, else the last one the backend records."""
+        ...
+
+    def cancel_restore(self, backend: str, backup_id: str) -> None:
+        """Cancel the restore of ``backup_id`` running here: it ends CANCELED. Needs 1.36+
+        (``releases.cancels_restores``); one already CANCELED is no error, a SUCCESS is (422)."""
+        ...
 
 
 class WeaviateReplication(Protocol):
@@ -265,7 +288,14 @@ class WeaviateShards(Protocol):
     def set_shard_ready(self, collection: str, shard: str) -> None: ...
 
 
-class WeaviateApi(WeaviateHealth, WeaviateBackups, WeaviateReplication, WeaviateShards, Protocol):
+class WeaviateApi(
+    WeaviateHealth,
+    WeaviateBackups,
+    WeaviateRestores,
+    WeaviateReplication,
+    WeaviateShards,
+    Protocol,
+):
     """Everything weavefn needs from one Weaviate cluster."""
 
 

@@ -32,6 +32,15 @@ INTEGRATING_SINCE: Line = (1, 38)
 """The INTEGRATING replication state, between FINALIZING and DEHYDRATING or READY
 (cluster/proto/api/shard_requests.go, cluster/replication/consumer.go)."""
 
+# GET /v1/backups/{backend} (each backup's id, status and classes) answers from these patches:
+# the route exists earlier (1.25.31, 1.26.5, 1.27.0) but Scheduler.List answered "not
+# implemented" (500) until AllBackups arrived (usecases/backup/scheduler.go).
+_BACKUP_LIST_FROM: dict[Line, int] = {(1, 30): 12, (1, 31): 5}
+_BACKUP_LIST_LINE: Line = (1, 32)
+
+RESTORE_CANCEL_SINCE: Line = (1, 36)
+"""DELETE /v1/backups/{backend}/{id}/restore (backups.restore.cancel): a running restore ends
+CANCELED (usecases/backup/scheduler.go, CancelRestore); earlier releases have no such route."""
 GO_CGROUP_CPU_SINCE: Line = (1, 35)
 """The first line built with Go 1.25 (Dockerfile ``golang:1.25-alpine``, go.mod ``go 1.25``), whose
 runtime sizes GOMAXPROCS to the container's CPU limit by default. Earlier lines (Go 1.21-1.24)
@@ -67,6 +76,22 @@ def at_least(version: str, line: Line) -> bool:
     """Whether ``version`` is on ``line`` or a later one; an unreadable version is not."""
     parsed = parse(version)
     return parsed is not None and parsed.minor_line >= line
+
+
+def lists_backups(version: str) -> bool:
+    """Whether ``GET /v1/backups/{backend}`` lists the backups (and their classes)."""
+    parsed = parse(version)
+    if parsed is None:
+        return False
+    first_patch = _BACKUP_LIST_FROM.get(parsed.minor_line)
+    if first_patch is not None:
+        return parsed.patch >= first_patch
+    return parsed.minor_line >= _BACKUP_LIST_LINE
+
+
+def cancels_restores(version: str) -> bool:
+    """Whether ``DELETE /v1/backups/{backend}/{id}/restore`` cancels a running restore."""
+    return at_least(version, RESTORE_CANCEL_SINCE)
 
 
 def movement_switch(version: str) -> str | None:

@@ -152,14 +152,17 @@ def decode_statistics(body: Any) -> RaftStatistics:
 # /v1/backups/{backend}[/{id}[/restore]]
 
 
-def encode_backup(info: BackupInfo) -> Json:
+def encode_backup(info: BackupInfo, *, classes: bool = True) -> Json:
+    """A backup's answer; the status endpoints (``GET .../{id}``, ``.../restore``) carry no
+    classes, only the create and restore requests' answers do."""
     body: Json = {
         "id": info.id,
         "backend": info.backend,
         "path": info.path,
         "status": info.status.value,
-        "classes": list(info.classes),
     }
+    if classes:
+        body["classes"] = list(info.classes)
     if info.error:
         body["error"] = info.error
     return body
@@ -175,6 +178,31 @@ def decode_backup(body: Any, *, backend: str) -> BackupInfo:
             path=str(body.get("path") or ""),
             error=str(body["error"]) if body.get("error") else None,
         )
+
+
+def restore_request(
+    *, include: list[str] | None, exclude: list[str] | None, node_mapping: dict[str, str] | None
+) -> Json:
+    """The body of ``POST .../restore`` (BackupRestoreRequest): only what is asked for."""
+    body: Json = {}
+    if include:
+        body["include"] = list(include)
+    if exclude:
+        body["exclude"] = list(exclude)
+    if node_mapping:
+        body["node_mapping"] = dict(node_mapping)
+    return body
+
+
+def encode_backup_list(infos: list[BackupInfo]) -> list[Json]:
+    return [{"id": i.id, "status": i.status.value, "classes": list(i.classes)} for i in infos]
+
+
+def decode_backup_list(body: Any, *, backend: str) -> list[BackupInfo]:
+    with decoding("GET /v1/backups/{backend}"):
+        if not isinstance(body, list):
+            raise TypeError("expected a list of backups")
+        return [decode_backup(item, backend=backend) for item in body]
 
 
 # GET /v1/schema, GET /v1/replication/sharding-state

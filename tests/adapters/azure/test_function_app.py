@@ -55,12 +55,17 @@ def alert(document: dict[str, Any] | str) -> Any:
 def test_the_app_indexes_the_functions_the_infrastructure_wires() -> None:
     bindings = {name: json.loads(f.get_function_json())["bindings"] for name, f in built().items()}
 
-    assert set(bindings) == {"alert", "admission", "upgrade", "schedule", "fanout"}
+    assert set(bindings) == {"alert", "admission", "upgrade", "restore", "schedule", "fanout"}
     auth = {
         name: b[0].get("authLevel") for name, b in bindings.items() if b[0]["type"] == "httpTrigger"
     }
     # the API server cannot send a function key; everyone else can
-    assert auth == {"alert": "FUNCTION", "admission": "ANONYMOUS", "upgrade": "FUNCTION"}
+    assert auth == {
+        "alert": "FUNCTION",
+        "admission": "ANONYMOUS",
+        "upgrade": "FUNCTION",
+        "restore": "FUNCTION",
+    }
     assert bindings["schedule"][0]["schedule"] == "0 */1 * * * *"
     assert bindings["fanout"][0]["queueName"] == "weavefn-reconcile"
     assert bindings["fanout"][0]["connection"] == "AzureWebJobsStorage"
@@ -188,6 +193,7 @@ def test_a_transient_failure_raises_so_the_queue_redelivers(running: LocalKube) 
     [
         pytest.param("admission", 400, id="admission"),
         pytest.param("upgrade", 503, id="upgrade-without-secret"),
+        pytest.param("restore", 503, id="restore-without-secret"),
     ],
 )
 def test_webhooks_answer_with_the_routers_status(

@@ -17,12 +17,14 @@ from weavefn.triggers.model import (
     AlarmState,
     AlarmTrigger,
     ClusterTrigger,
+    RestoreRequest,
     ScheduleTrigger,
     Trigger,
     UpgradeRequest,
 )
 from weavefn.triggers.parse import parse_alarm, parse_trigger
 from weavefn.triggers.replay import InMemoryReplayGuard
+from weavefn.triggers.signed_restore import authenticate_restore
 from weavefn.triggers.signed_upgrade import (
     SIGNATURE_HEADER,
     UnauthenticatedError,
@@ -143,6 +145,7 @@ SAMPLES = [
         Cloud.AWS,
         PayloadKind.UPGRADE_REQUEST,
     ),
+    Sample("aws/apigw-restore-request.json", Cloud.AWS, PayloadKind.RESTORE_REQUEST),
     Sample("aws/apigw-admission-review.json", Cloud.AWS, PayloadKind.ADMISSION_REVIEW),
     Sample(
         "gcp/cloud-monitoring-incident.json",
@@ -205,6 +208,7 @@ SAMPLES = [
         Cloud.GCP,
         PayloadKind.UPGRADE_REQUEST,
     ),
+    Sample("gcp/http-restore-request.json", Cloud.GCP, PayloadKind.RESTORE_REQUEST),
     Sample(
         "azure/azure-monitor-metric-alert.json",
         Cloud.AZURE,
@@ -272,6 +276,7 @@ SAMPLES = [
         Cloud.AZURE,
         PayloadKind.UPGRADE_REQUEST,
     ),
+    Sample("azure/http-restore-request.json", Cloud.AZURE, PayloadKind.RESTORE_REQUEST),
 ]
 
 
@@ -358,3 +363,36 @@ def test_upgrade_sample_with_its_placeholder_signature_is_refused(sample: Sample
             now=int(request.headers["x-weavefn-timestamp"]),
             replay=InMemoryReplayGuard(),
         )
+
+
+RESTORES = [s for s in SAMPLES if s.kind is PayloadKind.RESTORE_REQUEST]
+
+
+@pytest.mark.parametrize("sample", RESTORES, ids=[s.file for s in RESTORES])
+def test_restore_sample_authenticates_to_the_core_request_once_signed(sample: Sample) -> None:
+    request = read_http(load(sample.file))
+    sent_at = int(request.headers["x-weavefn-timestamp"])
+    with pytest.raises(InvalidInputError, match="POST /restore, signed"):
+        parse_trigger(load(sample.file))
+    with pytest.raises(UnauthenticatedError):  # its placeholder signature
+        authenticate_restore(
+            body=request.body,
+            headers=request.headers,
+            secret=SECRET,
+            now=sent_at,
+            replay=InMemoryReplayGuard(),
+        )
+    unsigned = {k: v for k, v in request.headers.items() if k != SIGNATURE_HEADER.lower()}
+    signed = {**unsigned, **sign_upgrade(request.body, secret=SECRET, timestamp=sent_at)}
+
+    restore = authenticate_restore(
+        body=request.body, headers=signed, secret=SECRET, now=sent_at, replay=InMemoryReplayGuard()
+    )
+
+    assert restore == RestoreRequest(
+        cluster=PROD,
+        backup="weavefn-scheduled-v1-27-0-20251126t030000z",
+        event_id=restore.event_id,
+        include=("Articles",),
+    )
+    assert restore.event_id.startswith("restore-")

@@ -16,9 +16,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from weavefn.lifecycle.backup_schedule import BACKUP_TIMEOUT
+from weavefn.lifecycle.backup_schedule import BACKUP_TIMEOUT, id_stamp
 from weavefn.lifecycle.upgrade.state import UpgradeState
 from weavefn.lifecycle.upgrade.unhealable import StuckReason, Unhealable, unhealable
+from weavefn.model.backup_ids import version_tag
 from weavefn.model.operations import UpgradePhase
 from weavefn.reconcile.followup import FollowUp, Wait, poll
 from weavefn.reconcile.pods import PodView
@@ -95,9 +96,10 @@ class UpgradeDecision:
     recheck: FollowUp | None = None
 
 
-def backup_id_for(target: str, now: datetime) -> str:
-    """``weavefn-pre-1-27-3-20261125t101500z``: Weaviate ids allow only ``[a-z0-9_-]``."""
-    return f"weavefn-pre-{target.replace('.', '-')}-{now.strftime('%Y%m%dt%H%M%Sz')}"
+def backup_id_for(target: str, now: datetime, *, source: str) -> str:
+    """``weavefn-pre-1-27-3-v1-26-5-20261125t101500z``: before moving to ``target``, taken on
+    ``source`` (the version a restore must not be older than; model/backup_ids.py)."""
+    return f"weavefn-pre-{target.replace('.', '-')}-{version_tag(source)}-{id_stamp(now)}"
 
 
 def rolling_start(state: UpgradeState, now: datetime) -> UpgradeState:

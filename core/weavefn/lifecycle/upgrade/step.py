@@ -208,7 +208,9 @@ class Upgrader:
                 message=f"upgrade to {start.target} waits for backup {running[0].id} to finish",
             )
             return None
-        backup = None if start.skip_backup else backup_id_for(start.target, ctx.now)
+        backup = (
+            None if start.skip_backup else backup_id_for(start.target, ctx.now, source=start.source)
+        )
         state = UpgradeState(
             phase=UpgradePhase.PENDING,
             source=start.source,
@@ -254,6 +256,7 @@ class Upgrader:
                     backend=state.backend,
                     now=ctx.now,
                     id_=state.backup_id,
+                    version=state.source,
                 )
             nxt = state.to(UpgradePhase.BACKING_UP, ctx.now)
         self._save(ctx, nxt, message=progress_text(nxt, PENDING))

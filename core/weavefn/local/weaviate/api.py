@@ -69,11 +69,39 @@ class EmbeddedWeaviateApi:
     def backup_status(self, backend: str, backup_id: str) -> BackupInfo:
         return self._run(lambda: self.sim.backup_status(backend, backup_id, via=self.node))
 
-    def restore_backup(self, backend: str, backup_id: str) -> BackupInfo:
-        return self._run(lambda: self.sim.restore_backup(backend, backup_id, via=self.node))
+    def list_backups(self, backend: str) -> list[BackupInfo]:
+        require_names(backend=backend)
+        return self._run(lambda: self.sim.list_backups(backend, via=self.node))
+
+    def restore_backup(
+        self,
+        backend: str,
+        backup_id: str,
+        *,
+        include: list[str] | None = None,
+        exclude: list[str] | None = None,
+        node_mapping: dict[str, str] | None = None,
+    ) -> BackupInfo:
+        require_names(backend=backend)
+        validate_backup_id(backup_id)
+        return self._run(
+            lambda: self.sim.restore_backup(
+                backend,
+                backup_id,
+                include=include,
+                exclude=exclude,
+                node_mapping=node_mapping,
+                via=self.node,
+            )
+        )
 
     def restore_status(self, backend: str, backup_id: str) -> BackupInfo:
         return self._run(lambda: self.sim.restore_status(backend, backup_id, via=self.node))
+
+    def cancel_restore(self, backend: str, backup_id: str) -> None:
+        require_names(backend=backend)
+        validate_backup_id(backup_id)
+        self._run(lambda: self.sim.cancel_restore(backend, backup_id, via=self.node))
 
     def collections(self) -> list[str]:
         return [name for name, _, _ in self._run(lambda: self.sim.collections(via=self.node))]

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from weavefn.local.weaviate import backups, health, replication
+from weavefn.local.weaviate import backups, health, replication, restores
 from weavefn.local.weaviate.state import (
     BackupFailure,
     LostReplica,
@@ -33,6 +33,7 @@ from weavefn.local.weaviate.state import (
     state_from_dict,
     state_to_dict,
 )
+from weavefn.local.weaviate.storage import Storage
 from weavefn.model.units import Version
 from weavefn.weaviate import releases
 from weavefn.weaviate.port import (
@@ -67,9 +68,13 @@ class EmbeddedWeaviate:
         clock: Clock = time.time,
         timing: SimTiming | None = None,
         state: SimState | None = None,
+        storage: Storage | None = None,
     ) -> None:
         self.clock = clock
         self.state = state or SimState(timing=timing or SimTiming())
+        self.storage: Storage = {} if storage is None else storage
+        """The buckets backups are written to; share one dict between clusters that share
+        a bucket (the local cluster keeps one in its saved state)."""
 
     @classmethod
     def seeded(
@@ -83,9 +88,10 @@ class EmbeddedWeaviate:
         version: str = REPLICA_MOVEMENT_SINCE,
         clock: Clock = time.time,
         timing: SimTiming | None = None,
+        storage: Storage | None = None,
     ) -> EmbeddedWeaviate:
         """A cluster of ready nodes holding deterministic data (same seed, same placement)."""
-        sim = cls(clock=clock, timing=timing)
+        sim = cls(clock=clock, timing=timing, storage=storage)
         sim.sync_nodes([PodNode(name, True, version) for name in nodes])
         rng = random.Random(seed)  # nosec B311 # deterministic simulated placement
         for index in range(collections):
@@ -103,8 +109,10 @@ class EmbeddedWeaviate:
         return state_to_dict(self.state)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, clock: Clock = time.time) -> EmbeddedWeaviate:
-        return cls(clock=clock, state=state_from_dict(data))
+    def from_dict(
+        cls, data: dict[str, Any], *, clock: Clock = time.time, storage: Storage | None = None
+    ) -> EmbeddedWeaviate:
+        return cls(clock=clock, state=state_from_dict(data), storage=storage)
 
     # driven from outside: membership, data, failures
 
@@ -133,6 +141,15 @@ class EmbeddedWeaviate:
     def set_voters(self, names: list[str]) -> None:
         self.state.voters = list(names)
 
+    def configure_backups(self, backends: list[str], locations: dict[str, str]) -> None:
+        """The backup modules the nodes enable and where each writes (their environment)."""
+        self.state.backends = list(backends)
+        self.state.locations = dict(locations)
+
+    def drop_collection(self, name: str) -> None:
+        """``DELETE /v1/schema/{class}``: the collection and its objects are gone."""
+        self.state.collections = [c for c in self.state.collections if c.name != name]
+
     def add_collection(
         self,
         name: str,
@@ -159,6 +176,9 @@ class EmbeddedWeaviate:
 
     def fail_next_backup(self, mode: BackupFailure) -> None:
         self.state.next_backup_failure = mode
+
+    def fail_next_restore(self, mode: BackupFailure) -> None:
+        self.state.next_restore_failure = mode
 
     def fail_next_replication(self, message: str) -> None:
         """The next replica operation ends CANCELLED with this error after hydrating."""
@@ -206,24 +226,58 @@ class EmbeddedWeaviate:
     ) -> BackupInfo:
         self._answering(via)
         return backups.create(
-            self.state, now=self.clock(), backend=backend, backup_id=backup_id, include=include
+            self.state,
+            self.storage,
+            now=self.clock(),
+            backend=backend,
+            backup_id=backup_id,
+            include=include,
         )
 
     def backup_status(self, backend: str, backup_id: str, *, via: str | None = None) -> BackupInfo:
         self._answering(via)
-        record = backups.find(self.state, backend, backup_id, restore=False)
-        return backups.info(self.state, record, self.clock())
+        return backups.info(self.state, self.storage, backend, backup_id, self.clock())
 
-    def restore_backup(self, backend: str, backup_id: str, *, via: str | None = None) -> BackupInfo:
+    def list_backups(self, backend: str, *, via: str | None = None) -> list[BackupInfo]:
+        node = self._answering(via)
+        if not releases.lists_backups(node.version):
+            raise SimRefusal(500, "not implemented")
+        return backups.listing(self.state, self.storage, backend, self.clock())
+
+    def restore_backup(
+        self,
+        backend: str,
+        backup_id: str,
+        *,
+        include: list[str] | None = None,
+        exclude: list[str] | None = None,
+        node_mapping: dict[str, str] | None = None,
+        via: str | None = None,
+    ) -> BackupInfo:
         self._answering(via)
-        return backups.start_restore(
-            self.state, now=self.clock(), backend=backend, backup_id=backup_id
+        return restores.start(
+            self.state,
+            self.storage,
+            now=self.clock(),
+            backend=backend,
+            backup_id=backup_id,
+            include=include,
+            exclude=exclude,
+            node_mapping=node_mapping,
         )
 
     def restore_status(self, backend: str, backup_id: str, *, via: str | None = None) -> BackupInfo:
         self._answering(via)
-        record = backups.find(self.state, backend, backup_id, restore=True)
-        return backups.info(self.state, record, self.clock())
+        return restores.status(self.state, self.storage, backend, backup_id, self.clock())
+
+    def cancel_restore(self, backend: str, backup_id: str, *, via: str | None = None) -> None:
+        node = self._answering(via)
+        if not releases.cancels_restores(node.version):
+            # the route has GET and POST only: go-openapi's router answers 405
+            raise SimRefusal(
+                405, "method DELETE is not allowed, but [GET,POST] are", body=RefusalBody.ROUTE
+            )
+        restores.cancel(self.state, self.storage, backend, backup_id)
 
     def collections(self, *, via: str | None = None) -> list[tuple[str, int, int]]:
         """(name, replication factor, shard count) of every collection, as the schema says."""
@@ -275,7 +329,7 @@ class EmbeddedWeaviate:
     def _advance(self) -> None:
         now = self.clock()
         replication.advance(self.state, now)
-        backups.advance(self.state, now)
+        backups.advance(self.state, self.storage, now)
 
     def _answering(self, via: str | None) -> SimNode:
         """Advance time, then pick the node that answers; a node that is down cannot."""

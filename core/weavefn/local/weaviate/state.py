@@ -54,7 +54,7 @@ class SimRefusal(Exception):
 
 class BackupFailure(StrEnum):
     STUCK = "stuck"
-    """Stays in STARTED forever, as backups do after a node restart."""
+    """Stays in STARTED forever, as backups (and restores) do after a node restart."""
     FAILED = "failed"
     """Ends FAILED right after STARTED."""
 
@@ -127,6 +127,8 @@ class SimCollection:
 
 @dataclass
 class SimBackup:
+    """A backup or restore this cluster runs; what the backend holds is in ``storage.py``."""
+
     id: str
     backend: str
     started_at: float
@@ -135,6 +137,10 @@ class SimBackup:
     failure: BackupFailure | None = None
     final: BackupStatus | None = None
     error: str | None = None
+    location: str = ""
+    """Where the backend keeps it (``s3://bucket/path``), as the nodes' settings say."""
+    node_mapping: dict[str, str] = field(default_factory=dict)
+    """A restore's renaming of the backup's nodes to this cluster's."""
 
     @property
     def classes(self) -> tuple[str, ...]:
@@ -169,10 +175,16 @@ class SimState:
     ops: list[SimOp] = field(default_factory=list)
     lost: list[LostReplica] = field(default_factory=list)
     backends: list[str] = field(default_factory=lambda: ["filesystem", "s3", "gcs", "azure"])
+    """The backup modules the nodes enable (ENABLE_MODULES), by backend name."""
+    locations: dict[str, str] = field(default_factory=dict)
+    """Backend -> where it writes (bucket and path from the nodes' settings); unset: shared."""
+    local_storage: dict[str, Any] = field(default_factory=dict)
+    """The filesystem backend's backups: on the nodes' own disks, seen by no other cluster."""
     replica_movement_enabled: bool = True
     """Replica movement on the nodes whose own environment is not known."""
     raft_desynchronized: bool = False
     next_backup_failure: BackupFailure | None = None
+    next_restore_failure: BackupFailure | None = None
     next_replication_failure: str | None = None
     counter: int = 0
 
@@ -222,6 +234,8 @@ def _state_from_dict(data: dict[str, Any]) -> SimState:
             failure=BackupFailure(b["failure"]) if b["failure"] else None,
             final=BackupStatus(b["final"]) if b["final"] else None,
             error=b["error"],
+            location=str(b.get("location", "")),
+            node_mapping=dict(b.get("node_mapping") or {}),
         )
         for b in data["backups"]
     ]
@@ -242,6 +256,7 @@ def _state_from_dict(data: dict[str, Any]) -> SimState:
         for o in data["ops"]
     ]
     failure = data["next_backup_failure"]
+    restore_failure = data.get("next_restore_failure")
     return SimState(
         timing=SimTiming(**data["timing"]),
         nodes=[SimNode(**n) for n in data["nodes"]],
@@ -251,9 +266,12 @@ def _state_from_dict(data: dict[str, Any]) -> SimState:
         ops=ops,
         lost=[LostReplica(**lr) for lr in data["lost"]],
         backends=list(data["backends"]),
+        locations=dict(data.get("locations") or {}),
+        local_storage=dict(data.get("local_storage") or {}),
         replica_movement_enabled=bool(data["replica_movement_enabled"]),
         raft_desynchronized=bool(data["raft_desynchronized"]),
         next_backup_failure=BackupFailure(failure) if failure else None,
+        next_restore_failure=BackupFailure(restore_failure) if restore_failure else None,
         next_replication_failure=data["next_replication_failure"],
         counter=int(data["counter"]),
     )

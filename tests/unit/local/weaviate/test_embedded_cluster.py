@@ -185,7 +185,10 @@ def test_state_survives_a_json_round_trip_mid_operation(
     sim.set_node_healthy("weaviate-1", False)
     clock.advance(3)
 
-    restored = EmbeddedWeaviate.from_dict(json.loads(json.dumps(sim.to_dict())), clock=clock)
+    # the bucket is not the cluster's state: it outlives the process
+    restored = EmbeddedWeaviate.from_dict(
+        json.loads(json.dumps(sim.to_dict())), clock=clock, storage=sim.storage
+    )
     again = EmbeddedWeaviateApi(restored)
 
     assert restored.to_dict() == sim.to_dict()

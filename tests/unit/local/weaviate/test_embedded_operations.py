@@ -76,11 +76,18 @@ def test_a_stuck_backup_blocks_the_next_one(sim: EmbeddedWeaviate, clock: Manual
     ("backend", "backup_id", "include", "error", "message"),
     [
         ("s3", "dup", None, TerminalError, "already exists"),
-        ("dropbox", "b2", None, TerminalError, "not enabled"),
+        ("dropbox", "b2", None, TerminalError, "did you enable the right module"),
         ("s3", "b2", ["Nope"], TerminalError, "'Nope' does not exist"),
         ("s3", "UPPER", None, InvalidInputError, "backup_id"),
+        ("filesystem", "b2", None, TerminalError, "not viable for backing up a node cluster"),
     ],
-    ids=["duplicate-id", "unknown-backend", "unknown-collection", "invalid-id"],
+    ids=[
+        "duplicate-id",
+        "unknown-backend",
+        "unknown-collection",
+        "invalid-id",
+        "filesystem-on-three-nodes",
+    ],
 )
 def test_backup_refusals(
     *,
