@@ -43,13 +43,33 @@ def restore_of(run: Run) -> RestoreOperation:
     return operation
 
 
-def unchanged_by(run: Run, connector: Any, passes: int = 3) -> None:
-    """``passes`` passes, each by a new service, write nothing and say nothing new."""
-    before = (run.kube.writes, run.kube.get_cluster(NS, NAME), events(run.kube))
+FOLLOW_UP_FIELDS = ("nextCheckAt", "nextCheckReason")
+
+
+def _without_follow_up(cluster: dict[str, Any]) -> dict[str, Any]:
+    status = {k: v for k, v in cluster.get("status", {}).items() if k not in FOLLOW_UP_FIELDS}
+    return {"spec": cluster["spec"], "status": status}
+
+
+def unchanged_by(run: Run, connector: Any, passes: int = 3, *, follow_up_due: bool = False) -> None:
+    """``passes`` passes, each by a new service, write nothing and say nothing new.
+
+    ``follow_up_due``: the follow-up the last pass queued is due by now, so the first of these
+    passes queues the next one (one status write, of ``nextCheckAt`` alone).
+    """
+    writes = run.kube.writes
+    before = (run.kube.get_cluster(NS, NAME), events(run.kube))
     for _ in range(passes):
         service_with(run, connector).reconcile(namespace=NS, name=NAME)
-    after = (run.kube.writes, run.kube.get_cluster(NS, NAME), events(run.kube))
-    assert after == before, "a pass with nothing new wrote status, an object or an Event"
+    after = (run.kube.get_cluster(NS, NAME), events(run.kube))
+    if follow_up_due:
+        assert run.kube.writes - writes == 1, "one write: the next follow-up"
+        assert after[0]["status"]["nextCheckAt"] != before[0]["status"]["nextCheckAt"]
+        before = (_without_follow_up(before[0]), before[1])
+        after = (_without_follow_up(after[0]), after[1])
+    else:
+        assert run.kube.writes == writes, "a pass with nothing new wrote"
+    assert after == before, "a pass with nothing new changed status, an object or an Event"
 
 
 def test_a_restore_under_way_is_taken_up_by_every_later_pass_and_repeats_write_nothing(
@@ -69,7 +89,7 @@ def test_a_restore_under_way_is_taken_up_by_every_later_pass_and_repeats_write_n
     unchanged_by(run, weaviate)  # Weaviate still restoring: nothing new
     unchanged_by(run, Unreachable())  # Weaviate out of reach: the pass defers, keeps it all
     clock.advance(30)
-    unchanged_by(run, Unreachable())
+    unchanged_by(run, Unreachable(), follow_up_due=True)
     assert restore_of(run) == started
 
     service_with(run, weaviate).reconcile(namespace=NS, name=NAME)
@@ -101,7 +121,9 @@ def test_a_restore_waiting_for_healthy_nodes_is_kept_and_resumed(clock: ManualCl
     assert conditions(run.status())["RestoreSucceeded"]["reason"] == "Restoring"
     unchanged_by(run, weaviate)
     clock.advance(600)
-    unchanged_by(run, weaviate)  # ten minutes on, still the same wait: nothing new to write
+    unchanged_by(
+        run, weaviate, follow_up_due=True
+    )  # ten minutes on, the same wait: only a follow-up
 
     with edit_sim(run.kube, f"{NS}/{NAME}") as sim:
         sim.set_node_healthy(f"{NAME}-1", True)

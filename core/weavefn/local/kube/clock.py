@@ -33,17 +33,18 @@ class ManualClock:
 
 
 class OffsetClock:
-    """Wall-clock time plus an offset that only grows: the saved local cluster's time.
+    """Wall-clock time (``base``) plus an offset that only grows: the saved local cluster's time.
 
     ``weavefn run`` moves it forward to the next due follow-up instead of sleeping, so
     simulated minutes pass in a moment; the offset is kept in the state file.
     """
 
-    def __init__(self, offset: float = 0.0) -> None:
+    def __init__(self, offset: float = 0.0, *, base: Clock = wall_clock) -> None:
         self.offset = max(0.0, offset)
+        self.base = base
 
     def __call__(self) -> float:
-        return time.time() + self.offset
+        return self.base() + self.offset
 
     def advance(self, seconds: float) -> None:
         if seconds < 0:

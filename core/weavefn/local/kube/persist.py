@@ -20,7 +20,7 @@ from weavefn.errors import (
     TerminalError,
     UnavailableError,
 )
-from weavefn.local.kube.clock import OffsetClock
+from weavefn.local.kube.clock import OffsetClock, wall_clock
 from weavefn.local.kube.localkube import LocalKube
 
 LOCK_TIMEOUT_SECONDS = 30.0
@@ -95,7 +95,7 @@ def open_local(
     to read a whole file), and a missing file is a NotFoundError.
     """
     target = Path(path)
-    clock = OffsetClock()
+    clock = OffsetClock(base=wall_clock)  # read here: tests hold this module's wall_clock
     if access is Access.READ:
         kube = LocalKube(clock=clock, ready_delay=ready_delay)
         data = _load(target)
