@@ -8,32 +8,22 @@ from weavefn.errors import NotFoundError, TerminalError
 from weavefn.lifecycle.restore.checks import Facts, RestoreAsk
 from weavefn.model.status import BackupRecord
 from weavefn.weaviate import releases
-from weavefn.weaviate.port import BackupInfo, NodeInfo, NodeStatus, WeaviateHealth
+from weavefn.weaviate.port import (
+    BackupInfo,
+    NodeInfo,
+    NodeStatus,
+    WeaviateHealth,
+    WeaviateRestores,
+)
 
 
-class RestoreReader(WeaviateHealth, Protocol):
+class RestoreReader(WeaviateHealth, WeaviateRestores, Protocol):
     """The reads and the requests of a restore: nodes, schema, the backup, its restore and
     cancelling it (1.36+)."""
 
     def collections(self) -> list[str]: ...
 
     def backup_status(self, backend: str, backup_id: str) -> BackupInfo: ...
-
-    def list_backups(self, backend: str) -> list[BackupInfo]: ...
-
-    def restore_backup(
-        self,
-        backend: str,
-        backup_id: str,
-        *,
-        include: list[str] | None = None,
-        exclude: list[str] | None = None,
-        node_mapping: dict[str, str] | None = None,
-    ) -> BackupInfo: ...
-
-    def restore_status(self, backend: str, backup_id: str) -> BackupInfo: ...
-
-    def cancel_restore(self, backend: str, backup_id: str) -> None: ...
 
 
 def oldest_version(nodes: list[NodeInfo]) -> str | None:
