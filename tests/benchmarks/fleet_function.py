@@ -26,6 +26,7 @@ from weavefn.model.resource import WeaviateCluster
 from weavefn.observe.calls import MeteredKube
 from weavefn.observe.emf import EmfEmitter
 from weavefn.observe.emitters import MetricsObserver
+from weavefn.observe.points import Point
 from weavefn.service import Service
 
 IDLE = {"cpu": 30.0, "memory": 40.0}
@@ -46,6 +47,15 @@ def idle_registry() -> Registry:
     return dict.fromkeys(MetricSourceKind, IdleSource())
 
 
+class PowertoolsEmitter:
+    """The same points as EMF lines built by Powertools' provider (the encoder's baseline)."""
+
+    def emit(self, points: list[Point], *, at: datetime) -> None:
+        from tests.benchmarks.test_emf_bench import powertools_lines
+
+        powertools_lines(points, at=at)
+
+
 def calls(url: str, *, reset: bool = False) -> dict[str, int]:
     request = urllib.request.Request(f"{url}/_local/calls", method="DELETE" if reset else "GET")
     with urllib.request.urlopen(request, timeout=30) as answer:  # nosec B310 # loopback
@@ -60,7 +70,10 @@ def main() -> int:
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--workers", type=int, default=64)
     parser.add_argument(
-        "--emit", choices=["none", "emf"], default="none", help="also write EMF lines (discarded)"
+        "--emit",
+        choices=["none", "emf", "powertools"],
+        default="none",
+        help="also write EMF lines (discarded): by weavefn's encoder, or by Powertools' provider",
     )
     args = parser.parse_args()
     cfg = Configuration()
@@ -76,6 +89,8 @@ def main() -> int:
     observer = None
     if args.emit == "emf":
         observer = MetricsObserver(lambda: EmfEmitter(write=lambda line: None))
+    elif args.emit == "powertools":
+        observer = MetricsObserver(PowertoolsEmitter)
     service = Service(
         MeteredKube(kube),
         clock=lambda: datetime.now(UTC),

@@ -44,7 +44,7 @@ def fleet_report() -> FleetReport:
     )
 
 
-def powertools_lines(points: list[Point]) -> list[str]:
+def powertools_lines(points: list[Point], *, at: datetime = AT) -> list[str]:
     import json
 
     from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
@@ -65,7 +65,7 @@ def powertools_lines(points: list[Point]) -> list[str]:
                 provider.add_dimension(name=key, value=value)
             for p in group:
                 provider.add_metric(name=p.name, unit=p.unit.value, value=p.value)
-            provider.set_timestamp(AT)
+            provider.set_timestamp(at)
             found.append(json.dumps(provider.serialize_metric_set(), separators=(",", ":")))
     return found
 
