@@ -22,6 +22,8 @@ from weavefn.model.resource import API_VERSION, KIND
 Obj = dict[str, Any]
 ENDED_UPGRADE = frozenset({"Succeeded", "RolledBack"})
 MOVING = frozenset({OperationKind.SCALE_IN_DRAIN.value, OperationKind.REBALANCE.value})
+ROLLING = frozenset({OperationKind.UPGRADE, OperationKind.POD_TEMPLATE_ROLLOUT})
+"""The operations that step a StatefulSet's partition (an upgrade, a pod-template rollout)."""
 
 
 class Invariant(StrEnum):
@@ -111,7 +113,7 @@ def operations_described(kube: LocalKube) -> list[Violation]:
         sts = sets.get(key)
         strategy = ((sts or {}).get("spec") or {}).get("updateStrategy") or {}
         partition = int((strategy.get("rollingUpdate") or {}).get("partition") or 0)
-        if partition > 0 and kind != OperationKind.UPGRADE:
+        if partition > 0 and kind not in ROLLING:
             found.append(
                 Violation(
                     Invariant.OPERATION_DESCRIBED,
