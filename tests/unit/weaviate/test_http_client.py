@@ -216,6 +216,20 @@ def test_api_key_is_required_and_never_echoed(sim: EmbeddedWeaviate) -> None:
 
 
 @contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """``handler`` served on a free loopback port for the block; its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@contextmanager
 def _raw_server(status: int, body: bytes, seen: list[str] | None = None) -> Iterator[str]:
     """A server that answers every request with the same bytes, echoing the caller's token."""
 
@@ -232,15 +246,8 @@ def _raw_server(status: int, body: bytes, seen: list[str] | None = None) -> Iter
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with _serving(Handler) as url:
+        yield url
 
 
 @pytest.mark.parametrize(
@@ -343,15 +350,8 @@ def _routed_server(routes: dict[str, tuple[int, bytes]]) -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with _serving(Handler) as url:
+        yield url
 
 
 SHARDING = "/v1/replication/sharding-state?collection="
